@@ -1,0 +1,52 @@
+"""What every command shares: the context factory and the common options."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from openclaw_deploy.context import AppContext
+from openclaw_deploy.output import make_consoles
+from openclaw_deploy.prompts import Prompter, prompting_mode
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON (for scripts).")]
+YesOption = Annotated[
+    bool,
+    typer.Option(
+        "--yes", "-y", help="Never prompt: take defaults, confirm, fail on a missing answer."
+    ),
+]
+NameOption = Annotated[
+    str | None,
+    typer.Option(
+        "--name",
+        "-n",
+        envvar="OPENCLAW_DEPLOY_NAME",
+        help="The deployment (default: the config file's default or only one).",
+    ),
+]
+
+
+def build_context(*, config: Path, profile: str | None, debug: bool) -> AppContext:
+    console, err_console = make_consoles()
+    return AppContext(
+        config_path=config,
+        console=console,
+        err_console=err_console,
+        prompter=Prompter(prompting_mode(assume_yes=False)),
+        profile=profile,
+        debug=debug,
+    )
+
+
+def app_context(ctx: typer.Context, *, assume_yes: bool = False) -> AppContext:
+    """The context built by the top-level callback; `--yes` turns prompting off."""
+    obj = ctx.find_root().obj
+    if not isinstance(obj, AppContext):  # pragma: no cover - only when a command runs standalone
+        obj = build_context(config=Path("openclaw-deploy.yaml"), profile=None, debug=False)
+    if assume_yes:
+        obj.prompter = Prompter(prompting_mode(assume_yes=True, stdin=sys.stdin))
+    return obj

@@ -1,0 +1,382 @@
+"""`openclaw-deploy init`: set up a deployment — validate, ask, execute, recommend."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Final
+
+import typer
+from rich.console import Console
+
+from openclaw_deploy.cli.common import JsonOption, YesOption, app_context
+from openclaw_deploy.config import EMAIL_PATTERN, NAME_RE, REGION_PATTERN, TARGETS, Deployment
+from openclaw_deploy.errors import UsageError
+from openclaw_deploy.output import emit, recommend
+from openclaw_deploy.prompts import Prompter
+from openclaw_deploy.runtime import resources
+from openclaw_deploy.runtime.providers import PROVIDER_IDS, PROVIDERS, get_provider
+from openclaw_deploy.runtime.telegram import TOKEN_PATTERN
+from openclaw_deploy.services.init import InitRequest, InitResult
+
+HELP: Final = """Set up a deployment: AWS account and region, LLM provider and key, Telegram bot.
+
+Checks the key and the bot token for real, stores every secret as an SSM SecureString under
+/openclaw-deploy/NAME/, and writes openclaw-deploy.yaml (parameter names only). Run it again to
+change answers: previous answers are the defaults and stored secrets are kept unless replaced.
+
+Secrets come from a hidden prompt, from OPENCLAW_LLM_API_KEY / OPENCLAW_TELEGRAM_BOT_TOKEN, or
+from stdin with "-" (when both are "-", the first line is the key and the second the token).
+
+Examples:
+
+  openclaw-deploy init
+
+  OPENCLAW_LLM_API_KEY=... OPENCLAW_TELEGRAM_BOT_TOKEN=... openclaw-deploy init --name mybot \\
+      --region eu-west-1 --provider anthropic --owner-email me@example.com --yes
+"""
+FROM_STDIN: Final = "-"
+DEFAULT_NAME: Final = "agent"
+DEFAULT_REGION: Final = "us-east-1"
+NAME_RULE: Final = "3-24 lowercase letters, digits and dashes, starting with a letter"
+
+
+def _check_name(value: str) -> str | None:
+    return None if NAME_RE.match(value) else f"a deployment name is {NAME_RULE}"
+
+
+def _check_region(value: str) -> str | None:
+    return None if REGION_PATTERN.match(value) else "an AWS region looks like us-east-1"
+
+
+def _check_email(value: str) -> str | None:
+    return None if EMAIL_PATTERN.match(value) else "an email address looks like me@example.com"
+
+
+def _check_token(value: str) -> str | None:
+    return (
+        None
+        if TOKEN_PATTERN.match(value)
+        else "a bot token looks like 123456789:AA… (from @BotFather)"
+    )
+
+
+def _answer(
+    prompter: Prompter,
+    given: str | None,
+    *,
+    question: str,
+    flag: str,
+    env: str | None = None,
+    default: str | None = None,
+    check: object = None,
+) -> str:
+    """A flag's value if given (validated), else a prompt, else the default, else an error."""
+    validate = check if callable(check) else None
+    if given is not None:
+        problem = validate(given) if validate else (None if given.strip() else "it is empty")
+        if problem:
+            raise UsageError(
+                f"{flag} {given!r} is not valid: {problem}.", hint=f"pass a valid {flag}"
+            )
+        return given.strip()
+    if prompter.interactive:
+        return prompter.text(question, flag=flag, env=env, default=default, validate=validate)
+    if default:
+        return default
+    return prompter.text(question, flag=flag, env=env)  # raises MissingInputError
+
+
+class _Stdin:
+    """Reads secrets given as "-" from stdin, one line each, in the order they are asked for."""
+
+    def __init__(self) -> None:
+        self._lines: list[str] | None = None
+
+    def take(self, what: str, flag: str) -> str:
+        if self._lines is None:
+            self._lines = [line.strip() for line in sys.stdin.read().splitlines() if line.strip()]
+        if not self._lines:
+            raise UsageError(
+                f"{flag} - was given but stdin holds no {what}.",
+                hint=f"echo VALUE | openclaw-deploy init {flag} -",
+            )
+        return self._lines.pop(0)
+
+
+def _render(console: Console, result: InitResult) -> None:
+    console.print(f"\n[bold green]Deployment {result.name!r} is configured.[/]", highlight=False)
+    rows = [
+        ("target", result.target),
+        ("account", result.account or "-"),
+        ("region", result.region),
+        ("model", f"{result.provider}/{result.model}"),
+        ("owner", result.owner_email or "-"),
+        ("telegram bot", f"@{result.telegram_bot}" if result.telegram_bot else "-"),
+        ("config file", result.config_path),
+    ]
+    for key, value in rows:
+        console.print(f"  {key:<13} {value}", highlight=False)
+    for name in result.stored:
+        console.print(f"  secret        {name} = *** (stored)", highlight=False)
+    for name in result.kept:
+        console.print(f"  secret        {name} = *** (kept)", highlight=False)
+
+
+def init(
+    ctx: typer.Context,
+    name: Annotated[
+        str | None,
+        typer.Option(
+            "--name", "-n", envvar="OPENCLAW_DEPLOY_NAME", help=f"Deployment name ({NAME_RULE})."
+        ),
+    ] = None,
+    target: Annotated[
+        str | None,
+        typer.Option(
+            "--target", envvar="OPENCLAW_DEPLOY_TARGET", help="Where it runs: aws or local."
+        ),
+    ] = None,
+    region: Annotated[
+        str | None,
+        typer.Option(
+            "--region",
+            envvar="OPENCLAW_DEPLOY_REGION",
+            help="AWS region (default: your AWS config's, else us-east-1).",
+        ),
+    ] = None,
+    provider: Annotated[
+        str | None,
+        typer.Option(
+            "--provider",
+            envvar="OPENCLAW_LLM_PROVIDER",
+            help=f"LLM provider: {', '.join(PROVIDER_IDS)}.",
+        ),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            envvar="OPENCLAW_LLM_MODEL",
+            help="Model id (default: the provider's recommended one).",
+        ),
+    ] = None,
+    owner_email: Annotated[
+        str | None,
+        typer.Option(
+            "--owner-email",
+            envvar="OPENCLAW_OWNER_EMAIL",
+            help="The owner's email: the web login, where Cognito sends the first password.",
+        ),
+    ] = None,
+    llm_api_key: Annotated[
+        str | None,
+        typer.Option(
+            "--llm-api-key",
+            envvar="OPENCLAW_LLM_API_KEY",
+            show_envvar=True,
+            help='The provider API key, or "-" to read it from stdin. '
+            "Prefer the env var: flags show in ps.",
+        ),
+    ] = None,
+    telegram_bot_token: Annotated[
+        str | None,
+        typer.Option(
+            "--telegram-bot-token",
+            envvar="OPENCLAW_TELEGRAM_BOT_TOKEN",
+            show_envvar=True,
+            help='The bot token from @BotFather, or "-" for stdin.',
+        ),
+    ] = None,
+    llm_base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--llm-base-url",
+            envvar="OPENCLAW_LLM_BASE_URL",
+            help="Override the provider's API base URL (proxies, offline checks).",
+        ),
+    ] = None,
+    telegram_api_url: Annotated[
+        str | None,
+        typer.Option(
+            "--telegram-api-url",
+            envvar="OPENCLAW_TELEGRAM_API_URL",
+            help="Override the Telegram Bot API base URL.",
+        ),
+    ] = None,
+    skip_checks: Annotated[
+        bool,
+        typer.Option(
+            "--skip-checks", help="Do not call the provider or Telegram to check the key and token."
+        ),
+    ] = False,
+    no_deploy: Annotated[
+        bool, typer.Option("--no-deploy", help="Stop after storing configuration and secrets.")
+    ] = False,
+    yes: YesOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    app = app_context(ctx, assume_yes=yes)
+    prompter = app.prompter
+    config = app.config
+    stdin = _Stdin()
+
+    # Validate what was given before asking anything.
+    if target is not None and target not in TARGETS:
+        raise UsageError(
+            f"--target {target!r} is not valid: choose aws or local.",
+            hint="pass --target aws or --target local",
+        )
+    if provider is not None and provider not in PROVIDERS:
+        raise UsageError(
+            f"--provider {provider!r} is not supported.",
+            hint=f"pass --provider with one of: {', '.join(PROVIDER_IDS)}",
+        )
+    if llm_api_key == FROM_STDIN:
+        llm_api_key = stdin.take("LLM API key", "--llm-api-key")
+    if telegram_bot_token == FROM_STDIN:
+        telegram_bot_token = stdin.take("Telegram bot token", "--telegram-bot-token")
+    if llm_api_key is not None and not llm_api_key.strip():
+        raise UsageError(
+            "The LLM API key is empty.",
+            hint="pass the key in OPENCLAW_LLM_API_KEY, or --llm-api-key -",
+        )
+    if telegram_bot_token is not None and (problem := _check_token(telegram_bot_token.strip())):
+        raise UsageError(
+            f"The Telegram bot token is not valid: {problem}.",
+            hint="copy it again from @BotFather (/token)",
+        )
+
+    # Ask for what is missing; earlier answers are the defaults.
+    name = _answer(
+        prompter,
+        name,
+        question="Deployment name",
+        flag="--name",
+        env="OPENCLAW_DEPLOY_NAME",
+        default=config.default or DEFAULT_NAME,
+        check=_check_name,
+    )
+    previous: Deployment | None = config.deployments.get(name)
+    target = target or (previous.target if previous else "aws")
+    if target == "local":
+        raise UsageError(
+            "The local target is not available in this version yet.",
+            hint="run openclaw-deploy init --target aws",
+        )
+    session_region = None if region or previous else app.session().region_name
+    region = _answer(
+        prompter,
+        region,
+        question="AWS region",
+        flag="--region",
+        env="OPENCLAW_DEPLOY_REGION",
+        default=(previous.region if previous else session_region) or DEFAULT_REGION,
+        check=_check_region,
+    )
+
+    from openclaw_deploy.aws.identity import caller_identity
+
+    with app.reporter().task(f"Checking AWS credentials in {region}"):
+        identity = caller_identity(app.client("sts", region), region)
+    app.err_console.print(
+        f"  Using AWS account [bold]{identity.account}[/] as {identity.arn} in [bold]{region}[/]",
+        highlight=False,
+    )
+
+    provider = provider or (
+        prompter.select(
+            "LLM provider",
+            [(p.id, p.label) for p in PROVIDERS.values()],
+            flag="--provider",
+            env="OPENCLAW_LLM_PROVIDER",
+            default=previous.provider if previous else "anthropic",
+        )
+        if prompter.interactive
+        else (previous.provider if previous else "anthropic")
+    )
+    spec = get_provider(provider)
+    default_model = (
+        previous.model if previous and previous.provider == provider else spec.default_model
+    )
+    model = _answer(
+        prompter,
+        model,
+        question="Model",
+        flag="--model",
+        env="OPENCLAW_LLM_MODEL",
+        default=default_model,
+    )
+
+    from openclaw_deploy.aws.ssm import SecretStore
+
+    store = SecretStore(app.client("ssm", region), name)
+    if spec.needs_key and llm_api_key is None:
+        has_key = store.exists(resources.LLM_API_KEY.parameter_name(name))
+        llm_api_key = prompter.secret(
+            f"{spec.label} API key",
+            flag="--llm-api-key",
+            env="OPENCLAW_LLM_API_KEY",
+            keep_existing=has_key,
+        )
+    if telegram_bot_token is None:
+        has_token = store.exists(resources.TELEGRAM_BOT_TOKEN.parameter_name(name))
+        while True:
+            telegram_bot_token = prompter.secret(
+                "Telegram bot token (from @BotFather)",
+                flag="--telegram-bot-token",
+                env="OPENCLAW_TELEGRAM_BOT_TOKEN",
+                keep_existing=has_token,
+            )
+            if telegram_bot_token is None or not (problem := _check_token(telegram_bot_token)):
+                break
+            app.err_console.print(f"  {problem}", highlight=False)
+    owner_email = _answer(
+        prompter,
+        owner_email,
+        question="Owner email (web login)",
+        flag="--owner-email",
+        env="OPENCLAW_OWNER_EMAIL",
+        default=previous.owner_email if previous else None,
+        check=_check_email,
+    )
+
+    # Execute.
+    from openclaw_deploy.services.init import run_init
+
+    result = run_init(
+        InitRequest(
+            name=name,
+            target=target,
+            region=region,
+            provider=provider,
+            model=model,
+            owner_email=owner_email,
+            llm_api_key=llm_api_key,
+            telegram_bot_token=telegram_bot_token,
+            skip_checks=skip_checks,
+            llm_base_url=llm_base_url or (previous.llm_base_url if previous else None),
+            telegram_api_url=telegram_api_url or (previous.telegram_api_url if previous else None),
+            agent=previous.agent if previous else Deployment(name=name).agent,
+        ),
+        identity=identity,
+        store=store,
+        config=config,
+        reporter=app.reporter(),
+    )
+
+    # Recommend.
+    emit(app.console, result, as_json=as_json, render=_render)
+    if not as_json:
+        recommend(
+            app.console,
+            (
+                "openclaw-deploy deploy",
+                "deploying arrives with the infrastructure release; configuration is stored",
+            ),
+            ("openclaw-deploy doctor", "check that this machine has everything a deploy needs"),
+        )
+    _ = no_deploy  # init stops after configuration until `deploy` exists
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init", help=HELP)(init)

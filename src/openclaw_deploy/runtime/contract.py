@@ -1,0 +1,232 @@
+"""The message contract between the web UI, the Lambda handlers and the bridge, defined once.
+
+Three kinds of message cross process boundaries:
+
+* frames the browser sends on the WebSocket (`ClientFrame`, parsed by `parse_client_frame`);
+* frames the server sends to the browser (`server_frame` builds them; the bridge and the ws
+  handler both use it);
+* queue messages from the handlers to the bridge (`QueueMessage`).
+
+`describe()` returns the contract as JSON; `web/src/generated/contract.json` is that output
+(a test keeps it current), so the TypeScript client reads the same names and limits.
+Documented for people in `docs/protocol.md`. Stdlib only.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any, Final, Literal
+
+VERSION: Final = 1
+
+MAX_TEXT_CHARS: Final = 32_000
+"""Longest chat message accepted from any channel; longer input gets `error` code `too_long`."""
+FRAME_BYTES: Final = 32 * 1024
+"""API Gateway's WebSocket frame limit; server frames are chunked to stay under it."""
+CHUNK_BYTES: Final = 24 * 1024
+"""Text bytes per server frame, leaving room for the JSON envelope."""
+TELEGRAM_MESSAGE_CHARS: Final = 4096
+TICKET_TTL_SECONDS: Final = 60
+ID_PATTERN: Final = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+"""Client message ids and session keys: safe as SQS dedup ids and OpenClaw session keys."""
+
+ClientType = Literal["chat.send", "ping", "resume"]
+CLIENT_TYPES: Final[tuple[str, ...]] = ("chat.send", "ping", "resume")
+
+ServerType = Literal[
+    "ack",  # chat.send accepted and queued (id = the client's message id)
+    "pong",
+    "agent.status",  # lifecycle state + phase while the agent wakes or sleeps
+    "chat.delta",  # a piece of the reply being written
+    "chat.final",  # the reply is complete (carries the full text unless chunked)
+    "error",
+]
+SERVER_TYPES: Final[tuple[str, ...]] = (
+    "ack",
+    "pong",
+    "agent.status",
+    "chat.delta",
+    "chat.final",
+    "error",
+)
+
+AgentState = Literal["Idle", "Starting", "Running", "Stopping"]
+AGENT_STATES: Final[tuple[str, ...]] = ("Idle", "Starting", "Running", "Stopping")
+PHASES: Final[tuple[str, ...]] = ("queued", "starting", "restoring", "loading", "ready", "stopping")
+"""Phases shown while the agent wakes: task starting, restoring memory, loading OpenClaw."""
+
+Channel = Literal["web", "telegram"]
+CHANNELS: Final[tuple[str, ...]] = ("web", "telegram")
+
+ERROR_CODES: Final[tuple[str, ...]] = (
+    "bad_request",
+    "too_long",
+    "unauthorized",
+    "rate_limited",
+    "agent_failed",
+    "internal",
+)
+
+
+class ContractError(ValueError):
+    """A message that does not follow the contract; `code` is one of ERROR_CODES."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClientFrame:
+    type: str
+    id: str
+    session: str | None = None
+    text: str | None = None
+
+
+def _require_id(value: object, what: str) -> str:
+    if not isinstance(value, str) or not ID_PATTERN.match(value):
+        raise ContractError("bad_request", f"{what} must match {ID_PATTERN.pattern}")
+    return value
+
+
+def parse_client_frame(raw: str | bytes | None) -> ClientFrame:
+    """Parse and validate one browser frame; raise ContractError on anything off-contract."""
+    if raw is None or len(raw) == 0:
+        raise ContractError("bad_request", "empty frame")
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ContractError("bad_request", "frame is not JSON") from None
+    if not isinstance(data, dict):
+        raise ContractError("bad_request", "frame must be a JSON object")
+    kind = data.get("type")
+    if kind not in CLIENT_TYPES:
+        raise ContractError("bad_request", f"type must be one of {', '.join(CLIENT_TYPES)}")
+    frame_id = _require_id(data.get("id"), "id")
+    if kind == "chat.send":
+        session = _require_id(data.get("session"), "session")
+        text = data.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise ContractError("bad_request", "text must be a non-empty string")
+        if len(text) > MAX_TEXT_CHARS:
+            raise ContractError(
+                "too_long", f"message is {len(text)} characters; the limit is {MAX_TEXT_CHARS}"
+            )
+        return ClientFrame(type=kind, id=frame_id, session=session, text=text)
+    if kind == "resume":
+        return ClientFrame(
+            type=kind, id=frame_id, session=_require_id(data.get("session"), "session")
+        )
+    return ClientFrame(type=kind, id=frame_id)
+
+
+def server_frame(kind: ServerType, **fields: Any) -> str:
+    """One server→browser frame as JSON text. Fields are those documented in docs/protocol.md."""
+    if kind not in SERVER_TYPES:
+        raise ValueError(f"unknown server frame type {kind!r}")
+    return json.dumps({"type": kind, **fields}, separators=(",", ":"), ensure_ascii=False)
+
+
+def chunk_text(text: str, limit_bytes: int = CHUNK_BYTES) -> list[str]:
+    """Split text into pieces of at most `limit_bytes` UTF-8 bytes, never inside a character."""
+    if not text:
+        return [""]
+    pieces: list[str] = []
+    current: list[str] = []
+    size = 0
+    for char in text:
+        width = len(char.encode("utf-8"))
+        if size + width > limit_bytes and current:
+            pieces.append("".join(current))
+            current, size = [], 0
+        current.append(char)
+        size += width
+    pieces.append("".join(current))
+    return pieces
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplyTarget:
+    """Where the bridge sends the reply: the web UI's connections, or a Telegram chat."""
+
+    chat_id: int | None = None
+    """Telegram chat id; None for the web (the bridge posts to every open connection)."""
+    reply_to_message_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueueMessage:
+    """The body of one message on the inbound FIFO queue (group = session)."""
+
+    channel: str
+    session: str
+    message_id: str
+    """The channel's own id (client message id, `tg-<update_id>`): dedup id and idempotency key."""
+    text: str
+    received_at: float
+    reply: ReplyTarget = field(default_factory=ReplyTarget)
+    sender: str | None = None
+    v: int = VERSION
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, body: str) -> QueueMessage:
+        """Parse a queue body; ContractError when it is malformed (it then goes to the DLQ)."""
+        try:
+            data = json.loads(body)
+        except ValueError:
+            raise ContractError("bad_request", "queue message is not JSON") from None
+        if not isinstance(data, dict) or data.get("v") != VERSION:
+            raise ContractError("bad_request", f"queue message must be an object with v={VERSION}")
+        channel = data.get("channel")
+        if channel not in CHANNELS:
+            raise ContractError("bad_request", f"channel must be one of {', '.join(CHANNELS)}")
+        text = data.get("text")
+        if not isinstance(text, str) or not text or len(text) > MAX_TEXT_CHARS:
+            raise ContractError("bad_request", "text must be a non-empty string within the limit")
+        received_at = data.get("received_at")
+        if not isinstance(received_at, int | float):
+            raise ContractError("bad_request", "received_at must be a number")
+        reply = data.get("reply") or {}
+        if not isinstance(reply, dict):
+            raise ContractError("bad_request", "reply must be an object")
+        chat_id = reply.get("chat_id")
+        reply_to = reply.get("reply_to_message_id")
+        if chat_id is not None and not isinstance(chat_id, int):
+            raise ContractError("bad_request", "reply.chat_id must be an integer")
+        if channel == "telegram" and chat_id is None:
+            raise ContractError("bad_request", "a telegram message needs reply.chat_id")
+        sender = data.get("sender")
+        return cls(
+            channel=channel,
+            session=_require_id(data.get("session"), "session"),
+            message_id=_require_id(data.get("message_id"), "message_id"),
+            text=text,
+            received_at=float(received_at),
+            reply=ReplyTarget(
+                chat_id=chat_id,
+                reply_to_message_id=reply_to if isinstance(reply_to, int) else None,
+            ),
+            sender=sender if isinstance(sender, str) else None,
+        )
+
+
+def describe() -> dict[str, Any]:
+    """The contract's names and limits as data, for the web client."""
+    return {
+        "version": VERSION,
+        "clientTypes": list(CLIENT_TYPES),
+        "serverTypes": list(SERVER_TYPES),
+        "agentStates": list(AGENT_STATES),
+        "phases": list(PHASES),
+        "errorCodes": list(ERROR_CODES),
+        "idPattern": ID_PATTERN.pattern,
+        "maxTextChars": MAX_TEXT_CHARS,
+        "frameBytes": FRAME_BYTES,
+        "ticketTtlSeconds": TICKET_TTL_SECONDS,
+    }

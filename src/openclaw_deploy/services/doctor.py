@@ -1,0 +1,80 @@
+"""`doctor`: is this machine ready to deploy? One PASS/FAIL per check, each with its fix."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from openclaw_deploy import toolchain
+from openclaw_deploy.errors import DeployError
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str | None = None
+
+
+@dataclass(frozen=True)
+class DoctorReport:
+    checks: list[Check]
+
+    @property
+    def ok(self) -> bool:
+        return all(check.ok for check in self.checks)
+
+
+def _python() -> Check:
+    version = ".".join(map(str, sys.version_info[:3]))
+    # The package requires 3.11, so reaching this line means the interpreter is fine.
+    return Check("python", True, f"Python {version} ({sys.executable})")
+
+
+def _node() -> Check:
+    try:
+        version = toolchain.node_version()
+    except DeployError as error:
+        return Check("node", False, error.message, error.hint)
+    if int(version.split(".")[0]) != toolchain.NODE_MAJOR:
+        return Check(
+            "node",
+            False,
+            f"Node {version}; Node {toolchain.NODE_MAJOR} is needed",
+            f"unset {toolchain.ENV_NODE}, or point it at a Node {toolchain.NODE_MAJOR} binary",
+        )
+    return Check("node", True, f"Node {version} ({toolchain.node_path()})")
+
+
+def _credentials(sts: Callable[[], Any], region: str | None) -> list[Check]:
+    from openclaw_deploy.aws.identity import caller_identity
+
+    checks = []
+    if region:
+        checks.append(Check("region", True, region))
+    else:
+        checks.append(
+            Check(
+                "region",
+                False,
+                "no AWS region is set",
+                "aws configure set region us-east-1, or set AWS_REGION",
+            )
+        )
+        return checks
+    try:
+        identity = caller_identity(sts(), region)
+    except DeployError as error:
+        checks.append(Check("aws-credentials", False, error.message, error.hint))
+    else:
+        checks.append(
+            Check("aws-credentials", True, f"account {identity.account} as {identity.arn}")
+        )
+    return checks
+
+
+def run_doctor(*, sts: Callable[[], Any], region: str | None) -> DoctorReport:
+    return DoctorReport([_python(), _node(), *_credentials(sts, region)])

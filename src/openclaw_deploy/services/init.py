@@ -1,0 +1,153 @@
+"""Setting up a deployment: check the answers for real, store the secrets in SSM, write the config.
+
+The command gathers the answers (flags, environment, prompts); this service does the work in an
+order that never leaves a half state behind: every check runs before anything is written, the
+secrets are stored before the config file that names them, and the config file is written
+atomically.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+
+from openclaw_deploy.aws.identity import Identity
+from openclaw_deploy.aws.ssm import SecretStore
+from openclaw_deploy.config import AgentSpec, ConfigFile, Deployment
+from openclaw_deploy.output import Reporter
+from openclaw_deploy.runtime import resources
+from openclaw_deploy.runtime.providers import get_provider
+from openclaw_deploy.services.checks import check_llm_key, check_telegram_token
+
+
+@dataclass(frozen=True, kw_only=True)
+class InitRequest:
+    name: str
+    target: str
+    region: str
+    provider: str
+    model: str
+    owner_email: str
+    llm_api_key: str | None
+    """None keeps the stored key (or, for a provider without keys, stores none)."""
+    telegram_bot_token: str | None
+    """None keeps the stored token (or, on the local target, means no Telegram)."""
+    skip_checks: bool = False
+    llm_base_url: str | None = None
+    telegram_api_url: str | None = None
+    agent: AgentSpec = field(default_factory=AgentSpec)
+
+
+@dataclass(frozen=True, kw_only=True)
+class InitResult:
+    name: str
+    target: str
+    account: str | None
+    region: str
+    provider: str
+    model: str
+    owner_email: str
+    telegram_bot: str | None
+    config_path: str
+    parameters: dict[str, str]
+    stored: list[str]
+    """Parameter names written this time (values never shown)."""
+    kept: list[str]
+    checks: list[str]
+    deployed: bool = False
+
+
+def run_init(
+    request: InitRequest,
+    *,
+    identity: Identity | None,
+    store: SecretStore,
+    config: ConfigFile,
+    reporter: Reporter,
+) -> InitResult:
+    provider = get_provider(request.provider)
+    checks: list[str] = []
+    bot_username: str | None = None
+    previous = config.deployments.get(request.name)
+
+    if request.skip_checks:
+        reporter.warn("Skipping the LLM key and Telegram token checks (--skip-checks).")
+    else:
+        if request.llm_api_key and provider.needs_key:
+            with reporter.task(f"Checking the {provider.label} API key"):
+                result = check_llm_key(provider, request.llm_api_key, base_url=request.llm_base_url)
+            checks.append(result.detail)
+        if request.telegram_bot_token:
+            with reporter.task("Checking the Telegram bot token (getMe)"):
+                bot = check_telegram_token(
+                    request.telegram_bot_token, api_url=request.telegram_api_url
+                )
+            bot_username = bot.username
+            checks.append(f"Telegram bot @{bot.username}")
+    if bot_username is None and previous and not request.telegram_bot_token:
+        bot_username = previous.telegram_bot_username
+
+    parameters: dict[str, str] = {}
+    stored: list[str] = []
+    kept: list[str] = []
+    values = {
+        resources.LLM_API_KEY.key: request.llm_api_key if provider.needs_key else None,
+        resources.TELEGRAM_BOT_TOKEN.key: request.telegram_bot_token,
+    }
+    with reporter.task("Storing secrets as SSM SecureString parameters"):
+        for secret in resources.SECRETS:
+            name = secret.parameter_name(request.name)
+            value = values.get(secret.key)
+            if secret is resources.TELEGRAM_WEBHOOK_SECRET:
+                has_token = request.telegram_bot_token or store.exists(
+                    resources.TELEGRAM_BOT_TOKEN.parameter_name(request.name)
+                )
+                if not has_token:
+                    continue
+                if store.exists(name):
+                    kept.append(name)
+                    parameters[secret.key] = name
+                    continue
+                value = secrets.token_urlsafe(32)  # only A-Za-z0-9_- as Telegram requires
+            if value:
+                store.put(
+                    name, value, description=f"openclaw-deploy {request.name}: {secret.description}"
+                )
+                stored.append(name)
+                parameters[secret.key] = name
+            elif store.exists(name):
+                kept.append(name)
+                parameters[secret.key] = name
+
+    deployment = Deployment(
+        name=request.name,
+        target=request.target,
+        region=request.region,
+        account=identity.account if identity else None,
+        provider=request.provider,
+        model=request.model,
+        owner_email=request.owner_email,
+        llm_base_url=request.llm_base_url,
+        telegram_api_url=request.telegram_api_url,
+        telegram_bot_username=bot_username,
+        parameters=parameters,
+        agent=request.agent,
+    )
+    config.upsert(deployment)
+    config.save()
+    reporter.done(f"Wrote {config.path} (parameter names only, no secret values)")
+    return InitResult(
+        name=request.name,
+        target=request.target,
+        account=deployment.account,
+        region=request.region,
+        provider=request.provider,
+        model=request.model,
+        owner_email=request.owner_email,
+        telegram_bot=bot_username,
+        config_path=str(config.path),
+        parameters=parameters,
+        stored=stored,
+        kept=kept,
+        checks=checks,
+    )

