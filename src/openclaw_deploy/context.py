@@ -33,6 +33,7 @@ class AppContext:
     profile: str | None = None
     debug: bool = False
     endpoint_url: str | None = None
+    static_credentials: tuple[str, str] | None = field(default=None, repr=False)
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
     _config: ConfigFile | None = field(default=None, repr=False)
@@ -55,10 +56,24 @@ class AppContext:
             from openclaw_deploy.aws.errors import translate_boto_errors
 
             with translate_boto_errors("open an AWS session"):
-                self._sessions[region] = boto3.Session(
-                    profile_name=self.profile, region_name=region
-                )
+                if self.static_credentials:
+                    key_id, secret = self.static_credentials
+                    self._sessions[region] = boto3.Session(
+                        aws_access_key_id=key_id, aws_secret_access_key=secret, region_name=region
+                    )
+                else:
+                    self._sessions[region] = boto3.Session(
+                        profile_name=self.profile, region_name=region
+                    )
         return self._sessions[region]
+
+    def use_local_cloud(self, endpoint_url: str) -> None:
+        """Point every later client at the local target's moto server, with its own credentials
+        (never the user's real AWS ones)."""
+        self.endpoint_url = endpoint_url
+        self.static_credentials = ("local", "local")
+        self._sessions.clear()
+        self._clients.clear()
 
     def client(self, service: str, region: str | None = None) -> Any:
         """A boto3 client, built once per (service, region), with retries in standard mode."""

@@ -7,9 +7,12 @@ each pin gets its own folder, installed once and reused.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Final
 
@@ -80,7 +83,21 @@ def node_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def _npm_install(spec: str, prefix: Path, *, timeout: float = 900) -> None:
+@contextmanager
+def _install_lock(prefix: Path) -> Iterator[None]:
+    """One install of a prefix at a time, across processes (two commands, parallel tests)."""
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    with (prefix.parent / f".{prefix.name}.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _npm_install(
+    spec: str, prefix: Path, *, timeout: float = 900, after: Callable[[Path], None] | None = None
+) -> None:
     """Install an npm package into its own prefix, atomically (a half install never counts)."""
     staging = prefix.with_name(prefix.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
@@ -111,6 +128,8 @@ def _npm_install(spec: str, prefix: Path, *, timeout: float = 900) -> None:
             f"npm could not install {spec}:\n{tail}",
             hint="check your network or npm proxy settings, then run the command again",
         )
+    if after is not None:
+        after(staging)
     shutil.rmtree(prefix, ignore_errors=True)
     staging.rename(prefix)
 
@@ -126,7 +145,9 @@ def cdk_cli() -> list[str]:
     prefix = cache_dir() / f"aws-cdk-{CDK_CLI_VERSION}"
     entry = prefix / "node_modules" / "aws-cdk" / "bin" / "cdk"
     if not entry.exists():
-        _npm_install(f"aws-cdk@{CDK_CLI_VERSION}", prefix)
+        with _install_lock(prefix):
+            if not entry.exists():
+                _npm_install(f"aws-cdk@{CDK_CLI_VERSION}", prefix)
     return [str(node_path()), str(entry)]
 
 
@@ -145,19 +166,24 @@ def ensure_openclaw(version: str = OPENCLAW_VERSION) -> list[str]:
     plugins) is run by hand after the install.
     """
     entry = openclaw_entry(version)
-    if not entry.exists():
-        prefix = openclaw_home(version)
-        _npm_install(f"openclaw@{version}", prefix)
-        postinstall = (
-            prefix / "node_modules" / "openclaw" / "scripts" / "postinstall-bundled-plugins.mjs"
-        )
-        if postinstall.exists():
-            subprocess.run(
-                [str(node_path()), str(postinstall)],
-                cwd=prefix,
-                env=node_env(),
-                capture_output=True,
-                check=False,
-                timeout=600,
-            )
+    if entry.exists():
+        return [str(node_path()), str(entry)]
+    prefix = openclaw_home(version)
+    with _install_lock(prefix):
+        if entry.exists():
+            return [str(node_path()), str(entry)]
+        _npm_install(f"openclaw@{version}", prefix, after=_openclaw_postinstall)
     return [str(node_path()), str(entry)]
+
+
+def _openclaw_postinstall(staging: Path) -> None:
+    script = staging / "node_modules" / "openclaw" / "scripts" / "postinstall-bundled-plugins.mjs"
+    if script.exists():
+        subprocess.run(
+            [str(node_path()), str(script.relative_to(staging))],
+            cwd=staging,
+            env=node_env(),
+            capture_output=True,
+            check=False,
+            timeout=600,
+        )

@@ -9,7 +9,14 @@ import typer
 from rich.console import Console
 
 from openclaw_deploy.cli.common import JsonOption, YesOption, app_context
-from openclaw_deploy.config import EMAIL_PATTERN, NAME_RE, REGION_PATTERN, TARGETS, Deployment
+from openclaw_deploy.config import (
+    EMAIL_PATTERN,
+    NAME_RE,
+    REGION_PATTERN,
+    TARGETS,
+    AgentSpec,
+    Deployment,
+)
 from openclaw_deploy.errors import UsageError
 from openclaw_deploy.output import emit, recommend
 from openclaw_deploy.prompts import Prompter
@@ -37,6 +44,7 @@ Examples:
 FROM_STDIN: Final = "-"
 DEFAULT_NAME: Final = "agent"
 DEFAULT_REGION: Final = "us-east-1"
+LOCAL_OWNER: Final = "owner@example.com"
 NAME_RULE: Final = "3-24 lowercase letters, digits and dashes, starting with a letter"
 
 
@@ -120,9 +128,22 @@ def _render(console: Console, result: InitResult) -> None:
         console.print(f"  secret        {name} = *** (stored)", highlight=False)
     for name in result.kept:
         console.print(f"  secret        {name} = *** (kept)", highlight=False)
+    if result.local:
+        access = result.local
+        console.print("\n[bold]Your local agent is up[/] (it starts on your first message):")
+        console.print(
+            f"  web chat      {access.web_url or '(web app not built: scripts/build-web)'}"
+        )
+        console.print(f"  login         {access.owner_email}")
+        if access.owner_password:
+            console.print(f"  password      {access.owner_password}   (shown once; keep it)")
+        console.print(f"  HTTP API      {access.api_url}/api/")
+        console.print(f"  WebSocket     {access.ws_url}")
+        console.print(f"  Telegram hook {access.telegram_webhook_url}")
+        console.print(f"  logs          {access.logs}")
 
 
-def init(
+def init(  # noqa: PLR0912, PLR0915 - one flow of questions; each step is a few lines
     ctx: typer.Context,
     name: Annotated[
         str | None,
@@ -213,6 +234,14 @@ def init(
         bool, typer.Option("--no-deploy", help="Stop after storing configuration and secrets.")
     ] = False,
     yes: YesOption = False,
+    owner_password: Annotated[
+        str | None,
+        typer.Option(
+            "--owner-password",
+            envvar="OPENCLAW_OWNER_PASSWORD",
+            help="Local target only: the owner's web password (default: generated, shown once).",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     app = app_context(ctx, assume_yes=yes)
@@ -258,12 +287,9 @@ def init(
     )
     previous: Deployment | None = config.deployments.get(name)
     target = target or (previous.target if previous else "aws")
-    if target == "local":
-        raise UsageError(
-            "The local target is not available in this version yet.",
-            hint="run openclaw-deploy init --target aws",
-        )
-    session_region = None if region or previous else app.session().region_name
+    local = target == "local"
+    session_region = None if region or previous or local else app.session().region_name
+    region = region or (DEFAULT_REGION if local and not previous else None)
     region = _answer(
         prompter,
         region,
@@ -276,23 +302,27 @@ def init(
 
     from openclaw_deploy.aws.identity import caller_identity
 
-    with app.reporter().task(f"Checking AWS credentials in {region}"):
-        identity = caller_identity(app.client("sts", region), region)
-    app.err_console.print(
-        f"  Using AWS account [bold]{identity.account}[/] as {identity.arn} in [bold]{region}[/]",
-        highlight=False,
-    )
+    if not local:
+        with app.reporter().task(f"Checking AWS credentials in {region}"):
+            identity = caller_identity(app.client("sts", region), region)
+        app.err_console.print(
+            f"  Using AWS account [bold]{identity.account}[/] as {identity.arn} "
+            f"in [bold]{region}[/]",
+            highlight=False,
+        )
 
+    # Locally, no key means the offline demo model: anyone can try it with nothing but this tool.
+    default_provider = "offline" if local and not llm_api_key else "anthropic"
     provider = provider or (
         prompter.select(
             "LLM provider",
             [(p.id, p.label) for p in PROVIDERS.values()],
             flag="--provider",
             env="OPENCLAW_LLM_PROVIDER",
-            default=previous.provider if previous else "anthropic",
+            default=previous.provider if previous else default_provider,
         )
         if prompter.interactive
-        else (previous.provider if previous else "anthropic")
+        else (previous.provider if previous else default_provider)
     )
     spec = get_provider(provider)
     default_model = (
@@ -307,6 +337,22 @@ def init(
         default=default_model,
     )
 
+    local_state = None
+    if local:
+        from openclaw_deploy.services.local import start_local_cloud
+
+        local_state = start_local_cloud(
+            app,
+            name=name,
+            region=region,
+            provider=provider,
+            model=model,
+            llm_base_url=llm_base_url or (previous.llm_base_url if previous else None),
+            telegram_api_url=telegram_api_url or (previous.telegram_api_url if previous else None),
+            agent=previous.agent if previous else AgentSpec(),
+        )
+        identity = caller_identity(app.client("sts", region), region)
+
     from openclaw_deploy.aws.ssm import SecretStore
 
     store = SecretStore(app.client("ssm", region), name)
@@ -318,7 +364,7 @@ def init(
             env="OPENCLAW_LLM_API_KEY",
             keep_existing=has_key,
         )
-    if telegram_bot_token is None:
+    if telegram_bot_token is None and not local:  # locally, Telegram is optional
         has_token = store.exists(resources.TELEGRAM_BOT_TOKEN.parameter_name(name))
         while True:
             telegram_bot_token = prompter.secret(
@@ -336,7 +382,7 @@ def init(
         question="Owner email (web login)",
         flag="--owner-email",
         env="OPENCLAW_OWNER_EMAIL",
-        default=previous.owner_email if previous else None,
+        default=previous.owner_email if previous else (LOCAL_OWNER if local else None),
         check=_check_email,
     )
 
@@ -364,9 +410,28 @@ def init(
         reporter=app.reporter(),
     )
 
+    if local_state is not None:
+        from dataclasses import replace
+
+        from openclaw_deploy.services.local import set_owner_login
+
+        access = set_owner_login(
+            app, local_state, name=name, email=owner_email, password=owner_password
+        )
+        result = replace(result, local=access, deployed=True)
+
     # Recommend.
     emit(app.console, result, as_json=as_json, render=_render)
-    if not as_json:
+    if as_json:
+        return
+    if local_state is not None:
+        recommend(
+            app.console,
+            ("openclaw-deploy status --target local", "the agent's state and the URLs"),
+            ("openclaw-deploy logs --target local --follow", "every component's logs"),
+            ("openclaw-deploy destroy --target local", "stop it all (your data is kept)"),
+        )
+    else:
         recommend(
             app.console,
             (

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from openclaw_deploy.aws.identity import Identity
 from openclaw_deploy.aws.ssm import SecretStore
@@ -17,6 +18,9 @@ from openclaw_deploy.config import AgentSpec, ConfigFile, Deployment
 from openclaw_deploy.output import Reporter
 from openclaw_deploy.runtime import resources
 from openclaw_deploy.runtime.providers import get_provider
+
+if TYPE_CHECKING:
+    from openclaw_deploy.services.local import LocalAccess
 from openclaw_deploy.services.checks import check_llm_key, check_telegram_token
 
 
@@ -55,6 +59,8 @@ class InitResult:
     kept: list[str]
     checks: list[str]
     deployed: bool = False
+    local: LocalAccess | None = None
+    """How to reach a local deployment (its URLs, and the owner password when just chosen)."""
 
 
 def run_init(

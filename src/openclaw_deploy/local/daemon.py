@@ -1,0 +1,398 @@
+"""The local cloud's background process: `python -m openclaw_deploy.local.daemon --home DIR`.
+
+Starts, in order: a moto server (AWS), the offline model (when the deployment uses it), the API
+Gateway emulator, provisioning from `runtime.resources`, the saved user data, the local Fargate
+and the watchdog schedule. Then it writes `state.json` (ports, URLs, resource names) for the CLI
+and waits. SIGTERM stops every agent task (they back up), saves the user data, and exits.
+Each component logs to its own file under `logs/` for `openclaw-deploy logs --target local`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from openclaw_deploy.local.paths import LocalPaths
+from openclaw_deploy.runtime import resources
+
+log = logging.getLogger("openclaw_deploy.local.daemon")
+ACCOUNT: Final = "123456789012"  # moto's account
+WATCHDOG_INTERVAL_SECONDS: Final = 60.0
+HANDLER_MODULES: Final = {
+    "api": "openclaw_deploy.handlers.api",
+    "ws": "openclaw_deploy.handlers.ws",
+    "telegram": "openclaw_deploy.handlers.telegram_webhook",
+    "watchdog": "openclaw_deploy.handlers.watchdog",
+}
+COMPONENT_LOGGERS: Final = {
+    "daemon": ["openclaw_deploy.local.daemon", "openclaw_deploy.local.provision"],
+    "gateway": ["openclaw_deploy.local.apigw", "openclaw_deploy.handlers"],
+    "fargate": ["openclaw_deploy.local.fargate"],
+    "watchdog": ["openclaw_deploy.handlers.watchdog"],
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Spec:
+    """What to run; written by the CLI as `spec.json`."""
+
+    name: str
+    region: str = "us-east-1"
+    provider: str = "offline"
+    model: str = "demo"
+    llm_base_url: str | None = None
+    telegram_api_url: str | None = None
+    cpu: int = 512
+    memory: int = 2048
+    idle_timeout_minutes: int = 15
+
+    @classmethod
+    def load(cls, path: Path) -> Spec:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+def _handler(kind: str) -> Callable[[dict[str, Any], Any], Any]:
+    """The real Lambda handler, imported when first called (after the environment is set)."""
+    cache: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
+
+    def invoke(event: dict[str, Any], context: Any) -> Any:
+        if "fn" not in cache:
+            cache["fn"] = importlib.import_module(HANDLER_MODULES[kind]).handler
+        return cache["fn"](event, context)
+
+    return invoke
+
+
+def _setup_logging(paths: LocalPaths) -> None:
+    paths.logs.mkdir(parents=True, exist_ok=True)
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    for component, names in COMPONENT_LOGGERS.items():
+        handler = logging.FileHandler(paths.log(component), encoding="utf-8")
+        handler.setFormatter(formatter)
+        for name in names:
+            logging.getLogger(name).addHandler(handler)
+    for noisy in ("werkzeug", "botocore", "urllib3", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+class Daemon:
+    def __init__(self, paths: LocalPaths, spec: Spec) -> None:
+        self.paths = paths
+        self.spec = spec
+        self.stop = threading.Event()
+
+    def _clients(self, moto_url: str) -> dict[str, Any]:
+        import boto3
+
+        session = boto3.Session(region_name=self.spec.region)
+        return {
+            name: session.client(name, endpoint_url=moto_url)
+            for name in ("dynamodb", "sqs", "s3", "ssm", "ecs", "ec2", "cognito-idp")
+        }
+
+    async def run(self) -> None:  # noqa: PLR0915 - the start order reads best in one place
+        from aiohttp import web
+        from moto.server import ThreadedMotoServer
+
+        from openclaw_deploy.local import apigw, data, provision
+        from openclaw_deploy.local.fargate import LocalFargate, bridge_command, bridge_pythonpath
+
+        moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        moto.start()
+        host, port = moto.get_host_and_port()
+        moto_url = f"http://{host}:{port}"
+        os.environ.update(
+            {
+                "AWS_ENDPOINT_URL": moto_url,
+                "AWS_ACCESS_KEY_ID": "local",
+                "AWS_SECRET_ACCESS_KEY": "local",
+                "AWS_DEFAULT_REGION": self.spec.region,
+                "AWS_REGION": self.spec.region,
+            }
+        )
+        for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+            os.environ.pop(key, None)
+        clients = self._clients(moto_url)
+        log.info("moto at %s", moto_url)
+
+        offline = None
+        llm_base_url = self.spec.llm_base_url
+        if self.spec.provider == "offline" and not llm_base_url:
+            from openclaw_deploy.offline_model import OfflineModel
+
+            offline = OfflineModel.start()
+            llm_base_url = offline.base_url
+            log.info("offline model at %s", llm_base_url)
+
+        # The emulator's port is known before provisioning: the task's environment names it.
+        pool_id, client_id = provision.provision_auth(clients["cognito-idp"], self.spec.name)
+        state: dict[str, Any] = {}
+        authorizer = apigw.JwtAuthorizer(
+            apigw.AuthConfig(
+                jwks_url=f"{moto_url}/{pool_id}/.well-known/jwks.json",
+                issuer=f"https://cognito-idp.{self.spec.region}.amazonaws.com/{pool_id}",
+                audience=client_id,
+            )
+        )
+        web_dir = _web_dir()
+        emulator = apigw.Emulator(
+            apigw.EmulatorConfig(
+                handlers=apigw.Handlers(
+                    api=_handler("api"), ws=_handler("ws"), telegram=_handler("telegram")
+                ),
+                auth=authorizer,
+                moto_url=moto_url,
+                region=self.spec.region,
+                web_dir=web_dir,
+                web_config=lambda: state["web_config"],
+            )
+        )
+        runner = web.AppRunner(emulator.app(), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        api_port = runner.addresses[0][1]
+        api_url = f"http://127.0.0.1:{api_port}"
+        ws_url = f"ws://127.0.0.1:{api_port}{apigw.WS_PATH}"
+        log.info("API Gateway emulator at %s", api_url)
+
+        provision.provision_tables(clients["dynamodb"], self.spec.name)
+        queue_urls, dead_letter = provision.provision_queues(clients["sqs"], self.spec.name)
+        provision.provision_buckets(clients["s3"], self.spec.name, ACCOUNT, self.spec.region)
+        subnets, groups = provision.provision_network(clients["ec2"], self.spec.name)
+        telegram_api_url = self.spec.telegram_api_url or resources.DEFAULT_TELEGRAM_API_URL
+        data_env = resources.data_environment(
+            self.spec.name, account=ACCOUNT, region=self.spec.region, queue_urls=queue_urls
+        )
+        task_env = {
+            **data_env,
+            resources.ENV_WS_MANAGEMENT_URL: api_url,
+            resources.ENV_TELEGRAM_API_URL: telegram_api_url,
+            "OPENCLAW_LLM_PROVIDER": self.spec.provider,
+            "OPENCLAW_LLM_MODEL": self.spec.model,
+        }
+        if llm_base_url:
+            task_env["OPENCLAW_LLM_BASE_URL"] = llm_base_url
+        secrets = {
+            secret.task_env: secret.parameter_name(self.spec.name)
+            for secret in resources.SECRETS
+            if secret.task_env
+        }
+        cluster, task_definition = provision.provision_agent(
+            clients["ecs"],
+            self.spec.name,
+            environment=task_env,
+            secrets=secrets,
+            cpu=self.spec.cpu,
+            memory=self.spec.memory,
+        )
+        # moto advances a task's status on every describe; pin it so RUNNING stays RUNNING.
+        _manual_ecs_transitions(moto_url)
+        restored = data.import_user_data(
+            clients["dynamodb"],
+            clients["s3"],
+            self.paths.data,
+            deployment=self.spec.name,
+            account=ACCOUNT,
+            region=self.spec.region,
+        )
+        if restored:
+            log.info("restored saved user data: %s", restored)
+        local = provision.LocalResources(
+            deployment=self.spec.name,
+            region=self.spec.region,
+            account=ACCOUNT,
+            queue_urls=queue_urls,
+            dead_letter_urls=dead_letter,
+            user_pool_id=pool_id,
+            user_pool_client_id=client_id,
+            cluster=cluster,
+            task_definition=task_definition,
+            subnets=subnets,
+            security_groups=groups,
+        )
+        # The handlers run in this process and read their configuration from the environment.
+        os.environ.update(local.environment())
+        os.environ.update(
+            {
+                resources.ENV_WS_MANAGEMENT_URL: api_url,
+                resources.ENV_TELEGRAM_API_URL: telegram_api_url,
+                "OPENCLAW_WS_URL": ws_url,
+            }
+        )
+        state["web_config"] = {
+            "apiUrl": api_url,
+            "wsUrl": ws_url,
+            "region": self.spec.region,
+            "cognito": {
+                "endpoint": f"{api_url}/cognito/",
+                "userPoolId": pool_id,
+                "clientId": client_id,
+            },
+            "deployment": self.spec.name,
+        }
+
+        from openclaw_deploy import assets, toolchain
+
+        container_dir = assets.asset_dir("container")
+        fargate = LocalFargate(
+            ecs=clients["ecs"],
+            ssm=_OptionalSecrets(clients["ssm"]),
+            cluster=cluster,
+            base_env={
+                **{
+                    k: v
+                    for k, v in os.environ.items()
+                    if k.startswith(("AWS_", "PATH", "HOME", "LANG"))
+                },
+                "PYTHONPATH": bridge_pythonpath(container_dir),
+                "OPENCLAW_BRIDGE_OPENCLAW_CMD": json.dumps(toolchain.ensure_openclaw()),
+                "OPENCLAW_BRIDGE_TEMPLATE": str(assets.asset_dir("templates") / "openclaw.json5"),
+            },
+            command=bridge_command(),
+            scratch=self.paths.agent_home,
+            agent_log=self.paths.log("agent"),
+        )
+        threads = [
+            threading.Thread(target=fargate.run, args=(self.stop,), name="fargate", daemon=True),
+            threading.Thread(target=self._watchdog, name="watchdog", daemon=True),
+        ]
+        for thread in threads:
+            thread.start()
+
+        from openclaw_deploy.config import atomic_write
+
+        atomic_write(
+            self.paths.state,
+            json.dumps(
+                {
+                    "pid": os.getpid(),
+                    "started_at": time.time(),
+                    "moto_url": moto_url,
+                    "api_url": api_url,
+                    "ws_url": ws_url,
+                    "web_url": f"{api_url}/" if web_dir else None,
+                    "telegram_webhook_url": f"{api_url}/telegram",
+                    "offline_model_url": offline.base_url if offline else None,
+                    "resources": json.loads(local.to_json()),
+                    "environment": {
+                        **local.environment(),
+                        **{
+                            resources.ENV_WS_MANAGEMENT_URL: api_url,
+                            resources.ENV_TELEGRAM_API_URL: telegram_api_url,
+                        },
+                    },
+                },
+                indent=2,
+            ),
+        )
+        log.info("local cloud ready")
+
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop.set)
+        while not self.stop.is_set():
+            await asyncio.sleep(0.2)
+
+        log.info("stopping: agent tasks first (they back up), then saving user data")
+        await loop.run_in_executor(None, fargate.shutdown)
+        try:
+            counts = data.export_user_data(
+                clients["dynamodb"],
+                clients["s3"],
+                self.paths.data,
+                deployment=self.spec.name,
+                account=ACCOUNT,
+                region=self.spec.region,
+            )
+            log.info("saved user data: %s", counts)
+        except Exception:
+            log.exception("saving user data failed")
+        self.paths.state.unlink(missing_ok=True)
+        await runner.cleanup()
+        if offline:
+            offline.stop()
+        moto.stop()
+        log.info("stopped")
+
+    def _watchdog(self) -> None:
+        handler = _handler("watchdog")
+        from openclaw_deploy.local.apigw import LambdaContext
+
+        while not self.stop.wait(WATCHDOG_INTERVAL_SECONDS):
+            event = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
+            try:
+                handler(event, LambdaContext(function_name="watchdog"))
+            except Exception:
+                logging.getLogger("openclaw_deploy.handlers.watchdog").exception("watchdog failed")
+
+
+class _OptionalSecrets:
+    """SSM for the local Fargate: a secret parameter that was never stored is simply absent
+    (the offline model needs no key), where ECS would refuse to start the task."""
+
+    def __init__(self, ssm: Any) -> None:
+        self._ssm = ssm
+
+    def get_parameter(self, **kwargs: Any) -> dict[str, Any]:
+        try:
+            answer: dict[str, Any] = self._ssm.get_parameter(**kwargs)
+        except self._ssm.exceptions.ParameterNotFound:
+            return {"Parameter": {"Value": ""}}
+        return answer
+
+
+def _manual_ecs_transitions(moto_url: str) -> None:
+    import urllib.request
+
+    body = json.dumps(
+        {"model_name": "ecs::task", "transition": {"progression": "manual", "times": 1_000_000}}
+    ).encode()
+    request = urllib.request.Request(  # noqa: S310 - our own moto server on loopback
+        f"{moto_url}/moto-api/state-manager/set-transition", data=body, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=10):  # noqa: S310
+        pass
+
+
+def _web_dir() -> Path | None:
+    from openclaw_deploy import assets
+    from openclaw_deploy.errors import DeployError
+
+    try:
+        folder = assets.asset_dir("web")
+    except DeployError:
+        return None
+    return folder if (folder / "index.html").is_file() else None
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--home", required=True, type=Path)
+    args = parser.parse_args(argv)
+    paths = LocalPaths(args.home.resolve())
+    _setup_logging(paths)
+    try:
+        asyncio.run(Daemon(paths, Spec.load(paths.spec)).run())
+    except Exception:
+        log.exception("the local cloud failed")
+        paths.state.unlink(missing_ok=True)
+        raise SystemExit(1) from None
+
+
+if __name__ == "__main__":
+    main()
