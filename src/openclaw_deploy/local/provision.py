@@ -195,6 +195,8 @@ def provision_network(ec2: Any, deployment: str) -> tuple[list[str], list[str]]:
             CidrBlock="10.42.0.0/16",
             TagSpecifications=[{"ResourceType": "vpc", "Tags": tag}],
         )["Vpc"]["VpcId"]
+        # As in the CDK VPC; moto's RunTask also needs it to describe the task's network card.
+        ec2.modify_vpc_attribute(VpcId=vpc_id, EnableDnsHostnames={"Value": True})
     subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"]
     subnet_id = (
         subnets[0]["SubnetId"]
