@@ -134,9 +134,9 @@ def main_options(
 
 def _register() -> None:
     # Command modules are small (flags, help, examples); importing them costs nothing heavy.
-    from openclaw_deploy.cli import doctor, init
+    from openclaw_deploy.cli import doctor, init, logs, status
 
-    for module in (init, doctor):
+    for module in (init, status, logs, doctor):
         module.register(app)
 
 

@@ -8,7 +8,9 @@ from typing import Annotated
 
 import typer
 
+from openclaw_deploy.config import Deployment
 from openclaw_deploy.context import AppContext
+from openclaw_deploy.errors import NotFoundError
 from openclaw_deploy.output import make_consoles
 from openclaw_deploy.prompts import Prompter, prompting_mode
 
@@ -50,3 +52,37 @@ def app_context(ctx: typer.Context, *, assume_yes: bool = False) -> AppContext:
     if assume_yes:
         obj.prompter = Prompter(prompting_mode(assume_yes=True, stdin=sys.stdin))
     return obj
+
+
+TargetOption = Annotated[
+    str | None,
+    typer.Option(
+        "--target",
+        envvar="OPENCLAW_DEPLOY_TARGET",
+        help="aws or local (default: the deployment's, from the config file).",
+    ),
+]
+
+
+def resolve_deployment(app: AppContext, name: str | None, target: str | None) -> Deployment:
+    """The deployment a command acts on; `--target` must agree with how it was set up."""
+    from openclaw_deploy.config import TARGETS
+    from openclaw_deploy.errors import UsageError
+
+    if target is not None and target not in TARGETS:
+        raise UsageError(
+            f"--target {target!r} is not valid: choose aws or local.",
+            hint="pass --target aws or --target local",
+        )
+    if target == "local" and name is None and not app.config.deployments:
+        raise NotFoundError(
+            "No local deployment is configured here.",
+            hint="openclaw-deploy init --target local",
+        )
+    deployment = app.config.resolve(name)
+    if target is not None and deployment.target != target:
+        raise UsageError(
+            f"Deployment {deployment.name!r} runs on {deployment.target}, not {target}.",
+            hint=f"openclaw-deploy init --name NAME --target {target} to set one up there",
+        )
+    return deployment

@@ -78,6 +78,7 @@ def _handler(kind: str) -> Callable[[dict[str, Any], Any], Any]:
 def _setup_logging(paths: LocalPaths) -> None:
     paths.logs.mkdir(parents=True, exist_ok=True)
     formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+    formatter.converter = time.gmtime  # every log of the local cloud is in UTC, like CloudWatch
     root = logging.getLogger()
     root.setLevel(logging.INFO)
     for component, names in COMPONENT_LOGGERS.items():
@@ -260,6 +261,7 @@ class Daemon:
                     if k.startswith(("AWS_", "PATH", "HOME", "LANG"))
                 },
                 "PYTHONPATH": bridge_pythonpath(container_dir),
+                "TZ": "UTC",  # as on Fargate; `logs` reads every time stamp as UTC
                 "OPENCLAW_BRIDGE_OPENCLAW_CMD": json.dumps(toolchain.ensure_openclaw()),
                 "OPENCLAW_BRIDGE_TEMPLATE": str(assets.asset_dir("templates") / "openclaw.json5"),
             },

@@ -45,6 +45,12 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _stamp() -> str:
+    """The time as the log lines write it (UTC), so `logs` merges the markers in order."""
+    now = time.time()
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now)) + f",{int(now % 1 * 1000):03d}"
+
+
 def _task_id(arn: str) -> str:
     return arn.rsplit("/", 1)[-1]
 
@@ -106,9 +112,7 @@ class LocalFargate:
         env["OPENCLAW_BRIDGE_GATEWAY_PORT"] = str(free_port())
         self._agent_log.parent.mkdir(parents=True, exist_ok=True)
         stream = self._agent_log.open("ab")
-        stream.write(
-            f"--- task {_task_id(arn)} started {time.strftime('%Y-%m-%dT%H:%M:%S')}\n".encode()
-        )
+        stream.write(f"{_stamp()} --- task {_task_id(arn)} started\n".encode())
         stream.flush()
         process = subprocess.Popen(
             self._command,
@@ -129,7 +133,9 @@ class LocalFargate:
 
     def _finish(self, running: _Running) -> None:
         code = running.process.returncode
-        running.log_stream.write(f"--- task {_task_id(running.arn)} exited with {code}\n".encode())
+        running.log_stream.write(
+            f"{_stamp()} --- task {_task_id(running.arn)} exited with {code}\n".encode()
+        )
         running.log_stream.close()
         shutil.rmtree(running.home, ignore_errors=True)
         with self._lock:
