@@ -1,0 +1,219 @@
+"""End to end through the local target: the real CLI, handlers, bridge, OpenClaw and offline model.
+
+`init --target local` starts the local cloud in the background exactly as a user would; the test
+then talks to it the way the web app does (Cognito sign-in, a one-time ticket, the WebSocket) and
+checks that the reply streams in from a real OpenClaw, that history is kept, and that the agent's
+memory and the history survive stopping and starting the local cloud again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import tarfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+
+REPO = Path(__file__).resolve().parents[2]
+PASSWORD = "Local-Owner-Pass-1!"
+EMAIL = "owner@example.com"
+
+
+def cli(workdir: Path, *args: str, timeout: float = 400) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "OPENCLAW_"))}
+    env["CI"] = "true"
+    env["OPENCLAW_DEPLOY_CACHE"] = os.environ.get(
+        "OPENCLAW_DEPLOY_CACHE", str(REPO / ".cache" / "openclaw-deploy")
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "openclaw_deploy", *args],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@dataclass
+class Local:
+    workdir: Path
+    api_url: str
+    ws_url: str
+
+    @property
+    def home(self) -> Path:
+        return self.workdir / ".openclaw-deploy" / "local" / "agent"
+
+    def state(self) -> dict[str, Any]:
+        return json.loads((self.home / "state.json").read_text())
+
+
+def start(workdir: Path) -> Local:
+    result = cli(
+        workdir, "init", "--target", "local", "--yes", "--owner-password", PASSWORD, "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    access = json.loads(result.stdout)["local"]
+    return Local(workdir=workdir, api_url=access["api_url"], ws_url=access["ws_url"])
+
+
+def stop(local: Local) -> None:
+    try:
+        pid = local.state()["pid"]
+    except (OSError, ValueError):
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.3)
+    os.kill(pid, signal.SIGKILL)
+    pytest.fail("the local cloud did not stop within 180 s")
+
+
+@pytest.fixture(scope="module")
+def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
+    workdir = tmp_path_factory.mktemp("local-target")
+    deployment = start(workdir)
+    try:
+        yield deployment
+    finally:
+        stop(deployment)
+
+
+async def _token(session: aiohttp.ClientSession, api_url: str) -> str:
+    config = await (await session.get(f"{api_url}/config.json")).json()
+    answer = await session.post(
+        config["cognito"]["endpoint"],
+        data=json.dumps(
+            {
+                "AuthFlow": "USER_PASSWORD_AUTH",
+                "ClientId": config["cognito"]["clientId"],
+                "AuthParameters": {"USERNAME": EMAIL, "PASSWORD": PASSWORD},
+            }
+        ),
+        headers={
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth",
+        },
+    )
+    body = await answer.json(content_type=None)
+    return str(body["AuthenticationResult"]["IdToken"])
+
+
+async def _chat(local: Local, session_key: str, message_id: str, text: str) -> list[dict[str, Any]]:
+    """Send one message as the web app does; return every frame until the reply is final."""
+    frames: list[dict[str, Any]] = []
+    async with aiohttp.ClientSession() as http:
+        token = await _token(http, local.api_url)
+        ticket = await (
+            await http.post(
+                f"{local.api_url}/api/ws-ticket", headers={"Authorization": f"Bearer {token}"}
+            )
+        ).json()
+        async with http.ws_connect(f"{local.ws_url}?ticket={ticket['ticket']}") as socket:
+            await socket.send_str(
+                json.dumps(
+                    {"type": "chat.send", "id": message_id, "session": session_key, "text": text}
+                )
+            )
+            deadline = time.monotonic() + 240
+            while time.monotonic() < deadline:
+                message = await socket.receive(timeout=deadline - time.monotonic())
+                frame = json.loads(message.data)
+                frame["_at"] = time.monotonic()
+                frames.append(frame)
+                if frame["type"] in ("chat.final", "error"):
+                    break
+    return frames
+
+
+async def _get(local: Local, path: str) -> Any:
+    async with aiohttp.ClientSession() as http:
+        token = await _token(http, local.api_url)
+        answer = await http.get(
+            f"{local.api_url}{path}", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert answer.status == 200, await answer.text()
+        return await answer.json()
+
+
+def test_web_chat_wakes_the_agent_and_streams_the_reply(local: Local) -> None:
+    frames = asyncio.run(_chat(local, "web-1", "m-1", "hello from the test"))
+    kinds = [f["type"] for f in frames]
+    assert kinds[0] == "ack"
+    assert any(f["type"] == "agent.status" and f["state"] == "Starting" for f in frames)
+    deltas = [f for f in frames if f["type"] == "chat.delta"]
+    assert len(deltas) > 1, kinds  # streamed, not one block
+    final = frames[-1]
+    assert final["type"] == "chat.final", frames[-3:]
+    assert "You said: hello from the test" in final["text"]
+    assert "".join(d["text"] for d in deltas) == final["text"]
+
+    history = asyncio.run(_get(local, "/api/conversations/web-1/messages"))
+    roles = [(m["role"], m["text"][:19]) for m in history["messages"]]
+    assert roles == [("user", "hello from the test"), ("assistant", final["text"][:19])]
+
+
+def test_status_reports_the_running_agent_and_urls(local: Local) -> None:
+    result = cli(local.workdir, "status", "--target", "local", "--json", timeout=60)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["target"] == "local"
+    assert report["running"] is True
+    assert report["urls"]["websocket"] == local.ws_url
+    assert report["urls"]["telegram_webhook"].endswith("/telegram")
+    assert report["agent"]["state"] == "Running"
+    assert report["agent"]["timings"]["openclaw"] > 0
+
+
+def test_memory_and_history_survive_a_restart(local: Local) -> None:
+    directive = json.dumps(
+        {
+            "tool": {
+                "name": "write",
+                "arguments": {"path": "notes/remember.md", "content": "blue whale"},
+            },
+            "reply": "noted",
+        }
+    )
+    frames = asyncio.run(_chat(local, "web-2", "m-2", f"remember this <<offline:{directive}>>"))
+    assert frames[-1]["type"] == "chat.final"
+
+    stop(local)  # the agent backs up on SIGTERM, then the local cloud saves the user data
+    archive = local.home / "data" / "buckets" / "state" / "agent" / "openclaw-state.tar.gz"
+    assert archive.is_file()
+    with tarfile.open(fileobj=io.BytesIO(archive.read_bytes())) as tar:
+        names = tar.getnames()
+        member = next(n for n in names if n.endswith("notes/remember.md"))
+        extracted = tar.extractfile(member)
+        assert extracted is not None
+        assert extracted.read() == b"blue whale"
+
+    again = start(local.workdir)
+    local.api_url, local.ws_url = again.api_url, again.ws_url
+    sessions = {
+        c["session"] for c in asyncio.run(_get(local, "/api/conversations"))["conversations"]
+    }
+    assert {"web-1", "web-2"} <= sessions
+    frames = asyncio.run(_chat(local, "web-2", "m-3", "are you back?"))
+    assert frames[-1]["type"] == "chat.final"
+    assert "You said: are you back?" in frames[-1]["text"]
