@@ -14,8 +14,6 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final, Literal
 
-import yaml
-
 from openclaw_deploy.errors import ConfigError, NotFoundError
 from openclaw_deploy.runtime import resources
 from openclaw_deploy.runtime.providers import PROVIDER_IDS
@@ -108,6 +106,8 @@ class ConfigFile:
             self.default = next(iter(self.deployments), None)
 
     def save(self) -> None:
+        import yaml  # only commands that read or write the file pay for it
+
         data: dict[str, Any] = {"version": SCHEMA_VERSION}
         if self.default:
             data["default"] = self.default
@@ -247,6 +247,8 @@ def _account(reader: _Reader, data: dict[str, Any], where: str) -> str | None:
 
 def load_config(path: Path) -> ConfigFile:
     """Read and validate the config file; a missing file is an empty configuration."""
+    import yaml
+
     reader = _Reader(path)
     try:
         text = path.read_text(encoding="utf-8")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from pathlib import Path
 from typing import Annotated, Any, Final
 
@@ -36,6 +35,8 @@ def _debug_requested() -> bool:
 
 def report_error(error: BaseException, *, debug: bool) -> int:
     """Print an error for a person and return the exit code."""
+    import traceback
+
     from openclaw_deploy.output import make_consoles
 
     _, err = make_consoles()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Final
+from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 from rich.console import Console
@@ -22,8 +22,9 @@ from openclaw_deploy.output import emit, recommend
 from openclaw_deploy.prompts import Prompter
 from openclaw_deploy.runtime import resources
 from openclaw_deploy.runtime.providers import PROVIDER_IDS, PROVIDERS, get_provider
-from openclaw_deploy.runtime.telegram import TOKEN_PATTERN
-from openclaw_deploy.services.init import InitRequest, InitResult
+
+if TYPE_CHECKING:
+    from openclaw_deploy.services.init import InitResult
 
 HELP: Final = """Set up a deployment: AWS account and region, LLM provider and key, Telegram bot.
 
@@ -61,6 +62,8 @@ def _check_email(value: str) -> str | None:
 
 
 def _check_token(value: str) -> str | None:
+    from openclaw_deploy.runtime.telegram import TOKEN_PATTERN
+
     return (
         None
         if TOKEN_PATTERN.match(value)
@@ -387,7 +390,7 @@ def init(  # noqa: PLR0912, PLR0915 - one flow of questions; each step is a few 
     )
 
     # Execute.
-    from openclaw_deploy.services.init import run_init
+    from openclaw_deploy.services.init import InitRequest, run_init
 
     result = run_init(
         InitRequest(

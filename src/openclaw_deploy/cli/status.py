@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import typer
 from rich.console import Console
@@ -17,7 +17,9 @@ from openclaw_deploy.cli.common import (
 )
 from openclaw_deploy.errors import UsageError
 from openclaw_deploy.output import emit, recommend
-from openclaw_deploy.services.status import StatusReport
+
+if TYPE_CHECKING:
+    from openclaw_deploy.services.status import StatusReport
 
 HELP: Final = """Show a deployment: where it runs, its URLs, the agent's state and last start, its
 memory (last backup), and Telegram. Fast: it reads state, it does not synthesize anything.
