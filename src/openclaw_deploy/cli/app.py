@@ -135,9 +135,9 @@ def main_options(
 
 def _register() -> None:
     # Command modules are small (flags, help, examples); importing them costs nothing heavy.
-    from openclaw_deploy.cli import doctor, init, logs, status
+    from openclaw_deploy.cli import deploy, destroy, doctor, init, logs, pair, status, synth
 
-    for module in (init, status, logs, doctor):
+    for module in (init, deploy, status, logs, pair, destroy, synth, doctor):
         module.register(app)
 
 
