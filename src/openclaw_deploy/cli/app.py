@@ -135,9 +135,19 @@ def main_options(
 
 def _register() -> None:
     # Command modules are small (flags, help, examples); importing them costs nothing heavy.
-    from openclaw_deploy.cli import deploy, destroy, doctor, init, logs, pair, status, synth
+    from openclaw_deploy.cli import (
+        agent,
+        deploy,
+        destroy,
+        doctor,
+        init,
+        logs,
+        pair,
+        status,
+        synth,
+    )
 
-    for module in (init, deploy, status, logs, pair, destroy, synth, doctor):
+    for module in (init, deploy, status, logs, pair, agent, destroy, synth, doctor):
         module.register(app)
 
 
