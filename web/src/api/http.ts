@@ -1,0 +1,255 @@
+/**
+ * The HTTP API (docs/protocol.md): JSON in and out, Cognito access token as a Bearer token.
+ * A 401 refreshes the token once and retries; a second 401 ends the session.
+ */
+import { SessionExpiredError } from "../lib/errors";
+import { toEpochMs } from "../protocol/contract";
+
+export interface Conversation {
+  session: string;
+  title: string;
+  updatedAt: number | null;
+}
+
+export interface HistoryMessage {
+  id: string;
+  role: "user" | "assistant";
+  text: string;
+  at: number | null;
+  channel: string | null;
+}
+
+export interface HistoryPage {
+  messages: HistoryMessage[];
+  next: string | null;
+}
+
+/** Provider and model are null until the owner picks them (the deployment's defaults apply). */
+export interface Settings {
+  provider: string | null;
+  model: string | null;
+  idleTimeoutMinutes: number;
+}
+
+export interface AgentInfo {
+  state: string;
+  phase: string | null;
+  since: number | null;
+  lastStopReason: string | null;
+  timings: Record<string, number>;
+}
+
+export interface PairingCode {
+  code: string;
+  expiresAt: number | null;
+}
+
+export interface Pairing {
+  pending: { code: string; userId: string; name: string; requestedAt: number | null }[];
+  paired: { userId: string; name: string; pairedAt: number | null }[];
+}
+
+/** Any failed API call; `message` is ready to show, `field` names the bad input of a 400. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly field: string | null;
+  constructor(status: number, code: string, message: string, field: string | null = null) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+    this.field = field;
+  }
+}
+
+export interface TokenSource {
+  accessToken(options?: { force?: boolean }): Promise<string>;
+  expire(): void;
+}
+
+const REQUEST_TIMEOUT_MS = 35_000; // HTTP API gives up at 30 s
+
+export class Api {
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(
+    private readonly baseUrl: string,
+    private readonly auth: TokenSource,
+    fetchImpl?: typeof fetch,
+  ) {
+    this.fetchImpl = fetchImpl ?? ((input, init) => fetch(input, init));
+  }
+
+  async wsTicket(): Promise<{ ticket: string; url?: string; expiresAt: number | null }> {
+    const data = await this.request<{ ticket?: unknown; url?: unknown; expiresAt?: unknown }>("POST", "/api/ws-ticket");
+    if (typeof data.ticket !== "string") throw new ApiError(502, "internal", "The server sent no WebSocket ticket.");
+    return {
+      ticket: data.ticket,
+      ...(typeof data.url === "string" && data.url ? { url: data.url } : {}),
+      expiresAt: toEpochMs(data.expiresAt),
+    };
+  }
+
+  async conversations(): Promise<Conversation[]> {
+    const data = await this.request<{ conversations?: Record<string, unknown>[] }>("GET", "/api/conversations");
+    return (data.conversations ?? [])
+      .filter((c) => typeof c.session === "string")
+      .map((c) => ({
+        session: c.session as string,
+        title: typeof c.title === "string" && c.title.trim() ? c.title : "Untitled conversation",
+        updatedAt: toEpochMs(c.updatedAt),
+      }));
+  }
+
+  async messages(session: string, before?: string | null, limit = 50): Promise<HistoryPage> {
+    const query = new URLSearchParams({ limit: String(limit) });
+    if (before) query.set("before", before);
+    const data = await this.request<{ messages?: Record<string, unknown>[]; next?: unknown }>(
+      "GET",
+      `/api/conversations/${encodeURIComponent(session)}/messages?${query.toString()}`,
+    );
+    return {
+      messages: (data.messages ?? [])
+        .filter((m) => typeof m.id === "string" && typeof m.text === "string")
+        .map((m) => ({
+          id: m.id as string,
+          role: m.role === "user" ? "user" : "assistant",
+          text: m.text as string,
+          at: toEpochMs(m.at),
+          channel: typeof m.channel === "string" ? m.channel : null,
+        })),
+      next: typeof data.next === "string" && data.next ? data.next : null,
+    };
+  }
+
+  getSettings(): Promise<Settings> {
+    return this.request<Settings>("GET", "/api/settings");
+  }
+
+  /** Change some settings; the fields left out keep their value. */
+  putSettings(changes: Partial<Settings>): Promise<Settings> {
+    return this.request<Settings>("PUT", "/api/settings", changes);
+  }
+
+  async agent(): Promise<AgentInfo> {
+    const d = await this.request<Record<string, unknown>>("GET", "/api/agent");
+    return {
+      state: typeof d.state === "string" ? d.state : "Idle",
+      phase: typeof d.phase === "string" ? d.phase : null,
+      since: toEpochMs(d.since),
+      lastStopReason: typeof d.lastStopReason === "string" ? d.lastStopReason : null,
+      timings: typeof d.timings === "object" && d.timings !== null ? (d.timings as Record<string, number>) : {},
+    };
+  }
+
+  startAgent(): Promise<unknown> {
+    return this.request("POST", "/api/agent/start");
+  }
+
+  stopAgent(): Promise<unknown> {
+    return this.request("POST", "/api/agent/stop");
+  }
+
+  async pairingCode(): Promise<PairingCode> {
+    const d = await this.request<{ code: string; expiresAt?: unknown }>("POST", "/api/pairing/code");
+    return { code: d.code, expiresAt: toEpochMs(d.expiresAt) };
+  }
+
+  async pairing(): Promise<Pairing> {
+    const d = await this.request<{ pending?: Record<string, unknown>[]; paired?: Record<string, unknown>[] }>(
+      "GET",
+      "/api/pairing",
+    );
+    const str = (v: unknown) => (typeof v === "string" ? v : typeof v === "number" ? String(v) : "");
+    return {
+      pending: (d.pending ?? []).map((p) => ({
+        code: str(p.code),
+        userId: str(p.userId),
+        name: str(p.name),
+        requestedAt: toEpochMs(p.requestedAt),
+      })),
+      paired: (d.paired ?? []).map((p) => ({ userId: str(p.userId), name: str(p.name), pairedAt: toEpochMs(p.pairedAt) })),
+    };
+  }
+
+  approvePairing(code: string): Promise<unknown> {
+    return this.request("POST", `/api/pairing/${encodeURIComponent(code)}/approve`);
+  }
+
+  revokePairing(userId: string): Promise<unknown> {
+    return this.request("DELETE", `/api/pairing/${encodeURIComponent(userId)}`);
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let response = await this.send(method, path, body, false);
+    if (response.status === 401) {
+      response = await this.send(method, path, body, true);
+      if (response.status === 401) {
+        this.auth.expire();
+        throw new SessionExpiredError();
+      }
+    }
+    const text = await response.text();
+    let data: unknown = null;
+    try {
+      data = text ? JSON.parse(text) : null;
+    } catch {
+      // non-JSON (a gateway's error page): described by status below
+    }
+    if (!response.ok) throw errorFrom(response.status, data);
+    return (data ?? {}) as T;
+  }
+
+  private async send(method: string, path: string, body: unknown, forceRefresh: boolean): Promise<Response> {
+    const token = await this.auth.accessToken({ force: forceRefresh }).catch((error: unknown) => {
+      if (error instanceof SessionExpiredError) throw error;
+      throw new ApiError(0, "network", "Cannot reach the sign-in service to renew your session. Check your connection.");
+    });
+    try {
+      return await this.fetchImpl(`${this.baseUrl}${path}`, {
+        method,
+        headers: {
+          Authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        cache: "no-store",
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+    } catch (error) {
+      if (error instanceof DOMException && error.name === "TimeoutError") {
+        throw new ApiError(0, "timeout", "The server took too long to answer. Try again.");
+      }
+      throw new ApiError(0, "network", "Cannot reach the server. Check your connection and try again.");
+    }
+  }
+}
+
+function errorFrom(status: number, data: unknown): ApiError {
+  const error =
+    typeof data === "object" && data !== null && "error" in data
+      ? ((data as { error: unknown }).error as Record<string, unknown> | null)
+      : null;
+  const code = typeof error?.code === "string" ? error.code : status >= 500 ? "internal" : "bad_request";
+  const field = typeof error?.field === "string" ? error.field : null;
+  let message = typeof error?.message === "string" && error.message ? error.message : "";
+  if (status >= 500) {
+    message = `The server had a problem (HTTP ${status})${message ? `: ${message}` : ""}. Try again in a moment.`;
+  } else if (status === 429) {
+    message = message || "Too many requests. Wait a moment and try again.";
+  } else if (status === 403) {
+    message = message || "You are not allowed to do that.";
+  } else if (status === 404) {
+    message = message || "Not found.";
+  } else {
+    message = message || `The request was refused (HTTP ${status}).`;
+  }
+  return new ApiError(status, code, message, field);
+}
+
+/** A message for any error a screen may catch. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof ApiError || error instanceof SessionExpiredError) return error.message;
+  return "Something went wrong. Try again.";
+}

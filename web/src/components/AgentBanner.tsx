@@ -1,0 +1,76 @@
+/**
+ * The agent's wake-up, shown as it happens: which phase it is in and for how long, instead of
+ * a bare spinner. Phase changes are announced to screen readers; the ticking clock is not.
+ */
+import { useEffect, useRef, useState } from "react";
+import { CONTRACT } from "../protocol/contract";
+import { elapsed } from "../lib/format";
+import { useStore } from "../lib/store";
+import { useChat } from "../services";
+
+/** What each phase of the contract means to the user. */
+export const PHASE_LABELS: Record<string, string> = {
+  queued: "Message queued",
+  starting: "Starting your agent's machine",
+  restoring: "Restoring its memory",
+  loading: "Loading OpenClaw",
+  ready: "Ready",
+  stopping: "Going to sleep",
+};
+
+const MAX_PLAUSIBLE_MS = 60 * 60_000;
+
+/** The phases of a wake-up, in order, as the stepper shows them. */
+const WAKE_STEPS = CONTRACT.phases.filter((p) => p !== "ready" && p !== "stopping");
+
+export function AgentBanner({ awaiting }: { awaiting: boolean }) {
+  const agent = useStore(useChat().store, (s) => s.agent);
+  const waking = agent?.state === "Starting" || (awaiting && agent !== null && agent.state !== "Running");
+  const stopping = agent?.state === "Stopping" && !awaiting;
+  const visible = waking || stopping;
+
+  // When the server gives no start time, count from when the banner appeared.
+  const shownAt = useRef<number | null>(null);
+  if (visible && shownAt.current === null) shownAt.current = Date.now();
+  if (!visible) shownAt.current = null;
+  // Re-render every second while shown; the clock itself is read at render time.
+  const [, setTick] = useState(0);
+  useEffect(() => {
+    if (!visible) return;
+    const timer = setInterval(() => setTick((t) => t + 1), 1000);
+    return () => clearInterval(timer);
+  }, [visible]);
+  const now = Date.now();
+
+  if (!visible || !agent) return null;
+  const phase = agent.phase ?? (stopping ? "stopping" : agent.state === "Starting" ? "starting" : "queued");
+  const label = PHASE_LABELS[phase] ?? phase;
+  // The server's start time, unless it is missing or implausible (a skewed clock): then our own.
+  const plausible = agent.since !== null && agent.since <= now + 5_000 && now - agent.since < MAX_PLAUSIBLE_MS;
+  const since = plausible ? agent.since! : (shownAt.current ?? now);
+  const current = WAKE_STEPS.indexOf(phase);
+
+  return (
+    <div className={`agent-banner${stopping ? " stopping" : ""}`}>
+      <div className="agent-line">
+        <span className="pulse" aria-hidden="true" />
+        <span role="status" className="agent-text">
+          {stopping ? "Your agent is going to sleep" : "Waking your agent"} — {label}
+        </span>
+        <span className="agent-clock" aria-hidden="true">
+          {elapsed(Math.max(0, now - since))}
+        </span>
+      </div>
+      {!stopping && (
+        <ol className="steps" aria-label="Wake-up steps">
+          {WAKE_STEPS.map((step, i) => (
+            <li key={step} className={i < current ? "done" : i === current ? "current" : undefined} aria-current={i === current ? "step" : undefined}>
+              {PHASE_LABELS[step] ?? step}
+            </li>
+          ))}
+        </ol>
+      )}
+      {!stopping && <p className="muted small">Your message is safe in the queue and will be answered as soon as the agent is up (usually within a minute).</p>}
+    </div>
+  );
+}

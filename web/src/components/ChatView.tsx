@@ -1,0 +1,143 @@
+import { memo, useCallback, useLayoutEffect, useRef } from "react";
+import { useStore } from "../lib/store";
+import { fullTime, timeOf } from "../lib/format";
+import { useChat } from "../services";
+import type { ChatMessage, Thread } from "../state/chat";
+import { AgentBanner } from "./AgentBanner";
+import { Composer } from "./Composer";
+import { Markdown } from "./Markdown";
+
+const NO_THREAD: Thread = { messages: [], next: null, load: "loading", error: null, loadingEarlier: false };
+
+export function ChatView({ session }: { session: string }) {
+  const chat = useChat();
+  const thread = useStore(chat.store, (s) => s.threads[session]) ?? NO_THREAD;
+  const notice = useStore(chat.store, (s) => s.notice);
+  const onRetry = useCallback((id: string) => chat.retry(id), [chat]);
+
+  // Waiting for an answer: the last message is ours, acknowledged or not, and nothing replied yet.
+  const last = thread.messages.at(-1);
+  const awaiting = !!last && last.role === "user" && (last.status === "sent" || last.status === "sending");
+
+  return (
+    <section className="chat" aria-label="Conversation">
+      <MessageLog
+        thread={thread}
+        awaiting={awaiting}
+        onRetry={onRetry}
+        onEarlier={() => void chat.loadEarlier(session)}
+        onReload={() => void chat.loadHistory(session)}
+      />
+      <div className="chat-foot">
+        <AgentBanner awaiting={awaiting} />
+        {notice && (
+          <div className="error banner" role="alert">
+            <span>{notice}</span>
+            <button type="button" className="link" onClick={() => chat.dismissNotice()}>
+              Dismiss
+            </button>
+          </div>
+        )}
+        <Composer session={session} />
+      </div>
+    </section>
+  );
+}
+
+function MessageLog({
+  thread,
+  awaiting,
+  onRetry,
+  onEarlier,
+  onReload,
+}: {
+  thread: Thread;
+  awaiting: boolean;
+  onRetry: (id: string) => void;
+  onEarlier: () => void;
+  onReload: () => void;
+}) {
+  const scroller = useRef<HTMLDivElement>(null);
+  const pinned = useRef(true);
+
+  // Stay at the bottom while a reply streams in, unless the reader scrolled up to read.
+  const onScroll = () => {
+    const el = scroller.current;
+    if (el) pinned.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+  };
+  const lastText = thread.messages.at(-1)?.text.length ?? 0;
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (el && pinned.current) el.scrollTop = el.scrollHeight;
+  }, [thread.messages.length, lastText, awaiting]);
+
+  const streaming = thread.messages.some((m) => m.status === "streaming");
+  return (
+    <div className="log-scroll" ref={scroller} onScroll={onScroll}>
+      <div className="log" role="log" aria-live="polite" aria-busy={streaming} aria-relevant="additions">
+        {thread.next && (
+          <div className="center">
+            <button type="button" className="secondary" onClick={onEarlier} disabled={thread.loadingEarlier}>
+              {thread.loadingEarlier ? "Loading…" : "Load earlier messages"}
+            </button>
+          </div>
+        )}
+        {thread.load === "loading" && thread.messages.length === 0 && <p className="muted center">Loading conversation…</p>}
+        {thread.error && (
+          <div className="error banner" role="alert">
+            <span>Could not load this conversation. {thread.error}</span>
+            <button type="button" className="link" onClick={onReload}>
+              Try again
+            </button>
+          </div>
+        )}
+        {thread.load !== "loading" && !thread.error && thread.messages.length === 0 && (
+          <div className="empty">
+            <h2>What can your agent do for you?</h2>
+            <p className="muted">
+              Your agent sleeps when idle and wakes on your first message; waking takes about a minute, and you will see
+              each step while it happens.
+            </p>
+          </div>
+        )}
+        {thread.messages.map((m) => (
+          <MessageItem key={m.id} message={m} onRetry={onRetry} />
+        ))}
+        {awaiting && (
+          <div className="msg msg-assistant" aria-label="Your agent is writing">
+            <div className="bubble typing" aria-hidden="true">
+              <span />
+              <span />
+              <span />
+            </div>
+          </div>
+        )}
+      </div>
+    </div>
+  );
+}
+
+const MessageItem = memo(function MessageItem({ message: m, onRetry }: { message: ChatMessage; onRetry: (id: string) => void }) {
+  const mine = m.role === "user";
+  return (
+    <article className={`msg ${mine ? "msg-user" : "msg-assistant"} status-${m.status}`} aria-label={mine ? "You" : "Agent"}>
+      <div className="bubble">
+        {mine ? <p className="plain">{m.text}</p> : <Markdown text={m.text} />}
+        {m.status === "streaming" && <span className="cursor" aria-hidden="true" />}
+      </div>
+      <div className="meta">
+        {m.channel === "telegram" && <span className="chip">via Telegram</span>}
+        {m.status === "sending" && <span>Sending…</span>}
+        {m.status !== "sending" && m.at !== null && <time title={fullTime(m.at)}>{timeOf(m.at)}</time>}
+      </div>
+      {m.status === "failed" && (
+        <div className="msg-error" role="alert">
+          <span>{m.error ?? "This message failed."}</span>
+          <button type="button" className="link" onClick={() => onRetry(m.id)}>
+            Retry
+          </button>
+        </div>
+      )}
+    </article>
+  );
+});

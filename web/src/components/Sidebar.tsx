@@ -1,0 +1,81 @@
+import { useEffect, useRef } from "react";
+import { useStore } from "../lib/store";
+import { chatHref, navigate, type Route } from "../lib/router";
+import { timeOf } from "../lib/format";
+import { useChat, useServices } from "../services";
+
+export function Sidebar({ route, open, onClose }: { route: Route; open: boolean; onClose: () => void }) {
+  const chat = useChat();
+  const { auth, signOut } = useServices();
+  const { conversations, conversationsLoad, conversationsError } = useStore(chat.store, (s) => s);
+  const username = useStore(auth.store, (s) => s.username);
+  const newButton = useRef<HTMLButtonElement>(null);
+
+  // Opening the drawer moves focus into it, so keyboard users land where they expect.
+  useEffect(() => {
+    if (open) newButton.current?.focus();
+  }, [open]);
+
+  const current = route.name === "chat" ? route.session : null;
+  return (
+    <nav id="sidebar" className={`sidebar${open ? " open" : ""}`} aria-label="Conversations and pages">
+      <div className="sidebar-head">
+        <button
+          ref={newButton}
+          type="button"
+          className="primary new-chat"
+          onClick={() => navigate(chatHref(chat.newSession()))}
+        >
+          <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
+            <path d="M12 5v14M5 12h14" stroke="currentColor" strokeWidth="2.5" strokeLinecap="round" />
+          </svg>
+          New conversation
+        </button>
+        <button type="button" className="icon-button close-menu" aria-label="Close menu" onClick={onClose}>
+          ×
+        </button>
+      </div>
+      <h2 className="sidebar-label" id="conv-label">
+        Conversations
+      </h2>
+      <ul className="conversations" aria-labelledby="conv-label">
+        {conversations.map((c) => (
+          <li key={c.session}>
+            <a href={chatHref(c.session)} aria-current={c.session === current ? "page" : undefined}>
+              <span className="conv-title">{c.title}</span>
+              <span className="conv-time">{timeOf(c.updatedAt)}</span>
+            </a>
+          </li>
+        ))}
+        {conversationsLoad === "loading" && conversations.length === 0 && <li className="muted pad">Loading…</li>}
+        {conversationsLoad === "ready" && conversations.length === 0 && (
+          <li className="muted pad">No conversations yet.</li>
+        )}
+      </ul>
+      {conversationsError && (
+        <div className="error pad small" role="alert">
+          <p>Could not load conversations. {conversationsError}</p>
+          <button type="button" className="link" onClick={() => void chat.loadConversations()}>
+            Try again
+          </button>
+        </div>
+      )}
+      <div className="sidebar-foot">
+        <a href="#/telegram" aria-current={route.name === "telegram" ? "page" : undefined}>
+          Telegram
+        </a>
+        <a href="#/settings" aria-current={route.name === "settings" ? "page" : undefined}>
+          Settings
+        </a>
+        <div className="account">
+          <span className="muted small" title={username}>
+            {username}
+          </span>
+          <button type="button" className="link" onClick={() => void signOut()}>
+            Sign out
+          </button>
+        </div>
+      </div>
+    </nav>
+  );
+}
