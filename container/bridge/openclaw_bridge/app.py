@@ -1,0 +1,758 @@
+"""The bridge's life: boot, serve, sleep.
+
+Boot: restore the state from S3, render OpenClaw's config from the owner's settings, start
+OpenClaw and wait for it, then mark the lifecycle row Running with the phase timings. A start
+that fails marks the row Idle with the reason and tells whoever is waiting.
+
+Serve: long-poll the inbound queue; each message becomes a turn (one at a time per session),
+streamed to the web UI and Telegram, written to the history table, and deleted from the queue
+only once its reply was delivered. The main thread heartbeats, keeps in-flight messages
+invisible, backs up periodically and watches for the idle timeout.
+
+Sleep (idle timeout, SIGTERM, or the row taken over): stop taking messages, let running turns
+finish within the stop budget or hand them back, stop OpenClaw, back up, mark the row Idle, exit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import secrets
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any, Final
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from openclaw_bridge import health, logs
+from openclaw_bridge.config import BridgeConfig, BridgeConfigError
+from openclaw_bridge.gateway import (
+    GatewayClient,
+    GatewayStartError,
+    OpenClawProcess,
+    TurnCancelledError,
+    TurnError,
+)
+from openclaw_bridge.inbound import InboundQueue, Received
+from openclaw_bridge.render import (
+    ModelChoice,
+    RenderError,
+    choose_model,
+    openclaw_env,
+    render_config,
+)
+from openclaw_bridge.state import StateError, StateStore
+from openclaw_bridge.task import process_started_at, task_arn
+from openclaw_bridge.telegram_out import DeliveryError, TelegramStream
+from openclaw_bridge.turns import SessionScheduler
+from openclaw_bridge.web import WebPoster, WebStream
+from openclaw_deploy.runtime.connections import Connections
+from openclaw_deploy.runtime.contract import ContractError, QueueMessage
+from openclaw_deploy.runtime.history import History
+from openclaw_deploy.runtime.lifecycle import IDLE, RUNNING, STOPPING, Lifecycle
+from openclaw_deploy.runtime.settings import Settings
+from openclaw_deploy.runtime.telegram import TelegramBot, TelegramError, escape_html
+
+if TYPE_CHECKING:
+    from openclaw_deploy.offline_model import OfflineModel
+
+log = logging.getLogger("openclaw_bridge")
+
+EXIT_OK: Final = 0
+EXIT_FAILED: Final = 1
+STOP_RESERVE_SECONDS: Final = 45.0
+"""Of the stop budget, kept for stopping OpenClaw, the last backup and the lifecycle write."""
+RETRY_SOON_SECONDS: Final = 15
+"""Visibility given to a message whose turn hit a passing problem (it comes back then)."""
+
+REASON_IDLE: Final = "idle timeout"
+REASON_SIGNAL: Final = "the task was told to stop (SIGTERM): Spot reclaim or a stop from outside"
+REASON_SUPERSEDED: Final = "the lifecycle row no longer names this task"
+REASON_OPENCLAW_DIED: Final = "OpenClaw exited unexpectedly"
+
+USER_START_FAILED: Final = "Your agent could not start: {reason}"
+USER_TURN_FAILED: Final = "Sorry, your agent could not answer this message: {reason}"
+USER_NO_TELEGRAM: Final = "the agent has no Telegram bot token"
+
+
+@dataclass(kw_only=True)
+class Clients:
+    """The AWS clients the bridge uses, built once (boto3 clients are thread-safe)."""
+
+    dynamodb: Any
+    sqs: Any
+    s3: Any
+    connections_api: Any | None
+
+    @classmethod
+    def create(cls, config: BridgeConfig) -> Clients:
+        session = boto3.session.Session()
+
+        def tuned(read_timeout: float) -> Config:
+            return Config(
+                connect_timeout=5,
+                read_timeout=read_timeout,
+                max_pool_connections=32,
+                retries={"mode": "standard", "max_attempts": 5},
+            )
+
+        quick = tuned(15)
+        api = None
+        if config.ws_management_url:
+            api = session.client(
+                "apigatewaymanagementapi", endpoint_url=config.ws_management_url, config=quick
+            )
+        return cls(
+            dynamodb=session.client("dynamodb", config=quick),
+            # A long poll holds its connection for up to 20 s.
+            sqs=session.client("sqs", config=tuned(config.poll_wait_seconds + 15)),
+            s3=session.client("s3", config=tuned(120)),
+            connections_api=api,
+        )
+
+
+class BootError(RuntimeError):
+    """The agent could not start; the message is shown to the owner."""
+
+
+@dataclass(eq=False)
+class Turn:
+    item: Received
+    message: QueueMessage
+    cancel_stream: Callable[[], None] | None = None
+    cancelled: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def set_canceller(self, cancel: Callable[[], None]) -> None:
+        with self.lock:
+            self.cancel_stream = cancel
+            if self.cancelled:
+                cancel()
+
+    def cancel(self) -> None:
+        with self.lock:
+            self.cancelled = True
+            if self.cancel_stream is not None:
+                self.cancel_stream()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Bridge:
+    def __init__(
+        self,
+        config: BridgeConfig,
+        *,
+        clients: Clients,
+        redactor: logs.Redactor,
+        arn: str,
+        started_at: float | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.clients = clients
+        self.redact = redactor
+        self.arn = arn
+        self.clock = clock
+        self.started_at = started_at if started_at is not None else clock()
+        self.lifecycle = Lifecycle(clients.dynamodb, config.task_state_table, clock=clock)
+        self.history = History(clients.dynamodb, config.conversations_table, clock=clock)
+        self.settings = Settings(clients.dynamodb, config.settings_table, clock=clock)
+        self.web = WebPoster(
+            Connections(clients.dynamodb, config.connections_table, clock=clock)
+            if clients.connections_api is not None
+            else None,
+            clients.connections_api,
+        )
+        self.queue = InboundQueue(clients.sqs, config.queue_url)
+        self.telegram = (
+            TelegramBot(config.telegram_bot_token, api_url=config.telegram_api_url)
+            if config.telegram_bot_token
+            else None
+        )
+        self.stop_event = threading.Event()
+        self.stop_reason: str | None = None
+        self.timings: dict[str, float] = {}
+        self.process: OpenClawProcess | None = None
+        self.gateway: GatewayClient | None = None
+        self.store: StateStore | None = None
+        self.offline_model: OfflineModel | None = None
+        self.idle_timeout = 15 * 60.0
+        self.scheduler: SessionScheduler[Turn] = SessionScheduler(
+            self._run_turn, workers=config.turn_workers
+        )
+        self._inflight: dict[str, Turn] = {}
+        self._inflight_lock = threading.Lock()
+        self._last_activity = time.monotonic()
+        self._dirty = False
+        self._poller: threading.Thread | None = None
+
+    # -- control -------------------------------------------------------------------------------
+
+    def request_stop(self, reason: str) -> None:
+        if not self.stop_event.is_set():
+            self.stop_reason = reason
+            log.info("stopping: %s", reason)
+            self.stop_event.set()
+
+    def install_signal_handlers(self) -> None:
+        def on_signal(signum: int, _frame: FrameType | None) -> None:
+            self.request_stop(REASON_SIGNAL if signum == signal.SIGTERM else "interrupted")
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+
+    def run(self) -> int:
+        try:
+            self.boot()
+        except BootError as error:
+            if self.stop_event.is_set():
+                return self._stopped_while_starting()
+            reason = self.redact(str(error))
+            log.error("the agent could not start: %s", reason)
+            self._stop_openclaw(timeout=10)
+            self._fail_start(reason)
+            self._close()
+            return EXIT_FAILED
+        try:
+            running = self.lifecycle.mark_running(self.arn, self.timings)
+        except (ClientError, BotoCoreError) as error:
+            log.error("could not mark the agent running: %s", error)
+            running = False
+        if not running:
+            log.error("the lifecycle row moved on while the agent started; exiting")
+            self._stop_openclaw(timeout=15)
+            self._close()
+            return EXIT_FAILED
+        self.web.broadcast("agent.status", state=RUNNING, phase="ready", since=self.clock())
+        log.info(
+            "agent ready in %.2f s (restore %.2f s, OpenClaw %.2f s); idle timeout %.0f s",
+            self.timings["boot"],
+            self.timings["restore"],
+            self.timings["openclaw"],
+            self.idle_timeout,
+        )
+        self._poller = threading.Thread(target=self._poll, name="poller", daemon=True)
+        self._poller.start()
+        self._supervise()
+        return self.shutdown()
+
+    def _stopped_while_starting(self) -> int:
+        reason = self.stop_reason or REASON_SIGNAL
+        self._stop_openclaw(timeout=10)
+        try:
+            self.lifecycle.begin_stop(self.arn, reason)
+            self.lifecycle.mark_idle(self.arn, reason)
+        except (ClientError, BotoCoreError) as error:
+            log.error("could not mark the agent idle: %s", error)
+        self._close()
+        return EXIT_OK
+
+    # -- boot ----------------------------------------------------------------------------------
+
+    def _phase(self, phase: str) -> None:
+        try:
+            if not self.lifecycle.set_phase(self.arn, phase):
+                log.warning("the lifecycle row did not take phase %r (not this task's row?)", phase)
+        except (ClientError, BotoCoreError) as error:
+            log.warning("could not record phase %r: %s", phase, error)
+
+    def boot(self) -> None:
+        config = self.config
+        for folder in (
+            config.home,
+            config.scratch_dir,
+            config.config_path.parent,
+            config.log_file.parent,
+        ):
+            folder.mkdir(parents=True, exist_ok=True)
+        health.touch(config.home)
+        port = config.gateway_port or free_port()
+        token = secrets.token_urlsafe(32)
+        self.redact.add(token)
+
+        try:
+            stored = self.settings.get()
+            choice = choose_model(
+                settings_provider=stored.provider,
+                settings_model=stored.model,
+                default_provider=config.default_provider,
+                default_model=config.default_model,
+                base_url=config.llm_base_url,
+            )
+        except (RenderError, ClientError, BotoCoreError) as error:
+            raise BootError(f"the agent's settings could not be read: {error}") from None
+        self.idle_timeout = (
+            config.idle_timeout_seconds
+            if config.idle_timeout_seconds is not None
+            else stored.idle_timeout_minutes * 60.0
+        )
+        if choice.provider.id == "offline" and not choice.base_url:
+            choice = self._start_offline_model(choice)
+        try:
+            env = openclaw_env(
+                choice,
+                state_dir=str(config.state_dir),
+                config_path=str(config.config_path),
+                gateway_token=token,
+                gateway_port=port,
+                llm_api_key=config.llm_api_key,
+            )
+        except RenderError as error:
+            raise BootError(str(error)) from None
+        # The backup commands need the paths, not the keys or the token.
+        backup_env = {
+            k: v
+            for k, v in env.items()
+            if k not in ("OPENCLAW_GATEWAY_TOKEN", choice.provider.key_env or "")
+        }
+        self.store = StateStore(
+            self.clients.s3,
+            bucket=config.state_bucket,
+            key=config.backup_key,
+            openclaw_command=config.openclaw_command,
+            env=backup_env,
+            state_dir=config.state_dir,
+            scratch_dir=config.scratch_dir,
+        )
+
+        self._restore()
+        self._start_openclaw(choice, env, port, token)
+
+    def _restore(self) -> None:
+        assert self.store is not None
+        self._phase("restoring")
+        try:
+            restored = self.store.restore()
+        except (StateError, ClientError, BotoCoreError, OSError) as error:
+            raise BootError(f"the agent's memory could not be restored: {error}") from None
+        self.timings["restore"] = round(restored.seconds, 3)
+        if restored.restored:
+            log.info(
+                "restored %d bytes of state in %.2f s (download %.2f s)",
+                restored.archive_bytes,
+                restored.seconds,
+                restored.download_seconds,
+            )
+        else:
+            log.info("no state backup yet: the agent starts fresh")
+
+    def _start_openclaw(
+        self, choice: ModelChoice, env: dict[str, str], port: int, token: str
+    ) -> None:
+        config = self.config
+        self._phase("loading")
+        try:
+            template = config.template.read_text(encoding="utf-8")
+            rendered = render_config(
+                template, choice, gateway_port=port, region=_region(), log_file=str(config.log_file)
+            )
+        except (OSError, RenderError) as error:
+            raise BootError(f"the OpenClaw config could not be rendered: {error}") from None
+        _write_private(config.config_path, rendered)
+        config.state_dir.mkdir(parents=True, exist_ok=True)
+
+        self.process = OpenClawProcess(
+            config.openclaw_command, port=port, env=env, cwd=config.home, redact=self.redact
+        )
+        log.info(
+            "starting OpenClaw (%s) with %s", " ".join(self.process.command[-6:]), choice.model_ref
+        )
+        try:
+            self.process.start()
+        except OSError as error:
+            raise BootError(f"OpenClaw could not be run: {error}") from None
+        try:
+            ready = self.process.wait_ready(config.ready_timeout_seconds, abort=self.stop_event)
+        except GatewayStartError as error:
+            raise BootError(str(error)) from None
+        self.gateway = GatewayClient(self.process.base_url, token)
+        self.timings["openclaw"] = round(ready, 3)
+        self.timings["boot"] = round(self.clock() - self.started_at, 3)
+        self.queue.discover()
+
+    def _start_offline_model(self, choice: ModelChoice) -> ModelChoice:
+        from openclaw_deploy.offline_model import OfflineModel
+
+        self.offline_model = OfflineModel.start()
+        log.info("using the offline demo model at %s", self.offline_model.base_url)
+        return ModelChoice(
+            provider=choice.provider, model=choice.model, base_url=self.offline_model.base_url
+        )
+
+    def _fail_start(self, reason: str) -> None:
+        try:
+            self.lifecycle.fail_start(reason)
+        except (ClientError, BotoCoreError) as error:
+            log.error("could not record the failed start: %s", error)
+        self.web.broadcast("agent.status", state=IDLE, phase=None, since=self.clock())
+        self._tell_waiting(USER_START_FAILED.format(reason=reason))
+
+    def _tell_waiting(self, text: str) -> None:
+        """Tell the people whose messages wait in the queue, and leave the messages there."""
+        try:
+            waiting = self.queue.receive(wait_seconds=0)
+        except (ClientError, BotoCoreError) as error:
+            log.warning("could not look at the waiting messages: %s", error)
+            waiting = []
+        told_chats: set[int] = set()
+        for item in waiting:
+            try:
+                msg = self.queue.parse(item)
+            except ContractError:
+                self.queue.release(item)
+                continue
+            if msg.channel == "telegram" and msg.reply.chat_id is not None:
+                if msg.reply.chat_id not in told_chats and self.telegram is not None:
+                    told_chats.add(msg.reply.chat_id)
+                    with contextlib.suppress(TelegramError):
+                        self.telegram.send_message(msg.reply.chat_id, _plain(text))
+            else:
+                self.web.broadcast("error", id=msg.message_id, code="agent_failed", message=text)
+            self.queue.release(item)
+        if not waiting:
+            self.web.broadcast("error", id="agent", code="agent_failed", message=text)
+
+    # -- serve ---------------------------------------------------------------------------------
+
+    def _poll(self) -> None:
+        while not self.stop_event.is_set():
+            try:
+                received = self.queue.receive(self.config.poll_wait_seconds)
+            except (ClientError, BotoCoreError) as error:
+                log.warning("could not receive from the queue: %s", error)
+                self.stop_event.wait(2.0)
+                continue
+            if self.stop_event.is_set():
+                for item in received:
+                    self.queue.release(item)
+                return
+            for item in received:
+                self._dispatch(item)
+
+    def _dispatch(self, item: Received) -> None:
+        try:
+            msg = self.queue.parse(item)
+        except ContractError as error:
+            try:
+                self.queue.dead_letter(item, error)
+            except (ClientError, BotoCoreError) as failure:
+                log.error(
+                    "could not move message %s to the dead-letter queue: %s", item.sqs_id, failure
+                )
+            return
+        with self._inflight_lock:
+            known = self._inflight.get(msg.message_id)
+            if known is not None:
+                # Redelivered while we still work on it: keep the newest receipt handle.
+                known.item.receipt = item.receipt
+                return
+            turn = Turn(item=item, message=msg)
+            self._inflight[msg.message_id] = turn
+            self._last_activity = time.monotonic()
+        if not self.scheduler.submit(msg.session, turn):
+            self._forget(turn)
+            self.queue.release(item)
+
+    def _forget(self, turn: Turn) -> None:
+        with self._inflight_lock:
+            self._inflight.pop(turn.message.message_id, None)
+            self._last_activity = time.monotonic()
+
+    def _run_turn(self, turn: Turn) -> None:
+        msg = turn.message
+        try:
+            if turn.cancelled:
+                self.queue.release(turn.item)
+                return
+            try:
+                if self.history.is_answered(msg):
+                    log.info("message %s was answered before; not answering again", msg.message_id)
+                    self.queue.delete(turn.item)
+                    return
+            except (ClientError, BotoCoreError) as error:
+                log.warning("could not check message %s: %s", msg.message_id, error)
+                self._retry_soon(turn)
+                return
+            self._answer(turn)
+        finally:
+            self._forget(turn)
+
+    def _retry_soon(self, turn: Turn) -> None:
+        try:
+            self.queue.extend(turn.item, RETRY_SOON_SECONDS)
+        except (ClientError, BotoCoreError) as error:
+            log.warning("could not reschedule message %s: %s", turn.message.message_id, error)
+
+    def _answer(self, turn: Turn) -> None:
+        msg = turn.message
+        assert self.gateway is not None
+        started = time.monotonic()
+        recorder = threading.Thread(target=self._record_user, args=(msg,), daemon=True)
+        recorder.start()
+        web = WebStream(self.web, message_id=msg.message_id, session=msg.session)
+        telegram: TelegramStream | None = None
+        if msg.channel == "telegram" and msg.reply.chat_id is not None and self.telegram:
+            telegram = TelegramStream(
+                self.telegram, msg.reply.chat_id, reply_to=msg.reply.reply_to_message_id
+            )
+        web.start()
+        if telegram is not None:
+            telegram.start()
+        pieces: list[str] = []
+        first_token: float | None = None
+        try:
+            for piece in self.gateway.stream_reply(
+                msg.session, msg.text, on_open=turn.set_canceller
+            ):
+                if first_token is None:
+                    first_token = time.monotonic() - started
+                pieces.append(piece)
+                web.delta(piece)
+                if telegram is not None:
+                    telegram.delta(piece)
+        except TurnCancelledError:
+            log.info("turn for message %s handed back", msg.message_id)
+            web.abandon()
+            if telegram is not None:
+                telegram.abandon()
+            self.queue.release(turn.item)
+            return
+        except TurnError as error:
+            recorder.join(timeout=10)
+            self._turn_failed(turn, web, telegram, str(error))
+            return
+        text = "".join(pieces)
+        try:
+            web.finish(text)
+            if telegram is not None:
+                telegram.finish(text)
+        except DeliveryError as error:
+            log.warning(
+                "the reply to %s was not delivered (%s); it will be answered again",
+                msg.message_id,
+                error,
+            )
+            self._retry_soon(turn)
+            return
+        recorder.join(timeout=10)
+        if msg.channel == "telegram" and self.telegram is None:
+            log.error("message %s came from Telegram but %s", msg.message_id, USER_NO_TELEGRAM)
+        try:
+            self.history.record_reply(msg, text)
+            self.queue.delete(turn.item)
+        except (ClientError, BotoCoreError) as error:
+            log.error("the reply to %s was delivered but not recorded: %s", msg.message_id, error)
+            return
+        self._dirty = True
+        log.info(
+            "answered %s (%s) in %.2f s, first text after %s",
+            msg.message_id,
+            msg.channel,
+            time.monotonic() - started,
+            f"{first_token * 1000:.0f} ms" if first_token is not None else "-",
+        )
+
+    def _record_user(self, msg: QueueMessage) -> None:
+        try:
+            self.history.record_user(msg)
+        except (ClientError, BotoCoreError) as error:
+            log.warning("could not record message %s: %s", msg.message_id, error)
+
+    def _turn_failed(
+        self, turn: Turn, web: WebStream, telegram: TelegramStream | None, reason: str
+    ) -> None:
+        msg = turn.message
+        if self.process is not None and not self.process.alive():
+            # OpenClaw itself went away: the next task answers this message.
+            web.abandon()
+            if telegram is not None:
+                telegram.abandon()
+            self.queue.release(turn.item)
+            self.request_stop(REASON_OPENCLAW_DIED)
+            return
+        log.error("OpenClaw could not answer %s: %s", msg.message_id, reason)
+        notice = USER_TURN_FAILED.format(reason=reason)
+        web.fail("agent_failed", notice)
+        if telegram is not None:
+            telegram.fail(_plain(notice))
+        try:
+            self.history.record_reply(msg, notice)
+            self.queue.delete(turn.item)
+        except (ClientError, BotoCoreError) as error:
+            log.error("could not settle message %s: %s", msg.message_id, error)
+
+    # -- supervise -----------------------------------------------------------------------------
+
+    def _supervise(self) -> None:
+        config = self.config
+        next_heartbeat = time.monotonic() + config.heartbeat_seconds
+        next_backup = time.monotonic() + config.backup_interval_seconds
+        next_touch = 0.0
+        while not self.stop_event.wait(0.25):
+            now = time.monotonic()
+            if now >= next_touch:
+                next_touch = now + 5.0
+                health.touch(config.home)
+            if now >= next_heartbeat:
+                next_heartbeat = now + config.heartbeat_seconds
+                self._heartbeat()
+            self._keep_invisible(now)
+            if self.process is not None and not self.process.alive():
+                self.request_stop(REASON_OPENCLAW_DIED)
+                break
+            with self._inflight_lock:
+                idle_for = now - self._last_activity if not self._inflight else 0.0
+            if idle_for >= self.idle_timeout:
+                self.request_stop(REASON_IDLE)
+                break
+            if now >= next_backup:
+                next_backup = now + config.backup_interval_seconds
+                if self._dirty:
+                    self._backup("periodic")
+
+    def _heartbeat(self) -> None:
+        try:
+            if not self.lifecycle.heartbeat(self.arn):
+                self.request_stop(REASON_SUPERSEDED)
+        except (ClientError, BotoCoreError) as error:
+            log.warning("heartbeat failed: %s", error)
+
+    def _keep_invisible(self, now: float) -> None:
+        every = max(5.0, self.queue.visibility_timeout / 3)
+        with self._inflight_lock:
+            turns = list(self._inflight.values())
+        for turn in turns:
+            if now - turn.item.extended_at >= every:
+                try:
+                    self.queue.extend(turn.item)
+                except (ClientError, BotoCoreError) as error:
+                    log.warning("could not extend message %s: %s", turn.message.message_id, error)
+                    turn.item.extended_at = now
+
+    def _backup(self, why: str, *, timeout: float = 90.0) -> bool:
+        if self.store is None:
+            return False
+        self._dirty = False
+        try:
+            result = self.store.backup(timeout=timeout)
+        except (StateError, ClientError, BotoCoreError, OSError) as error:
+            self._dirty = True
+            log.error("%s backup failed: %s", why, error)
+            return False
+        log.info("%s backup: %d bytes in %.2f s", why, result.archive_bytes, result.seconds)
+        return True
+
+    # -- sleep ---------------------------------------------------------------------------------
+
+    def shutdown(self) -> int:
+        reason = self.stop_reason or REASON_SIGNAL
+        stop_started = time.monotonic()
+        budget = self.config.stop_timeout_seconds
+        superseded = reason == REASON_SUPERSEDED
+        if not superseded:
+            try:
+                self.lifecycle.begin_stop(self.arn, reason)
+            except (ClientError, BotoCoreError) as error:
+                log.warning("could not record the stop: %s", error)
+            self.web.broadcast("agent.status", state=STOPPING, phase="stopping", since=self.clock())
+        for turn in self.scheduler.close():
+            self._forget(turn)
+            self.queue.release(turn.item)
+        drain = max(0.0, budget - STOP_RESERVE_SECONDS)
+        if not self.scheduler.wait_idle(timeout=drain):
+            with self._inflight_lock:
+                running = list(self._inflight.values())
+            log.warning("handing back %d unfinished turn(s)", len(running))
+            for turn in running:
+                turn.cancel()
+            self.scheduler.wait_idle(timeout=10)
+        self.scheduler.shutdown()
+        left = budget - (time.monotonic() - stop_started)
+        self._stop_openclaw(timeout=min(15.0, max(2.0, left - 30)))
+        if not superseded:
+            left = budget - (time.monotonic() - stop_started)
+            self._backup("final", timeout=max(5.0, left - 8))
+        status_reason = reason
+        try:
+            status = self.lifecycle.get()
+            if status.state == STOPPING and status.task_arn == self.arn and reason == REASON_SIGNAL:
+                status_reason = status.last_stop_reason or reason  # the owner's or the watchdog's
+            if not superseded:
+                self.lifecycle.mark_idle(self.arn, status_reason)
+        except (ClientError, BotoCoreError) as error:
+            log.error("could not mark the agent idle: %s", error)
+        if not superseded:
+            self.web.broadcast("agent.status", state=IDLE, phase=None, since=self.clock())
+        if self._poller is not None:
+            # Usually long done; it hands back anything its last receive brought.
+            left = budget - (time.monotonic() - stop_started)
+            self._poller.join(timeout=max(0.0, min(self.config.poll_wait_seconds + 5, left - 2)))
+        self._close()
+        log.info("stopped after %.1f s: %s", time.monotonic() - stop_started, status_reason)
+        return EXIT_FAILED if reason == REASON_OPENCLAW_DIED else EXIT_OK
+
+    def _stop_openclaw(self, timeout: float) -> None:
+        if self.process is not None:
+            code = self.process.stop(timeout=timeout)
+            log.info("OpenClaw stopped (exit %s)", code)
+
+    def _close(self) -> None:
+        if self.gateway is not None:
+            self.gateway.close()
+        if self.offline_model is not None:
+            self.offline_model.stop()
+
+
+def _region() -> str:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+
+def _plain(text: str) -> str:
+    """Text for Telegram's HTML parse mode."""
+    return escape_html(text)
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+    temporary.replace(path)
+
+
+def main() -> int:
+    started_at = process_started_at()
+    redactor = logs.Redactor()
+    try:
+        config = BridgeConfig.from_env()
+    except BridgeConfigError as error:
+        logs.setup(redactor)
+        log.error("cannot start: %s", error)
+        return EXIT_FAILED
+    redactor.add(*config.secrets)
+    logs.setup(redactor, config.log_level)
+    bridge = Bridge(
+        config,
+        clients=Clients.create(config),
+        redactor=redactor,
+        arn=task_arn(),
+        started_at=started_at,
+    )
+    bridge.install_signal_handlers()
+    log.info("bridge %s starting for task %s", os.getpid(), bridge.arn)
+    return bridge.run()

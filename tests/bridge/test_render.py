@@ -1,0 +1,157 @@
+"""OpenClaw's config and environment per provider: keys in the environment only, never on disk.
+
+The slow test runs the pinned OpenClaw's own `config validate` on every provider's rendered
+config: OpenClaw refuses unknown keys, so a schema change in an upgrade shows up here.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from openclaw_bridge.config import BridgeConfig, BridgeConfigError, default_template
+from openclaw_bridge.render import (
+    ModelChoice,
+    RenderError,
+    choose_model,
+    openclaw_env,
+    render_config,
+)
+from openclaw_deploy.runtime.providers import PROVIDER_IDS, get_provider
+
+KEY = "sk-canary-render-0123456789"
+TEMPLATE = default_template().read_text()
+
+
+def choice_for(provider: str) -> ModelChoice:
+    # The offline model always has a URL (the bridge starts one when none is given).
+    return choose_model(
+        settings_provider=None,
+        settings_model=None,
+        default_provider=provider,
+        default_model=None,
+        base_url="http://127.0.0.1:9/v1" if provider == "offline" else None,
+    )
+
+
+def render(choice: ModelChoice) -> str:
+    return render_config(
+        TEMPLATE, choice, gateway_port=18789, region="eu-west-1", log_file="/tmp/openclaw-test.log"
+    )
+
+
+@pytest.mark.parametrize("provider", PROVIDER_IDS)
+def test_no_secret_in_the_config_and_the_key_in_the_providers_variable(provider: str) -> None:
+    choice = choice_for(provider)
+    text = render(choice)
+    env = openclaw_env(
+        choice,
+        state_dir="/s",
+        config_path="/c.json",
+        gateway_token="tok-123456",
+        gateway_port=18789,
+        llm_api_key=KEY,
+        environ={
+            "PATH": "/bin",
+            "OPENCLAW_TELEGRAM_BOT_TOKEN": "123:secret-tg",
+            "AWS_ACCESS_KEY_ID": "AKIA-TEST",
+            "AWS_ENDPOINT_URL": "http://moto",
+        },
+    )
+
+    assert KEY not in text
+    assert "tok-123456" not in text
+    assert f'"{choice.model_ref}"' in text
+    assert '"loopback"' in text
+    assert "channels:" not in text, "no Telegram channel: it would fight our webhook"
+    assert env["OPENCLAW_GATEWAY_TOKEN"] == "tok-123456"
+    assert "OPENCLAW_TELEGRAM_BOT_TOKEN" not in env
+    assert "123:secret-tg" not in env.values()
+    assert "AWS_ENDPOINT_URL" not in env, "OpenClaw must not send Bedrock calls to moto"
+    spec = get_provider(provider)
+    if spec.key_env:
+        assert env[spec.key_env] == KEY
+        assert KEY not in text
+    else:
+        assert KEY not in env.values()
+    if provider == "bedrock":
+        assert env["AWS_ACCESS_KEY_ID"] == "AKIA-TEST", "Bedrock signs with the task's role"
+        assert "bedrock-runtime.eu-west-1.amazonaws.com" in text
+    else:
+        assert "AWS_ACCESS_KEY_ID" not in env
+
+
+def test_settings_win_over_init_and_a_base_url_follows_its_provider() -> None:
+    chosen = choose_model(
+        settings_provider="openai",
+        settings_model="gpt-5.1",
+        default_provider="deepseek",
+        default_model="deepseek-v4-flash",
+        base_url="http://proxy/v1",
+    )
+    assert chosen.model_ref == "openai/gpt-5.1"
+    assert chosen.base_url is None, "the proxy was given for DeepSeek, not OpenAI"
+
+    default = choose_model(
+        settings_provider=None,
+        settings_model=None,
+        default_provider="deepseek",
+        default_model=None,
+        base_url="http://proxy/v1",
+    )
+    assert default.model == get_provider("deepseek").default_model
+    assert default.base_url == "http://proxy/v1"
+    assert '"baseUrl": "http://proxy/v1"' in render(default)
+
+
+def test_a_provider_that_needs_a_key_without_one_is_refused() -> None:
+    with pytest.raises(RenderError, match="needs an API key"):
+        openclaw_env(
+            choice_for("anthropic"),
+            state_dir="/s",
+            config_path="/c",
+            gateway_token="t",
+            gateway_port=1,
+            llm_api_key=None,
+            environ={},
+        )
+    with pytest.raises(RenderError, match="unknown provider"):
+        choice_for("nope")
+
+
+def test_bridge_config_names_what_is_missing(tmp_path: Path) -> None:
+    with pytest.raises(BridgeConfigError, match="OPENCLAW_QUEUE_INBOUND_URL"):
+        BridgeConfig.from_env({})
+    with pytest.raises(BridgeConfigError, match="OPENCLAW_BRIDGE_OPENCLAW_CMD"):
+        BridgeConfig.from_env({"OPENCLAW_BRIDGE_OPENCLAW_CMD": "[1, 2]"})
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("provider", PROVIDER_IDS)
+def test_the_pinned_openclaw_accepts_every_providers_config(
+    provider: str, openclaw_command: list[str], tmp_path: Path
+) -> None:
+    choice = choice_for(provider)
+    config = tmp_path / "openclaw.json"
+    config.write_text(render(choice))
+    env = openclaw_env(
+        choice,
+        state_dir=str(tmp_path / "state"),
+        config_path=str(config),
+        gateway_token="t" * 32,
+        gateway_port=18789,
+        llm_api_key=KEY,
+        environ={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
+    result = subprocess.run(
+        [*openclaw_command, "config", "validate", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert KEY not in result.stdout + result.stderr
