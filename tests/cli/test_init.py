@@ -43,6 +43,7 @@ BASE = [
     "--owner-email",
     "me@example.com",
     "--yes",
+    "--no-deploy",
 ]
 
 
@@ -85,7 +86,7 @@ def test_rerun_keeps_stored_secrets_and_previous_answers(aws_env: str, workdir: 
     assert run([*BASE, "--skip-checks"], env=env).exit_code == 0
     before = ssm_values()
     # Second run: no secrets given, only a new model; everything else comes from the config.
-    result = run(["init", "--model", "gpt-5", "--yes", "--skip-checks"])
+    result = run(["init", "--model", "gpt-5", "--yes", "--skip-checks", "--no-deploy"])
     assert result.exit_code == 0, result.output
     assert ssm_values() == before
     assert "(kept)" in result.output
@@ -168,7 +169,7 @@ def test_malformed_config_file_is_reported_without_traceback(aws_env: str, workd
     assert "Traceback" not in result.output
 
     (workdir / "openclaw-deploy.yaml").write_text("deployments:\n  mybot:\n    region: 5\n")
-    result = run(["init", "--yes"])
+    result = run(["init", "--yes", "--no-deploy"])
     assert result.exit_code == 3
     assert (
         "deployments.mybot.region: expected an AWS region such as us-east-1, got 5" in result.output
@@ -205,11 +206,13 @@ def test_prompts_ask_and_never_echo_a_stored_secret(
     monkeypatch.delenv("CI")
     monkeypatch.setenv("OPENCLAW_DEPLOY_PROMPTS", "plain")
     answers = f"mybot\nus-east-1\nopenai\n\n{CANARY_KEY}\n{CANARY_TOKEN}\nme@example.com\n"
-    first = CliRunner().invoke(app, ["init", "--skip-checks"], input=answers)
+    first = CliRunner().invoke(app, ["init", "--skip-checks", "--no-deploy"], input=answers)
     assert first.exit_code == 0, first.output
     assert "Model [gpt-5-mini]" in first.output
     # Again: every default is the previous answer; empty secrets keep the stored ones.
-    second = CliRunner().invoke(app, ["init", "--skip-checks"], input="\n\n\n\n\n\n\n")
+    second = CliRunner().invoke(
+        app, ["init", "--skip-checks", "--no-deploy"], input="\n\n\n\n\n\n\n"
+    )
     assert second.exit_code == 0, second.output
     assert "Deployment name [mybot]" in second.output
     assert "Enter keeps the stored one: ***" in second.output

@@ -423,6 +423,25 @@ def init(  # noqa: PLR0912, PLR0915 - one flow of questions; each step is a few 
         )
         result = replace(result, local=access, deployed=True)
 
+    # Deploy to AWS unless asked not to: init ends with a running system.
+    if local_state is None and not no_deploy:
+        import dataclasses
+
+        from openclaw_deploy.cli import deploy as deploy_command
+
+        if not as_json:
+            _render(app.console, result)
+        deployed = deploy_command.deploy_flow(
+            app, config.deployments[name], yes=yes, as_json=as_json
+        )
+        result = dataclasses.replace(result, deployed=True)
+        if as_json:
+            emit(app.console, {"init": result, "deploy": deployed}, as_json=True, render=print)
+        else:
+            deploy_command.render_result(app.console, deployed)
+            deploy_command.recommend_after_deploy(app, deployed)
+        return
+
     # Recommend.
     emit(app.console, result, as_json=as_json, render=_render)
     if as_json:

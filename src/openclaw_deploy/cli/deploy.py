@@ -1,0 +1,269 @@
+"""`openclaw-deploy deploy`: validate, show the plan and its cost, ask, deploy, recommend."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Annotated, Final
+
+import typer
+from rich.console import Console
+
+from openclaw_deploy.cli.common import (
+    JsonOption,
+    NameOption,
+    TargetOption,
+    YesOption,
+    app_context,
+    resolve_deployment,
+)
+from openclaw_deploy.config import Deployment
+from openclaw_deploy.context import AppContext
+from openclaw_deploy.errors import AbortedError, UsageError
+from openclaw_deploy.output import emit, recommend
+
+if TYPE_CHECKING:  # the services load only when a command runs, keeping --help fast
+    from openclaw_deploy.services.cost import CostEstimate
+    from openclaw_deploy.services.deploy import DeployContext, DeployPlan, DeployResult
+
+HELP: Final = """Deploy (or update) the deployment in your AWS account, then finish the setup.
+
+Synthesizes the stack, shows what will be created or changed and the estimated monthly cost,
+and asks. It offers the one-time CDK bootstrap when the account/region lacks it. While
+CloudFormation works you see each resource with its time. Afterwards it uploads the web UI,
+builds the agent image in AWS CodeBuild (no local Docker needed; --local-docker uses yours),
+and registers the Telegram webhook. Running it again redoes only what changed.
+
+Examples:
+
+  openclaw-deploy deploy
+
+  openclaw-deploy deploy --name mybot --yes --json
+"""
+MAX_CHANGES_SHOWN: Final = 15
+FAILED_STACK_QUESTION: Final = (
+    "The stack {stack} is in {status} after a failed deploy and must be deleted before "
+    "deploying again (it holds nothing). Delete it now?"
+)
+BOOTSTRAP_QUESTION: Final = "Bootstrap the CDK in aws://{account}/{region} now?"
+DEPLOY_QUESTION: Final = "Deploy {name!r} now?"
+INTERRUPTED: Final = (
+    "Interrupted. CloudFormation may still be working on {stack}; run openclaw-deploy deploy "
+    "again once it settles (it picks up where this one stopped)."
+)
+
+
+def deploy_context(app: AppContext, region: str) -> DeployContext:
+    from openclaw_deploy import toolchain
+    from openclaw_deploy.services.cdk_cli import CdkCli
+    from openclaw_deploy.services.deploy import DeployContext
+
+    return DeployContext(
+        clients=lambda service: app.client(service, region),
+        cdk=CdkCli(
+            region=region,
+            log_dir=toolchain.cache_dir() / "logs",
+            profile=app.profile,
+            endpoint_url=app.endpoint_url,
+        ),
+        sleep=app.sleep,
+        clock=time.monotonic,
+    )
+
+
+def render_cost(console: Console, cost: CostEstimate, *, itemized: bool = True) -> None:
+    low, high = cost.total_range_usd
+    band = f" (${low:.2f}-${high:.2f} as Spot prices move)" if low != high else ""
+    hours = cost.assumptions.get("agent_hours_per_day")
+    console.print(
+        f"[bold]Estimated cost:[/] ${cost.total_usd:.2f}/month{band}, with the agent awake "
+        f"{hours} h a day ({cost.region} prices of {cost.prices_as_of}):",
+        highlight=False,
+    )
+    if itemized:
+        for item in cost.items:
+            console.print(
+                f"  ${item.monthly_usd:6.2f}  {item.item:<40} {item.basis}", highlight=False
+            )
+
+
+def render_plan(console: Console, plan: DeployPlan) -> None:
+    console.print(
+        f"\n[bold]Deploying {plan.name!r}[/] to aws://{plan.account}/{plan.region} "
+        f"(stack {plan.stack_name}, zones {', '.join(plan.availability_zones)})",
+        highlight=False,
+    )
+    if plan.first_deploy:
+        units = ", ".join(f"{unit} {count}" for unit, count in plan.units.items())
+        console.print(f"  creates {plan.resources} resources: {units}", highlight=False)
+    elif plan.changes:
+        counts = {
+            a: sum(1 for c in plan.changes if c.action == a) for a in ("add", "modify", "remove")
+        }
+        console.print(
+            f"  changes: +{counts['add']} to add, ~{counts['modify']} to modify, "
+            f"-{counts['remove']} to remove",
+            highlight=False,
+        )
+        marks = {"add": "[green]+[/]", "modify": "[yellow]~[/]", "remove": "[red]-[/]"}
+        for change in plan.changes[:MAX_CHANGES_SHOWN]:
+            console.print(
+                f"    {marks[change.action]} {change.name}  [dim]{change.resource_type}[/]",
+                highlight=False,
+            )
+        if len(plan.changes) > MAX_CHANGES_SHOWN:
+            console.print(
+                f"    … and {len(plan.changes) - MAX_CHANGES_SHOWN} more", highlight=False
+            )
+    else:
+        console.print("  no infrastructure change (post-deploy steps run again)", highlight=False)
+    if plan.adopt:
+        console.print(
+            "  takes over data kept by an earlier destroy: " + ", ".join(plan.adopt),
+            highlight=False,
+        )
+    if not plan.telegram:
+        console.print("  no Telegram bot configured (web chat only)", highlight=False)
+    render_cost(console, plan.cost)
+
+
+def render_result(console: Console, result: DeployResult) -> None:
+    minutes, seconds = divmod(int(result.seconds), 60)
+    console.print(
+        f"\n[bold green]Deployed {result.name!r}[/] ({result.status}) in {minutes}m{seconds:02d}s",
+        highlight=False,
+    )
+    rows: list[tuple[str, str]] = [("web chat", result.web_url or "-")]
+    if result.owner_login:
+        login = {
+            "invited": "Cognito emailed you a temporary password; choose yours at first sign-in",
+            "reinvited": "the first invitation lapsed: Cognito emailed a new temporary password",
+            "active": "sign in with your password",
+        }.get(result.owner_status or "", "")
+        rows.append(("login", f"{result.owner_login}" + (f" — {login}" if login else "")))
+    if result.telegram_bot or result.telegram_webhook:
+        bot = f"@{result.telegram_bot}" if result.telegram_bot else "your bot"
+        rows.append(("telegram", f"{bot} — webhook registered with its secret token"))
+    image = {
+        "existing": "unchanged, not rebuilt",
+        "codebuild": "built in AWS CodeBuild",
+        "local-docker": "built with local Docker",
+        "skipped": "skipped",
+    }[result.image]
+    rows.append(("image", f"{result.image_tag} ({image})"))
+    rows.append(("cost", f"about ${result.monthly_cost_usd:.2f}/month at 2 h/day of agent time"))
+    for key, value in rows:
+        console.print(f"  {key:<10} {value}", highlight=False)
+    for step in result.skipped:
+        console.print(f"  [yellow]skipped[/]    {step}", highlight=False)
+
+
+def deploy_flow(
+    app: AppContext,
+    deployment: Deployment,
+    *,
+    yes: bool,
+    as_json: bool,
+    local_docker: bool = False,
+) -> DeployResult:
+    """Plan, ask, execute. Shared by `deploy` and the end of `init`."""
+    from openclaw_deploy.cli.progress import ConsoleStackProgress
+    from openclaw_deploy.services.deploy import execute_deploy, prepare_deploy
+    from openclaw_deploy.services.synth import default_assembly_dir
+
+    context = deploy_context(app, deployment.region)
+    reporter = app.reporter()
+    plan = prepare_deploy(
+        deployment,
+        context=context,
+        reporter=reporter,
+        assembly_dir=default_assembly_dir(deployment.name),
+    )
+    err = app.err_console
+    render_plan(err, plan)
+
+    # Ask: every question has --yes as its answer; without a terminal and --yes, none is asked.
+    prompter = app.prompter
+    if plan.replace_failed_stack and not yes:
+        question = FAILED_STACK_QUESTION.format(stack=plan.stack_name, status=plan.stack_status)
+        if not prompter.confirm(question, default=True):
+            raise AbortedError(
+                "Nothing was changed.", hint=f"openclaw-deploy destroy --name {plan.name}"
+            )
+    if plan.bootstrap_needed:
+        err.print(f"\n[bold]CDK bootstrap needed.[/] {_bootstrap_text()}", highlight=False)
+        if not yes and not prompter.confirm(
+            BOOTSTRAP_QUESTION.format(account=plan.account, region=plan.region), default=True
+        ):
+            raise AbortedError(
+                "Nothing was changed: deploying needs the CDK bootstrap.",
+                hint=f"run openclaw-deploy deploy again and accept, or: cdk bootstrap "
+                f"aws://{plan.account}/{plan.region}",
+            )
+    if not yes and not prompter.confirm(DEPLOY_QUESTION.format(name=plan.name), default=True):
+        raise AbortedError("Nothing was changed.")
+
+    from openclaw_deploy import toolchain
+
+    with reporter.task(f"Readying the CDK CLI {toolchain.CDK_CLI_VERSION} (installed once)"):
+        toolchain.cdk_cli()
+    try:
+        with ConsoleStackProgress(err) as progress:
+            return execute_deploy(
+                plan,
+                deployment,
+                context=context,
+                config=app.config,
+                reporter=reporter,
+                progress=progress,
+                local_docker=local_docker,
+            )
+    except KeyboardInterrupt:
+        raise AbortedError(
+            INTERRUPTED.format(stack=plan.stack_name), hint="openclaw-deploy deploy"
+        ) from None
+
+
+def _bootstrap_text() -> str:
+    from openclaw_deploy.services.deploy import BOOTSTRAP_EXPLANATION
+
+    return BOOTSTRAP_EXPLANATION
+
+
+def recommend_after_deploy(app: AppContext, result: DeployResult) -> None:
+    steps: list[tuple[str, str]] = []
+    if result.web_url:
+        steps.append((result.web_url, "open the web chat and sign in"))
+    if result.telegram_bot:
+        steps.append((f"https://t.me/{result.telegram_bot}", "or message your bot"))
+    steps.append((f"openclaw-deploy destroy --name {result.name}", "remove it all again"))
+    recommend(app.console, *steps)
+
+
+def deploy(
+    ctx: typer.Context,
+    name: NameOption = None,
+    local_docker: Annotated[
+        bool,
+        typer.Option(
+            "--local-docker", help="Build the agent image with your local Docker, not CodeBuild."
+        ),
+    ] = False,
+    target: TargetOption = None,
+    yes: YesOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    app = app_context(ctx, assume_yes=yes)
+    deployment = resolve_deployment(app, name, target)
+    if deployment.target == "local":
+        raise UsageError(
+            f"{deployment.name!r} runs on this machine: there is nothing to deploy to AWS.",
+            hint=f"openclaw-deploy init --name {deployment.name} --target local (restarts it)",
+        )
+    result = deploy_flow(app, deployment, yes=yes, as_json=as_json, local_docker=local_docker)
+    emit(app.console, result, as_json=as_json, render=render_result)
+    if not as_json:
+        recommend_after_deploy(app, result)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("deploy", help=HELP)(deploy)

@@ -1,0 +1,241 @@
+"""The monthly cost of a deployment, itemized, from its settings and a usage assumption.
+
+One price table (`PRICES`, us-east-1 list prices, dated), one usage profile (`Usage`, default:
+the agent awake 2 hours a day), and `estimate()` that turns an `AgentSpec` into line items.
+Always-free allowances that every account keeps (Lambda, SQS, CloudWatch Logs ingestion,
+CloudFront, Cognito Essentials, scheduled rules) are applied; time-limited new-account free
+tiers are not. `deploy` shows the total before asking; `--json` carries every line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from openclaw_deploy.config import AgentSpec
+
+PRICES_AS_OF = "2026-06-01"
+PRICES_REGION = "us-east-1"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Prices:
+    """List prices in USD (us-east-1). Recheck before quoting: AWS changes them."""
+
+    fargate_arm_vcpu_hour: float = 0.03238
+    fargate_arm_gb_hour: float = 0.00356
+    spot_discount: float = 0.65
+    """Fargate Spot is sold 50-70 % below on-demand at a rate AWS moves slowly; 65 % is the
+    planning figure (`spot_discount_range` gives the band)."""
+    spot_discount_range: tuple[float, float] = (0.50, 0.70)
+    public_ipv4_hour: float = 0.005
+    ecr_gb_month: float = 0.10
+    logs_ingest_gb: float = 0.50
+    logs_free_ingest_gb: float = 5.0
+    logs_storage_gb_month: float = 0.03
+    dynamodb_write_million: float = 0.625
+    dynamodb_read_million: float = 0.125
+    dynamodb_pitr_gb_month: float = 0.20
+    dynamodb_storage_gb_month: float = 0.25
+    dynamodb_free_storage_gb: float = 25.0
+    s3_gb_month: float = 0.023
+    s3_put_thousand: float = 0.005
+    s3_get_thousand: float = 0.0004
+    http_api_million: float = 1.00
+    ws_message_million: float = 1.00
+    ws_connection_minute_million: float = 0.25
+    lambda_free_requests: float = 1_000_000
+    lambda_request_million: float = 0.20
+    sqs_free_requests: float = 1_000_000
+    codebuild_arm_small_minute: float = 0.0034
+    codebuild_free_minutes: float = 100
+
+
+PRICES = Prices()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Usage:
+    """What a month of personal use looks like (override any field to model another)."""
+
+    agent_hours_per_day: float = 2.0
+    days: int = 30
+    messages_per_day: int = 40
+    web_hours_per_day: float = 2.0
+    """How long a web tab stays connected (WebSocket connection minutes)."""
+    image_gb: float = 0.6
+    """The compressed agent image in ECR (Node 24 + OpenClaw); three are kept."""
+    images_kept_gb_extra: float = 0.2
+    """What older kept images add (most layers are shared)."""
+    state_gb: float = 0.15
+    """Backups in the state bucket, old versions included (kept 30 days)."""
+    user_data_gb: float = 0.02
+    """History, settings and pairings in DynamoDB (PITR is billed on this)."""
+    log_gb: float = 0.2
+    heartbeat_seconds: int = 60
+    backup_minutes: int = 10
+    watchdog_minutes: int = 5
+    ws_frames_per_reply: int = 25
+    image_build_minutes: float = 8.0
+
+    @property
+    def agent_hours(self) -> float:
+        return self.agent_hours_per_day * self.days
+
+    @property
+    def messages(self) -> int:
+        return self.messages_per_day * self.days
+
+
+@dataclass(frozen=True)
+class CostItem:
+    item: str
+    monthly_usd: float
+    basis: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CostEstimate:
+    items: list[CostItem]
+    total_usd: float
+    total_range_usd: tuple[float, float]
+    """The total at the low and high end of the Spot discount band (equal without Spot)."""
+    one_time: list[CostItem]
+    prices_as_of: str = PRICES_AS_OF
+    region: str = PRICES_REGION
+    assumptions: dict[str, float | int | str] = field(default_factory=dict)
+
+
+def _money(value: float) -> float:
+    return round(value, 4)
+
+
+def estimate(agent: AgentSpec, usage: Usage | None = None, prices: Prices = PRICES) -> CostEstimate:
+    """Itemized monthly cost of a deployment whose agent is `agent`."""
+    use = usage or Usage()
+    items = _items(agent, use, prices)
+    total = sum(item.monthly_usd for item in items)
+    if agent.spot:
+        low_p, high_p = (replace(prices, spot_discount=d) for d in prices.spot_discount_range)
+        band = sorted(sum(i.monthly_usd for i in _items(agent, use, p)) for p in (low_p, high_p))
+        total_range = (_money(band[0]), _money(band[1]))
+    else:
+        total_range = (_money(total), _money(total))
+    build_minutes = use.image_build_minutes
+    one_time = [
+        CostItem(
+            "Image build (CodeBuild arm1.small)",
+            _money(
+                max(0.0, build_minutes - prices.codebuild_free_minutes)
+                * prices.codebuild_arm_small_minute
+            ),
+            f"~{build_minutes:.0f} min per changed image; {prices.codebuild_free_minutes:.0f} "
+            "free minutes a month",
+        )
+    ]
+    return CostEstimate(
+        items=items,
+        total_usd=_money(total),
+        total_range_usd=total_range,
+        one_time=one_time,
+        assumptions={
+            "agent_hours_per_day": use.agent_hours_per_day,
+            "days": use.days,
+            "messages_per_day": use.messages_per_day,
+            "cpu_units": agent.cpu,
+            "memory_mib": agent.memory,
+            "capacity": "FARGATE_SPOT" if agent.spot else "FARGATE",
+            "spot_discount": prices.spot_discount if agent.spot else 0.0,
+        },
+    )
+
+
+def _items(agent: AgentSpec, use: Usage, p: Prices) -> list[CostItem]:
+    hours = use.agent_hours
+    vcpu = agent.cpu / 1024
+    gb = agent.memory / 1024
+    on_demand = hours * (vcpu * p.fargate_arm_vcpu_hour + gb * p.fargate_arm_gb_hour)
+    if agent.spot:
+        compute = on_demand * (1 - p.spot_discount)
+        capacity = f"Spot at {p.spot_discount:.0%} off on-demand ${on_demand:.2f}"
+    else:
+        compute = on_demand
+        capacity = "on-demand"
+    compute_basis = f"{hours:.0f} task-hours x {vcpu:g} vCPU / {gb:g} GB ARM64, {capacity}"
+
+    starts = use.days  # about one wake-up a day
+    writes = (
+        use.messages * 6  # dedupe claim, history in/out, lifecycle, queue bookkeeping
+        + hours * 3600 / use.heartbeat_seconds
+        + starts * 6
+    )
+    watchdog_runs = use.days * 24 * 60 / use.watchdog_minutes
+    reads = watchdog_runs + use.messages * 4
+    dynamodb = (
+        writes / 1e6 * p.dynamodb_write_million
+        + reads / 1e6 * p.dynamodb_read_million
+        + use.user_data_gb * p.dynamodb_pitr_gb_month
+        + max(0.0, use.user_data_gb - p.dynamodb_free_storage_gb) * p.dynamodb_storage_gb_month
+    )
+    backups = hours * 60 / use.backup_minutes + starts
+    s3 = (
+        use.state_gb * p.s3_gb_month
+        + backups / 1000 * p.s3_put_thousand
+        + starts / 1000 * p.s3_get_thousand
+    )
+    http_requests = use.messages * 3 + starts * 10
+    ws_messages = use.messages * use.ws_frames_per_reply
+    ws_minutes = use.web_hours_per_day * 60 * use.days
+    apis = (
+        http_requests / 1e6 * p.http_api_million
+        + ws_messages / 1e6 * p.ws_message_million
+        + ws_minutes / 1e6 * p.ws_connection_minute_million
+    )
+    lambda_requests = use.messages * 3 + watchdog_runs + http_requests
+    lambda_cost = (
+        max(0.0, lambda_requests - p.lambda_free_requests) / 1e6 * p.lambda_request_million
+    )
+    logs = (
+        max(0.0, use.log_gb - p.logs_free_ingest_gb) * p.logs_ingest_gb
+        + use.log_gb * p.logs_storage_gb_month
+    )
+    ecr_gb = use.image_gb + use.images_kept_gb_extra
+    return [
+        CostItem("Fargate compute", _money(compute), compute_basis),
+        CostItem(
+            "Public IPv4 address",
+            _money(hours * p.public_ipv4_hour),
+            f"{hours:.0f} h x ${p.public_ipv4_hour}/h while the task runs (no NAT gateway)",
+        ),
+        CostItem("ECR image storage", _money(ecr_gb * p.ecr_gb_month), f"{ecr_gb:g} GB stored"),
+        CostItem(
+            "DynamoDB (on-demand, PITR on user data)",
+            _money(dynamodb),
+            f"{writes:,.0f} writes, {reads:,.0f} reads, PITR on {use.user_data_gb:g} GB",
+        ),
+        CostItem(
+            "S3 state backups (versioned)",
+            _money(s3),
+            f"{use.state_gb:g} GB incl. 30 days of old versions, {backups:,.0f} backups",
+        ),
+        CostItem(
+            "API Gateway (HTTP + WebSocket)",
+            _money(apis),
+            f"{http_requests:,} requests, {ws_messages:,} frames, {ws_minutes:,.0f} conn-minutes",
+        ),
+        CostItem(
+            "CloudWatch Logs",
+            _money(logs),
+            f"{use.log_gb:g} GB ingested (5 GB free), 30-day retention",
+        ),
+        CostItem(
+            "Lambda, SQS, EventBridge",
+            _money(lambda_cost),
+            f"{lambda_requests:,.0f} invocations (1 M free); SQS and schedules within free use",
+        ),
+        CostItem(
+            "Cognito, CloudFront, VPC, SSM",
+            0.0,
+            "Essentials tier (10k users free), CloudFront always-free 1 TB, gateway endpoints "
+            "and standard parameters cost nothing",
+        ),
+    ]
