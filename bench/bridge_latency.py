@@ -202,11 +202,12 @@ def measure_serving(
 ) -> list[Row]:
     """Start the bridge a few times (start-up overhead), then time first tokens on the last."""
     overheads: list[float] = []
+    restores: list[float] = []
     own: list[float] = []
     bridge = None
     for index in range(args.starts):
         if bridge is not None:
-            stop(bridge)
+            stop(bridge)  # backs the state up: every later start restores it
         home = work / "home"
         shutil.rmtree(home, ignore_errors=True)
         bridge = start_bridge(
@@ -214,6 +215,7 @@ def measure_serving(
         )
         timings = deployment.lifecycle.get().timings
         overheads.append(timings["boot"] - timings["openclaw"])
+        restores.append(timings["restore"])
         own.append(timings["openclaw"])
         print(
             f"start {index + 1}: ready {timings['boot']:.2f} s, OpenClaw "
@@ -233,8 +235,7 @@ def measure_serving(
         direct.append(direct_first_token(base, token, f"d-{turn}", text))
     added = [(b - d) * 1000 for b, d in zip(through, direct, strict=True)]
     stop(bridge)
-    ready = [o + a for o, a in zip(own, overheads, strict=True)]
-    return [
+    rows: list[Row] = [
         (
             "first token: bridge vs OpenClaw direct",
             f"{pct(through, 0.5) * 1000:.0f} ms",
@@ -243,13 +244,27 @@ def measure_serving(
             f"<= {GOALS['first_token_ms']:.0f} ms",
         ),
         (
-            "start to ready: bridge vs OpenClaw's own",
-            f"{statistics.median(ready):.2f} s",
-            f"{statistics.median(own):.2f} s",
-            f"{statistics.median(overheads):+.2f} s (fresh start {overheads[0]:+.2f})",
+            "ready: bridge vs OpenClaw, first start",
+            f"{own[0] + overheads[0]:.2f} s",
+            f"{own[0]:.2f} s",
+            f"{overheads[0]:+.2f} s (nothing to restore)",
             f"<= {GOALS['ready_s']:.0f} s",
         ),
     ]
+    if len(overheads) > 1:
+        later = statistics.median(overheads[1:])
+        restore = statistics.median(restores[1:])
+        ready = statistics.median([o + a for o, a in zip(own[1:], overheads[1:], strict=True)])
+        rows.append(
+            (
+                "ready: bridge vs OpenClaw, later starts",
+                f"{ready:.2f} s",
+                f"{statistics.median(own[1:]):.2f} s",
+                f"{later:+.2f} s (restore {restore:.2f} s of it)",
+                f"<= {GOALS['ready_s']:.0f} s",
+            )
+        )
+    return rows
 
 
 def measure_restore(
