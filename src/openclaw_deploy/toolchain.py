@@ -178,12 +178,22 @@ def ensure_openclaw(version: str = OPENCLAW_VERSION) -> list[str]:
 
 def _openclaw_postinstall(staging: Path) -> None:
     script = staging / "node_modules" / "openclaw" / "scripts" / "postinstall-bundled-plugins.mjs"
-    if script.exists():
-        subprocess.run(
-            [str(node_path()), str(script.relative_to(staging))],
-            cwd=staging,
-            env=node_env(),
-            capture_output=True,
-            check=False,
-            timeout=600,
+    if not script.exists():
+        return
+    result = subprocess.run(
+        [str(node_path()), str(script.relative_to(staging))],
+        cwd=staging,
+        env=node_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    if result.returncode != 0:
+        # A half-set-up OpenClaw must not land in the cache: the staging folder is dropped.
+        shutil.rmtree(staging, ignore_errors=True)
+        tail = "\n".join(result.stderr.strip().splitlines()[-8:])
+        raise ToolchainError(
+            f"OpenClaw's install step (bundled plugins) failed:\n{tail}",
+            hint="run the command again; if it fails again, openclaw-deploy doctor",
         )

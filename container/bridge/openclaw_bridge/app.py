@@ -58,7 +58,7 @@ from openclaw_bridge.web import WebPoster, WebStream
 from openclaw_deploy.runtime.connections import Connections
 from openclaw_deploy.runtime.contract import ContractError, QueueMessage
 from openclaw_deploy.runtime.history import History
-from openclaw_deploy.runtime.lifecycle import IDLE, RUNNING, STOPPING, Lifecycle
+from openclaw_deploy.runtime.lifecycle import IDLE, RUNNING, STARTING, STOPPING, Lifecycle
 from openclaw_deploy.runtime.settings import Settings
 from openclaw_deploy.runtime.telegram import TelegramBot, TelegramError, escape_html
 
@@ -267,6 +267,8 @@ class Bridge:
         try:
             if not self.lifecycle.set_phase(self.arn, phase):
                 log.warning("the lifecycle row did not take phase %r (not this task's row?)", phase)
+            # Whoever is waiting in the web UI sees the wake-up progress as it happens.
+            self.web.broadcast("agent.status", state=STARTING, phase=phase, since=self.clock())
         except (ClientError, BotoCoreError) as error:
             log.warning("could not record phase %r: %s", phase, error)
 

@@ -64,7 +64,7 @@ PROVIDERS: Final[dict[str, Provider]] = {
         Provider(
             id="deepseek",
             label="DeepSeek (OpenAI-compatible)",
-            default_model="deepseek-chat",
+            default_model="deepseek-v4-flash",
             needs_key=True,
             openclaw_provider="deepseek",
             key_env="DEEPSEEK_API_KEY",
