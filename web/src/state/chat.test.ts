@@ -69,6 +69,18 @@ describe("ChatController", () => {
     expect(messages(chat)[1]).toMatchObject({ text: "Hello world!", status: "done" });
   });
 
+  it("starts the reply over when it is streamed again from seq 0 (a new task took it up)", async () => {
+    const { chat, socket } = await connected();
+    chat.send("long task");
+    const id = messages(chat)[0]!.id;
+    socket.receive({ type: "chat.delta", id, session: "s1", seq: 0, text: "First try, " });
+    socket.receive({ type: "chat.delta", id, session: "s1", seq: 1, text: "cut off" });
+    socket.receive({ type: "chat.delta", id, session: "s1", seq: 0, text: "Second try" });
+    expect(messages(chat)[1]!.text).toBe("Second try");
+    socket.receive({ type: "chat.final", id, session: "s1", text: "Second try, whole." });
+    expect(messages(chat)[1]).toMatchObject({ text: "Second try, whole.", status: "done" });
+  });
+
   it("keeps the streamed text when the final frame is chunked", async () => {
     const { chat, socket } = await connected();
     chat.send("big one");

@@ -259,7 +259,10 @@ export class ChatController {
         return;
       case "chat.delta": {
         const id = replyId(frame.id);
-        const parts = this.pieces.get(id) ?? [];
+        let parts = this.pieces.get(id) ?? [];
+        // A second seq 0 means the reply is being written again from the start (the agent was
+        // stopped mid-reply and a new task took the message up): drop the old partial text.
+        if (frame.seq === 0 && parts[0] !== undefined) parts = [];
         parts[frame.seq] = frame.text;
         this.pieces.set(id, parts);
         this.upsertReply(frame.session, frame.id, { text: parts.join(""), status: "streaming" });
