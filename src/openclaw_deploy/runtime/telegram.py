@@ -45,22 +45,71 @@ def escape_html(text: str) -> str:
     return html.escape(text, quote=False)
 
 
+def text_length(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an emoji outside the BMP counts 2)."""
+    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+
+
+def _fitting_prefix(text: str, limit: int) -> int:
+    """How many characters of `text` fit in `limit` UTF-16 code units."""
+    units = 0
+    for index, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit:
+            return index
+    return len(text)
+
+
 def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Split text into Telegram-sized pieces, preferring paragraph, line, then word boundaries."""
+    """Split text into Telegram-sized pieces (at most `limit` UTF-16 code units each), cutting
+    at a paragraph, then a line, then a word boundary in the second half of the window, and
+    hard at the limit otherwise. Whitespace at a boundary cut is dropped; no piece is blank
+    unless the whole text is. Split the raw text, then escape each piece: Telegram counts the
+    length after parsing entities, so escaping does not change what fits.
+    """
     pieces: list[str] = []
     rest = text
-    while len(rest) > limit:
-        window = rest[:limit]
-        cut = max(window.rfind("\n\n"), window.rfind("\n"))
-        if cut < limit // 2:
-            cut = window.rfind(" ")
-        if cut < limit // 2:
-            cut = limit
-        pieces.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip("\n ") if cut < limit else rest[cut:]
-    if rest or not pieces:
+    while text_length(rest) > limit:
+        end = max(1, _fitting_prefix(rest, limit))
+        window = rest[:end]
+        cut = end
+        for separator in ("\n\n", "\n", " "):
+            at = window.rfind(separator)
+            if at >= end // 2 and at > 0:
+                cut = at
+                break
+        if cut < end:  # at a boundary: the whitespace there goes
+            piece, rest = rest[:cut].rstrip(), rest[cut:].lstrip()
+        else:  # mid-word: keep every character
+            piece, rest = rest[:cut], rest[cut:]
+        if piece.strip():
+            pieces.append(piece)
+    if rest.strip() or not pieces:
         pieces.append(rest)
     return pieces
+
+
+COMMAND_PATTERN: Final = re.compile(
+    r"^/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{1,64}))?(?:\s+(.*))?$", re.DOTALL
+)
+
+
+def parse_command(text: str) -> tuple[str, str] | None:
+    """`/name@bot args` → ("name" in lower case, "args"); None when the text is no command."""
+    match = COMMAND_PATTERN.match(text.strip())
+    if match is None:
+        return None
+    return match.group(1).lower(), (match.group(3) or "").strip()
+
+
+def webhook_reply(method: str, **payload: Any) -> dict[str, Any]:
+    """A Bot API call carried in the answer to a webhook request.
+
+    Telegram performs it after our 200 arrives, so a handler replies without waiting on (or
+    being slowed by) the Bot API; the cost is that the result is never seen. One call per
+    answer, so the text must fit one message.
+    """
+    return {"method": method, **payload}
 
 
 class TelegramBot:
@@ -132,6 +181,23 @@ class TelegramBot:
         if parse_mode:
             payload["parse_mode"] = parse_mode
         self.call("editMessageText", payload)
+
+    def send_text(
+        self, chat_id: int, text: str, *, reply_to_message_id: int | None = None
+    ) -> list[int]:
+        """Send plain text (escaped for HTML) as one or more messages; return their ids."""
+        sent: list[int] = []
+        for piece in split_message(text):
+            if not piece.strip():
+                continue
+            sent.append(
+                self.send_message(
+                    chat_id,
+                    escape_html(piece),
+                    reply_to_message_id=reply_to_message_id if not sent else None,
+                )
+            )
+        return sent
 
     def send_chat_action(self, chat_id: int, action: str = "typing") -> None:
         self.call("sendChatAction", {"chat_id": chat_id, "action": action})

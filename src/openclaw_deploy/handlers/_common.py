@@ -1,0 +1,159 @@
+"""What every handler shares: API Gateway responses and request parsing, logging, and the
+runtime objects built from the environment (table and queue names from `resources`)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final
+
+from openclaw_deploy.runtime import aws, resources
+
+if TYPE_CHECKING:
+    from openclaw_deploy.runtime.connections import Connections
+    from openclaw_deploy.runtime.history import History
+    from openclaw_deploy.runtime.lifecycle import Lifecycle, TaskConfig
+    from openclaw_deploy.runtime.pairing import Pairing
+    from openclaw_deploy.runtime.settings import Settings
+
+log = logging.getLogger("openclaw_deploy.handlers")
+log.setLevel(logging.INFO)
+
+MAX_BODY_BYTES: Final = 256 * 1024
+"""Nothing we accept is bigger (a chat message is at most 32,000 characters)."""
+JSON_HEADERS: Final = {"Content-Type": "application/json", "Cache-Control": "no-store"}
+
+Event = Mapping[str, Any]
+Response = dict[str, Any]
+
+
+class BadRequestError(Exception):
+    """Input we refuse: the handler answers `status` with `{"error": {code, message}}`."""
+
+    def __init__(self, message: str, *, status: int = 400, code: str = "bad_request") -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+# -- responses --------------------------------------------------------------------------------
+
+
+def respond(status: int, body: Any = None, *, headers: Mapping[str, str] | None = None) -> Response:
+    answer: Response = {"statusCode": status, "headers": dict(headers or JSON_HEADERS)}
+    answer["body"] = (
+        "" if body is None else json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    )
+    return answer
+
+
+def error(status: int, code: str, message: str) -> Response:
+    return respond(status, {"error": {"code": code, "message": message}})
+
+
+# -- requests ---------------------------------------------------------------------------------
+
+
+def mapping(value: Any) -> Mapping[str, Any]:
+    """`value` if it is a mapping, else an empty one: events from the outside are untrusted."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def body_text(event: Event) -> str:
+    """The request body as text (API Gateway base64-encodes binary bodies)."""
+    raw = event.get("body")
+    if raw is None:
+        return ""
+    if not isinstance(raw, str):
+        raise BadRequestError("the body must be text")
+    if event.get("isBase64Encoded") is True:
+        try:
+            data = base64.b64decode(raw, validate=True)
+            raw = data.decode("utf-8")
+        except (binascii.Error, ValueError):
+            raise BadRequestError("the body is not valid base64 UTF-8") from None
+    if len(raw) > MAX_BODY_BYTES:
+        raise BadRequestError("the body is too large", status=413, code="too_long")
+    return raw
+
+
+def json_body(event: Event) -> Any:
+    text = body_text(event)
+    if not text.strip():
+        raise BadRequestError("a JSON body is required")
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise BadRequestError("the body is not valid JSON") from None
+
+
+def header(event: Event, name: str) -> str | None:
+    """A request header, case-insensitively (HTTP API lower-cases them; tests may not)."""
+    wanted = name.lower()
+    for key, value in mapping(event.get("headers")).items():
+        if isinstance(key, str) and key.lower() == wanted and isinstance(value, str):
+            return value
+    return None
+
+
+def request_context(event: Event) -> Mapping[str, Any]:
+    return mapping(event.get("requestContext"))
+
+
+# -- configuration and runtime objects --------------------------------------------------------
+
+
+def env(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise RuntimeError(f"{name} is not set")
+    return value
+
+
+def queue_url() -> str:
+    return env(resources.INBOUND.env_var)
+
+
+# The stores are imported where they are first used: each handler loads only the ones its
+# routes need (the watchdog never loads pairing or history, the WebSocket handler no settings).
+
+
+def lifecycle() -> Lifecycle:
+    from openclaw_deploy.runtime.lifecycle import Lifecycle
+
+    return Lifecycle(aws.dynamodb(), resources.table_name(resources.TASK_STATE))
+
+
+def history() -> History:
+    from openclaw_deploy.runtime.history import History
+
+    return History(aws.dynamodb(), resources.table_name(resources.CONVERSATIONS))
+
+
+def pairing() -> Pairing:
+    from openclaw_deploy.runtime.pairing import Pairing
+
+    return Pairing(aws.dynamodb(), resources.table_name(resources.PAIRING))
+
+
+def settings() -> Settings:
+    from openclaw_deploy.runtime.settings import Settings
+
+    return Settings(aws.dynamodb(), resources.table_name(resources.SETTINGS))
+
+
+def connections() -> Connections:
+    from openclaw_deploy.runtime.connections import Connections
+
+    return Connections(aws.dynamodb(), resources.table_name(resources.CONNECTIONS))
+
+
+def task_config() -> TaskConfig:
+    from openclaw_deploy.runtime.lifecycle import TaskConfig
+
+    return TaskConfig.from_env()

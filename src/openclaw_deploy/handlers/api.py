@@ -1,0 +1,276 @@
+"""The HTTP API under `/api/` (behind API Gateway's JWT authorizer) — routes in docs/protocol.md.
+
+Each route imports the runtime store it uses when it runs: an invocation serves one route, so a
+cold start loads only what that route needs.
+
+API Gateway has checked the Cognito token before this runs; the handler still refuses a request
+without the authorizer's `sub` claim (a misrouted call, or the local emulator misconfigured).
+`POST /telegram` is routed to `telegram_webhook.handler`, which this module also answers when
+the deployment sends every path to one function.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+from urllib.parse import unquote
+
+import boto3  # noqa: F401 - imported first, not nested: see bench/handler_imports.py
+from botocore.exceptions import BotoCoreError, ClientError
+
+from openclaw_deploy.handlers import _common
+from openclaw_deploy.handlers._common import BadRequestError, Event, Response
+from openclaw_deploy.handlers._tickets import Tickets
+from openclaw_deploy.runtime import aws, resources
+from openclaw_deploy.runtime.contract import ID_PATTERN
+
+ENV_WS_URL: Final = "OPENCLAW_WS_URL"
+"""The wss:// URL of the WebSocket API, returned with each ticket."""
+TELEGRAM_NOTIFY_TIMEOUT: Final = 3.0
+PAIRED_NOTICE: Final = "✅ The owner approved you. Write me anything."
+STOP_REASON: Final = "stopped by the owner"
+
+Route = Callable[["Request"], Response]
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    params: Mapping[str, str]
+    query: Mapping[str, str]
+    user: str
+    event: Event
+
+    def json(self) -> Any:
+        return _common.json_body(self.event)
+
+
+def handler(event: Event, context: Any = None) -> Response:
+    event = _common.mapping(event)
+    http = _common.mapping(_common.request_context(event).get("http"))
+    method = http.get("method")
+    path = event.get("rawPath") or http.get("path")
+    if not isinstance(method, str) or not isinstance(path, str):
+        return _common.error(400, "bad_request", "not an HTTP API event")
+    if path.rstrip("/").endswith("/telegram") and "/api/" not in path:
+        from openclaw_deploy.handlers import telegram_webhook
+
+        return telegram_webhook.handler(event, context)
+    try:
+        return _dispatch(method.upper(), path, event)
+    except BadRequestError as problem:
+        return _common.error(problem.status, problem.code, problem.message)
+    except (ClientError, BotoCoreError):
+        _common.log.exception("AWS call failed: %s %s", method, path)
+        return _common.error(503, "internal", "a service the agent needs did not answer")
+    except Exception:  # noqa: BLE001 - a bug answers 500 with a log line, never a stack to the client
+        _common.log.exception("unexpected error: %s %s", method, path)
+        return _common.error(500, "internal", "unexpected error")
+
+
+def _dispatch(method: str, path: str, event: Event) -> Response:
+    index = path.find("/api/")
+    if index < 0:
+        return _common.error(404, "not_found", "no such route")
+    local = path[index + len("/api") :].rstrip("/") or "/"
+    allowed: list[str] = []
+    for route_method, pattern, route in ROUTES:
+        match = pattern.fullmatch(local)
+        if match is None:
+            continue
+        if route_method != method:
+            allowed.append(route_method)
+            continue
+        user = _user(event)
+        if user is None:
+            return _common.error(401, "unauthorized", "no authenticated user on the request")
+        query = {
+            key: value
+            for key, value in _common.mapping(event.get("queryStringParameters")).items()
+            if isinstance(key, str) and isinstance(value, str)
+        }
+        params = {key: unquote(value) for key, value in match.groupdict().items()}
+        request = Request(method, local, params, query, user, event)
+        return route(request)
+    if allowed:
+        answer = _common.error(405, "method_not_allowed", f"use {', '.join(sorted(allowed))}")
+        answer["headers"]["Allow"] = ", ".join(sorted(allowed))
+        return answer
+    return _common.error(404, "not_found", "no such route")
+
+
+def _user(event: Event) -> str | None:
+    authorizer = _common.mapping(_common.request_context(event).get("authorizer"))
+    claims = _common.mapping(_common.mapping(authorizer.get("jwt")).get("claims"))
+    sub = claims.get("sub")
+    return sub if isinstance(sub, str) and sub else None
+
+
+# -- tickets ----------------------------------------------------------------------------------
+
+
+def ws_ticket(request: Request) -> Response:
+    tickets = Tickets(aws.dynamodb(), resources.table_name(resources.TICKETS))
+    ticket, expires_at = tickets.issue(request.user)
+    return _common.respond(
+        201, {"ticket": ticket, "expiresAt": expires_at, "url": os.environ.get(ENV_WS_URL)}
+    )
+
+
+# -- history ----------------------------------------------------------------------------------
+
+
+def list_conversations(request: Request) -> Response:
+    conversations = _common.history().list_conversations()
+    return _common.respond(200, {"conversations": [c.public() for c in conversations]})
+
+
+def conversation_messages(request: Request) -> Response:
+    from openclaw_deploy.runtime.history import DEFAULT_PAGE, MAX_PAGE
+
+    session = request.params["session"]
+    if not ID_PATTERN.match(session):
+        raise BadRequestError(f"session must match {ID_PATTERN.pattern}")
+    limit_text = request.query.get("limit", str(DEFAULT_PAGE))
+    if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_PAGE:
+        raise BadRequestError(f"limit must be a whole number from 1 to {MAX_PAGE}")
+    try:
+        page = _common.history().page(
+            session, limit=int(limit_text), before=request.query.get("before")
+        )
+    except ValueError as problem:
+        raise BadRequestError(str(problem)) from None
+    return _common.respond(
+        200, {"messages": [m.public() for m in page.messages], "next": page.next}
+    )
+
+
+# -- settings ---------------------------------------------------------------------------------
+
+
+def get_settings(request: Request) -> Response:
+    return _common.respond(200, _common.settings().get().public())
+
+
+def put_settings(request: Request) -> Response:
+    from openclaw_deploy.runtime.settings import SettingsError
+
+    changes = request.json()
+    if not isinstance(changes, dict):
+        raise BadRequestError("the body must be a JSON object of settings")
+    try:
+        saved = _common.settings().put(changes)
+    except SettingsError as problem:
+        return _common.respond(
+            400,
+            {"error": {"code": "bad_request", "message": str(problem), "field": problem.field}},
+        )
+    return _common.respond(200, saved.public())
+
+
+# -- the agent --------------------------------------------------------------------------------
+
+
+def agent_status(request: Request) -> Response:
+    return _common.respond(200, _common.lifecycle().get().public())
+
+
+def agent_start(request: Request) -> Response:
+    from openclaw_deploy.runtime.lifecycle import AgentStartError, ensure_agent_running
+
+    lifecycle = _common.lifecycle()
+    try:
+        status = ensure_agent_running(lifecycle, aws.ecs())
+    except AgentStartError as problem:
+        return _common.error(502, "agent_failed", str(problem))
+    return _common.respond(202 if status.state != "Running" else 200, status.public())
+
+
+def agent_stop(request: Request) -> Response:
+    from openclaw_deploy.runtime.lifecycle import IDLE, stop_agent
+
+    lifecycle = _common.lifecycle()
+    status = lifecycle.get()
+    if status.state == IDLE:
+        return _common.respond(200, status.public())
+    if status.task_arn is None:
+        return _common.error(409, "conflict", "the agent is being started; stop it in a moment")
+    stop_agent(lifecycle, aws.ecs(), _common.task_config().cluster, STOP_REASON)
+    return _common.respond(202, lifecycle.get().public())
+
+
+# -- pairing ----------------------------------------------------------------------------------
+
+
+def pairing_code(request: Request) -> Response:
+    return _common.respond(201, _common.pairing().create_code().public())
+
+
+def pairing_list(request: Request) -> Response:
+    pairing = _common.pairing()
+    return _common.respond(
+        200,
+        {
+            "pending": [p.public() for p in pairing.list_pending()],
+            "paired": [u.public() for u in pairing.list_paired()],
+        },
+    )
+
+
+def pairing_approve(request: Request) -> Response:
+    from openclaw_deploy.runtime.pairing import PairingError, normalize_code
+
+    code = normalize_code(request.params["code"])
+    if code is None:
+        raise BadRequestError("that is not a pairing code")
+    try:
+        user = _common.pairing().approve(code)
+    except PairingError as problem:
+        return _common.error(404, "not_found", str(problem))
+    _notify_paired(user.chat_id)
+    return _common.respond(200, user.public())
+
+
+def pairing_revoke(request: Request) -> Response:
+    user_id = request.params["user"]
+    if not _common.pairing().revoke(user_id):
+        return _common.error(404, "not_found", f"user {user_id} is not paired")
+    return _common.respond(204)
+
+
+def _notify_paired(chat_id: int) -> None:
+    """Tell the newly paired user on Telegram; best effort (approval stands either way)."""
+    parameter = os.environ.get(resources.TELEGRAM_BOT_TOKEN.env_var)
+    if not parameter:
+        return
+    from openclaw_deploy.runtime.telegram import TelegramBot, TelegramError
+
+    try:
+        bot = TelegramBot(
+            aws.secret(parameter),
+            api_url=os.environ.get(resources.ENV_TELEGRAM_API_URL),
+            timeout=TELEGRAM_NOTIFY_TIMEOUT,
+        )
+        bot.send_message(chat_id, PAIRED_NOTICE)
+    except (TelegramError, ClientError, BotoCoreError) as problem:
+        _common.log.warning("could not tell the paired user: %s", problem)
+
+
+ROUTES: Final[tuple[tuple[str, re.Pattern[str], Route], ...]] = (
+    ("POST", re.compile(r"/ws-ticket"), ws_ticket),
+    ("GET", re.compile(r"/conversations"), list_conversations),
+    ("GET", re.compile(r"/conversations/(?P<session>[^/]+)/messages"), conversation_messages),
+    ("GET", re.compile(r"/settings"), get_settings),
+    ("PUT", re.compile(r"/settings"), put_settings),
+    ("GET", re.compile(r"/agent"), agent_status),
+    ("POST", re.compile(r"/agent/start"), agent_start),
+    ("POST", re.compile(r"/agent/stop"), agent_stop),
+    ("POST", re.compile(r"/pairing/code"), pairing_code),
+    ("GET", re.compile(r"/pairing"), pairing_list),
+    ("POST", re.compile(r"/pairing/(?P<code>[^/]+)/approve"), pairing_approve),
+    ("DELETE", re.compile(r"/pairing/(?P<user>-?[0-9]{1,20})"), pairing_revoke),
+)

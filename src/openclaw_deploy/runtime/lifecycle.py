@@ -1,0 +1,492 @@
+"""The agent's lifecycle: one row per deployment, changed only by conditional writes.
+
+    Idle ──try_begin_start──► Starting ──mark_running──► Running ──begin_stop──► Stopping
+     ▲                          │  │                        │                      │
+     └────────fail_start────────┘  └──────────mark_idle─────┴──────────────────────┘
+
+Every transition names what it expects (the state, and the task it is about), so twenty
+messages arriving at once while Idle start exactly one task, a late heartbeat from a replaced
+task changes nothing, and the watchdog never repairs a row that moved on while it looked.
+
+The handlers call `ensure_agent_running`; the bridge calls `set_phase`, `mark_running`,
+`heartbeat`, `begin_stop` and `mark_idle` with its own task ARN; the watchdog repairs.
+
+Whoever moves a task's row to Idle (`mark_idle`, `fail_start`) also adds the task's run time to
+the month's usage row (`usage#YYYY-MM`, UTC) in the same table: the conditional write picks
+exactly one caller per task, so each task is counted once. `status` and `cost` read it.
+"""
+
+from __future__ import annotations
+
+import calendar
+import contextlib
+import os
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from openclaw_deploy.runtime import ddb
+from openclaw_deploy.runtime.contract import PHASES
+from openclaw_deploy.runtime.resources import (
+    ENV_CLUSTER,
+    ENV_SECURITY_GROUPS,
+    ENV_SUBNETS,
+    ENV_TASK_DEFINITION,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_ecs import ECSClient
+
+IDLE: Final = "Idle"
+STARTING: Final = "Starting"
+RUNNING: Final = "Running"
+STOPPING: Final = "Stopping"
+
+PHASE_LABELS: Final = {
+    "queued": "waiting to start",
+    "starting": "starting",
+    "restoring": "restoring memory",
+    "loading": "loading the agent",
+    "ready": "ready",
+    "stopping": "going to sleep",
+}
+"""How each phase of contract.PHASES reads in a sentence ("Waking your agent: {label}…")."""
+
+ROW_KEY: Final = "agent"
+"""The partition key of the one lifecycle row (the table belongs to one deployment)."""
+USAGE_KEY_PREFIX: Final = "usage#"
+"""Partition keys `usage#YYYY-MM`: the agent's task seconds and task count of a month (UTC)."""
+STARTED_BY: Final = "openclaw-deploy"
+"""ECS `startedBy` of every agent task: how the watchdog tells our tasks from anything else."""
+SPOT: Final = "FARGATE_SPOT"
+ON_DEMAND: Final = "FARGATE"
+
+# Attribute names go through placeholders: several (state, name-like words) are reserved.
+_NAMES: Final = {
+    "#st": "state",
+    "#ph": "phase",
+    "#since": "since",
+    "#arn": "task_arn",
+    "#hb": "heartbeat_at",
+    "#started": "started_at",
+    "#tm": "timings",
+    "#why": "last_stop_reason",
+    "#failed": "failed_starts",
+}
+
+
+_PLACEHOLDER: Final = re.compile(r"#\w+")
+
+
+class AgentStartError(Exception):
+    """RunTask did not start a task (the lifecycle row is back to Idle with the reason)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgentStatus:
+    state: str = IDLE
+    phase: str | None = None
+    since: float = 0.0
+    """When the current state began (epoch seconds)."""
+    task_arn: str | None = None
+    heartbeat_at: float | None = None
+    started_at: float | None = None
+    """When the current (or last) wake began."""
+    timings: dict[str, float] = field(default_factory=dict)
+    """Seconds per start-up phase, as the bridge measured them on its last start."""
+    last_stop_reason: str | None = None
+    failed_starts: int = 0
+    """Starts in a row that never reached Running (the watchdog stops retrying on its own)."""
+
+    def public(self) -> dict[str, Any]:
+        """The status as the HTTP API and `agent.status` frames show it (no task ARN)."""
+        return {
+            "state": self.state,
+            "phase": self.phase,
+            "since": self.since,
+            "startedAt": self.started_at,
+            "heartbeatAt": self.heartbeat_at,
+            "timings": dict(self.timings),
+            "lastStopReason": self.last_stop_reason,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class MonthUsage:
+    """The agent's task time in one calendar month (UTC), as recorded when tasks end."""
+
+    month: str
+    """`YYYY-MM`."""
+    task_seconds: float = 0.0
+    tasks: int = 0
+
+    @property
+    def task_hours(self) -> float:
+        return self.task_seconds / 3600
+
+
+def month_of(epoch: float) -> str:
+    """The UTC calendar month (`YYYY-MM`) of an epoch time."""
+    return time.strftime("%Y-%m", time.gmtime(epoch))
+
+
+def month_spans(start: float, end: float) -> list[tuple[str, float]]:
+    """Seconds of [start, end) per UTC calendar month (a task can run across midnight of the
+    1st)."""
+    spans: list[tuple[str, float]] = []
+    while start < end:
+        year, month = time.gmtime(start)[:2]
+        following = (year + month // 12, month % 12 + 1)
+        boundary = float(calendar.timegm((*following, 1, 0, 0, 0)))
+        spans.append((month_of(start), min(end, boundary) - start))
+        start = boundary
+    return spans
+
+
+class Lifecycle:
+    def __init__(
+        self,
+        dynamodb_client: DynamoDBClient,
+        table_name: str,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._db = dynamodb_client
+        self._table = table_name
+        self._clock = clock
+
+    def get(self) -> AgentStatus:
+        answer = self._db.get_item(
+            TableName=self._table, Key={"pk": ddb.s(ROW_KEY)}, ConsistentRead=True
+        )
+        return _status(answer.get("Item") or {})
+
+    def try_begin_start(self) -> bool:
+        """Idle → Starting. True only for the one caller that won the transition."""
+        now = self._clock()
+        return self._update(
+            "SET #st = :starting, #ph = :phase, #since = :now, #started = :now REMOVE #arn, #hb",
+            "attribute_not_exists(pk) OR #st = :idle",
+            {
+                ":starting": ddb.s(STARTING),
+                ":phase": ddb.s("starting"),
+                ":now": ddb.n(now),
+                ":idle": ddb.s(IDLE),
+            },
+        )
+
+    def set_task(self, task_arn: str) -> bool:
+        """Record the task RunTask started for the current Starting row."""
+        return self._update(
+            "SET #arn = :arn",
+            "#st = :starting AND (attribute_not_exists(#arn) OR #arn = :arn)",
+            {":arn": ddb.s(task_arn), ":starting": ddb.s(STARTING)},
+        )
+
+    def set_phase(self, task_arn: str, phase: str) -> bool:
+        """The bridge reports its start-up phase (`restoring`, `loading`, ...).
+
+        Accepted while Starting even before `set_task` landed (a fast local task may report
+        before the handler that started it has written the ARN), or while this task runs.
+        """
+        if phase not in PHASES:
+            raise ValueError(f"phase must be one of {', '.join(PHASES)}")
+        return self._update(
+            "SET #ph = :phase, #arn = :arn",
+            "(#st = :starting AND (attribute_not_exists(#arn) OR #arn = :arn)) "
+            "OR (#st = :running AND #arn = :arn)",
+            {
+                ":phase": ddb.s(phase),
+                ":arn": ddb.s(task_arn),
+                ":starting": ddb.s(STARTING),
+                ":running": ddb.s(RUNNING),
+            },
+        )
+
+    def mark_running(self, task_arn: str, timings: Mapping[str, float]) -> bool:
+        """Starting → Running: the agent answers messages from now on."""
+        now = self._clock()
+        return self._update(
+            "SET #st = :running, #ph = :ready, #since = :now, #hb = :now, #arn = :arn, "
+            "#tm = :timings, #failed = :zero",
+            "#st = :starting AND (attribute_not_exists(#arn) OR #arn = :arn)",
+            {
+                ":running": ddb.s(RUNNING),
+                ":ready": ddb.s("ready"),
+                ":now": ddb.n(now),
+                ":arn": ddb.s(task_arn),
+                ":timings": ddb.number_map(timings),
+                ":starting": ddb.s(STARTING),
+                ":zero": ddb.n(0),
+            },
+        )
+
+    def heartbeat(self, task_arn: str) -> bool:
+        """False when the row no longer belongs to this task: the bridge should then exit."""
+        return self._update(
+            "SET #hb = :now",
+            "#arn = :arn",
+            {":now": ddb.n(self._clock()), ":arn": ddb.s(task_arn)},
+        )
+
+    def begin_stop(self, task_arn: str, reason: str) -> bool:
+        """Starting/Running → Stopping (idle timeout, the owner, the watchdog)."""
+        return self._update(
+            "SET #st = :stopping, #ph = :phase, #since = :now, #why = :why",
+            "#arn = :arn AND (#st = :starting OR #st = :running)",
+            {
+                ":stopping": ddb.s(STOPPING),
+                ":phase": ddb.s("stopping"),
+                ":now": ddb.n(self._clock()),
+                ":why": ddb.s(reason),
+                ":arn": ddb.s(task_arn),
+                ":starting": ddb.s(STARTING),
+                ":running": ddb.s(RUNNING),
+            },
+        )
+
+    def mark_idle(self, task_arn: str, reason: str) -> bool:
+        """Any state of this task → Idle: the task has exited (or is known to be gone)."""
+        now = self._clock()
+        old = self._write(
+            "SET #st = :idle, #since = :now, #why = :why REMOVE #arn, #ph, #hb",
+            "#arn = :arn",
+            {
+                ":idle": ddb.s(IDLE),
+                ":now": ddb.n(now),
+                ":why": ddb.s(reason),
+                ":arn": ddb.s(task_arn),
+            },
+        )
+        if old is None:
+            return False
+        self._add_usage(old, now)
+        return True
+
+    def fail_start(self, reason: str, *, since: float | None = None) -> bool:
+        """Starting → Idle when no task came up (RunTask failed, or the task died before it was
+        ready). `since` pins the Starting episode the caller looked at, so a repair never
+        cancels a newer start. Counts toward `failed_starts`."""
+        condition = "#st = :starting"
+        now = self._clock()
+        values = {
+            ":idle": ddb.s(IDLE),
+            ":now": ddb.n(now),
+            ":why": ddb.s(reason),
+            ":starting": ddb.s(STARTING),
+            ":one": ddb.n(1),
+        }
+        if since is not None:
+            condition += " AND #since = :since"
+            values[":since"] = ddb.n(since)
+        old = self._write(
+            "SET #st = :idle, #since = :now, #why = :why REMOVE #arn, #ph, #hb ADD #failed :one",
+            condition,
+            values,
+        )
+        if old is None:
+            return False
+        self._add_usage(old, now)  # a task that died before it was ready was billed too
+        return True
+
+    def usage(self, month: str) -> MonthUsage:
+        """What the month's ended tasks added up to (a running task is not in it yet)."""
+        answer = self._db.get_item(
+            TableName=self._table, Key={"pk": ddb.s(USAGE_KEY_PREFIX + month)}, ConsistentRead=True
+        )
+        item = answer.get("Item") or {}
+        return MonthUsage(
+            month=month,
+            task_seconds=ddb.get_n(item, "task_seconds") or 0.0,
+            tasks=ddb.get_int(item, "tasks"),
+        )
+
+    def _add_usage(self, old: Mapping[str, Any], now: float) -> None:
+        """Add the task that `old` (the row before it went Idle) described to the usage rows."""
+        started = ddb.get_n(old, "started_at")
+        if ddb.get_s(old, "task_arn") is None or started is None or now <= started:
+            return  # no task ran (RunTask failed), so nothing was billed
+        spans = month_spans(started, now)
+        # Bookkeeping must never undo or block the transition that already happened.
+        with contextlib.suppress(ClientError, BotoCoreError):
+            for index, (month, seconds) in enumerate(spans):
+                last = index == len(spans) - 1
+                self._db.update_item(
+                    TableName=self._table,
+                    Key={"pk": ddb.s(USAGE_KEY_PREFIX + month)},
+                    UpdateExpression="ADD #secs :secs, #tasks :count",
+                    ExpressionAttributeNames={"#secs": "task_seconds", "#tasks": "tasks"},
+                    ExpressionAttributeValues={
+                        ":secs": ddb.n(round(seconds, 3)),
+                        ":count": ddb.n(1 if last else 0),
+                    },
+                )
+
+    def _update(self, expression: str, condition: str, values: dict[str, Any]) -> bool:
+        return self._write(expression, condition, values) is not None
+
+    def _write(
+        self, expression: str, condition: str, values: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """The conditional update; the row as it was before it, or None if the condition lost."""
+        used = set(_PLACEHOLDER.findall(f"{expression} {condition}"))
+        names = {key: value for key, value in _NAMES.items() if key in used}
+        try:
+            answer = self._db.update_item(
+                TableName=self._table,
+                Key={"pk": ddb.s(ROW_KEY)},
+                UpdateExpression=expression,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as error:
+            if ddb.is_condition_failure(error):
+                return None
+            raise
+        return dict(answer.get("Attributes") or {})
+
+
+def _status(item: Mapping[str, Any]) -> AgentStatus:
+    return AgentStatus(
+        state=ddb.get_s(item, "state") or IDLE,
+        phase=ddb.get_s(item, "phase"),
+        since=ddb.get_n(item, "since") or 0.0,
+        task_arn=ddb.get_s(item, "task_arn"),
+        heartbeat_at=ddb.get_n(item, "heartbeat_at"),
+        started_at=ddb.get_n(item, "started_at"),
+        timings=ddb.get_number_map(item, "timings"),
+        last_stop_reason=ddb.get_s(item, "last_stop_reason"),
+        failed_starts=ddb.get_int(item, "failed_starts"),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskConfig:
+    """Where and how RunTask starts the agent (from the handler's environment)."""
+
+    cluster: str
+    task_definition: str
+    subnets: tuple[str, ...]
+    security_groups: tuple[str, ...]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> TaskConfig:
+        env = os.environ if environ is None else environ
+        missing = [
+            name for name in (ENV_CLUSTER, ENV_TASK_DEFINITION, ENV_SUBNETS) if not env.get(name)
+        ]
+        if missing:
+            raise RuntimeError(f"{', '.join(missing)} not set: cannot start the agent task")
+        return cls(
+            cluster=env[ENV_CLUSTER],
+            task_definition=env[ENV_TASK_DEFINITION],
+            subnets=_split(env[ENV_SUBNETS]),
+            security_groups=_split(env.get(ENV_SECURITY_GROUPS, "")),
+        )
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def _is_capacity_problem(reason: str) -> bool:
+    # Spot shortage reads "Capacity is unavailable at this time..."; a cluster without the
+    # FARGATE_SPOT provider says the strategy names a "capacity provider" it lacks. Both mean:
+    # try on-demand.
+    return "capacity" in reason.lower()
+
+
+def run_agent_task(ecs_client: ECSClient, config: TaskConfig) -> tuple[str, str]:
+    """Start one agent task: Fargate Spot, then on-demand Fargate on a capacity error.
+
+    Returns (task ARN, the capacity that ran it). Raises AgentStartError otherwise.
+    """
+    common: dict[str, Any] = {
+        "cluster": config.cluster,
+        "taskDefinition": config.task_definition,
+        "count": 1,
+        "startedBy": STARTED_BY,
+        "networkConfiguration": {
+            "awsvpcConfiguration": {
+                "subnets": list(config.subnets),
+                "securityGroups": list(config.security_groups),
+                # No NAT gateway: the task reaches SQS, Telegram and the LLM over its own IP.
+                "assignPublicIp": "ENABLED",
+            }
+        },
+    }
+    attempts: tuple[tuple[str, dict[str, Any]], ...] = (
+        (SPOT, {"capacityProviderStrategy": [{"capacityProvider": SPOT, "weight": 1}]}),
+        (ON_DEMAND, {"launchType": ON_DEMAND}),
+    )
+    reason = "no attempt made"
+    for capacity, how in attempts:
+        try:
+            answer = ecs_client.run_task(**common, **how)
+        except ClientError as error:
+            reason = str(error.response.get("Error", {}).get("Message") or error)
+            if _is_capacity_problem(reason):
+                continue
+            raise AgentStartError(reason) from None
+        tasks = answer.get("tasks") or []
+        if tasks and tasks[0].get("taskArn"):
+            return tasks[0]["taskArn"], capacity
+        failures = answer.get("failures") or []
+        reason = "; ".join(str(f.get("reason") or f.get("detail") or "unknown") for f in failures)
+        reason = reason or "RunTask returned no task"
+        if not _is_capacity_problem(reason):
+            raise AgentStartError(reason)
+    raise AgentStartError(reason)
+
+
+def ensure_agent_running(
+    lifecycle: Lifecycle, ecs_client: ECSClient, config: TaskConfig | None = None
+) -> AgentStatus:
+    """Wake the agent if it sleeps; return its status. Only the caller that wins Idle → Starting
+    calls RunTask; everyone else sees Starting (or Running) and leaves it be.
+
+    Raises AgentStartError when the task could not be started (the row is Idle again, with the
+    reason, so the next message tries afresh).
+    """
+    try:
+        config = config or TaskConfig.from_env()
+    except RuntimeError as error:
+        raise AgentStartError(str(error)) from None
+    status = lifecycle.get()
+    if status.state != IDLE:
+        return status
+    if not lifecycle.try_begin_start():
+        return lifecycle.get()  # another message won the race and is starting the task
+    try:
+        task_arn, _capacity = run_agent_task(ecs_client, config)
+    except (AgentStartError, ClientError, BotoCoreError) as error:
+        reason = f"the agent task could not start: {error}"
+        lifecycle.fail_start(reason)
+        raise AgentStartError(reason) from None
+    if not lifecycle.set_task(task_arn):
+        # The row moved on (the watchdog gave up on this start): do not leave an orphan.
+        _stop_quietly(ecs_client, config.cluster, task_arn, "superseded before it was recorded")
+    return lifecycle.get()
+
+
+def _stop_quietly(ecs_client: ECSClient, cluster: str, task_arn: str, reason: str) -> None:
+    # If this fails too, the watchdog stops the orphan on its next round.
+    with contextlib.suppress(ClientError, BotoCoreError):
+        ecs_client.stop_task(cluster=cluster, task=task_arn, reason=reason[:255])
+
+
+def stop_agent(lifecycle: Lifecycle, ecs_client: ECSClient, cluster: str, reason: str) -> bool:
+    """Put the agent to sleep now: Running/Starting → Stopping, then StopTask (SIGTERM; the
+    bridge backs up its state and marks the row Idle as it exits). False if nothing to stop."""
+    status = lifecycle.get()
+    if status.task_arn is None or not lifecycle.begin_stop(status.task_arn, reason):
+        return False
+    ecs_client.stop_task(cluster=cluster, task=status.task_arn, reason=reason[:255])
+    return True
