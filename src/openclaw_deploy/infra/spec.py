@@ -18,7 +18,9 @@ from openclaw_deploy.runtime import resources
 
 LOG_RETENTION_DAYS: Final = 30
 """Every log group keeps 30 days: enough to debug last month, cheap (logs cost per GB stored)."""
-WATCHDOG_RATE_MINUTES: Final = 5
+WATCHDOG_RATE_MINUTES: Final = 1
+"""Also how long a message sent while the agent was going to sleep waits for a new wake-up
+(the watchdog starts the agent for waiting messages); 43,200 runs a month stay in the free tier."""
 LAMBDA_PYTHON: Final = "python3.14"
 HTTP_API_RATE_LIMIT: Final = 20
 """Requests per second the HTTP and WebSocket APIs accept before throttling (a personal agent
@@ -63,6 +65,32 @@ ENV_OWNER_EMAIL: Final = "OPENCLAW_OWNER_EMAIL"
 def stack_name(deployment: str) -> str:
     """One CloudFormation stack per deployment, named like every other resource."""
     return resources.resource_prefix(deployment)
+
+
+def agent_log_group(deployment: str) -> str:
+    """The agent task's log group (the bridge and OpenClaw, one stream per task)."""
+    return f"/{resources.resource_prefix(deployment)}/agent"
+
+
+AGENT_LOG_STREAM_PREFIX: Final = "agent"
+"""awslogs names each task's stream `<prefix>/<container>/<task id>`."""
+
+
+def agent_log_stream(task_id: str) -> str:
+    return f"{AGENT_LOG_STREAM_PREFIX}/{resources.CONTAINER_NAME}/{task_id}"
+
+
+def function_log_group(deployment: str, key: str) -> str:
+    """The log group of the handler function `key` (api, ws, telegram, watchdog)."""
+    return f"/{resources.resource_prefix(deployment)}/lambda/{key}"
+
+
+def function_name(deployment: str, key: str) -> str:
+    return f"{resources.resource_prefix(deployment)}-{key}"
+
+
+def image_build_log_group(deployment: str) -> str:
+    return f"/{resources.resource_prefix(deployment)}/image-build"
 
 
 def task_family(deployment: str) -> str:

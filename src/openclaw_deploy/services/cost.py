@@ -46,6 +46,7 @@ class Prices:
     lambda_free_requests: float = 1_000_000
     lambda_request_million: float = 0.20
     sqs_free_requests: float = 1_000_000
+    sqs_fifo_million: float = 0.50
     codebuild_arm_small_minute: float = 0.0034
     codebuild_free_minutes: float = 100
 
@@ -73,8 +74,10 @@ class Usage:
     log_gb: float = 0.2
     heartbeat_seconds: int = 60
     backup_minutes: int = 10
-    watchdog_minutes: int = 5
+    watchdog_minutes: int = 1
     ws_frames_per_reply: int = 25
+    sqs_polls_per_hour: int = 180
+    """The bridge long-polls the queue (20 s waits) while it runs."""
     image_build_minutes: float = 8.0
 
     @property
@@ -149,16 +152,30 @@ def estimate(agent: AgentSpec, usage: Usage | None = None, prices: Prices = PRIC
     )
 
 
+def task_hour_usd(agent: AgentSpec, prices: Prices = PRICES) -> float:
+    """What one hour of the agent task costs: Fargate compute (Spot price when Spot is on) and
+    its public IPv4 address. Everything else barely moves with task time."""
+    return _compute_hour(agent, prices) + prices.public_ipv4_hour
+
+
+def _on_demand_hour(agent: AgentSpec, p: Prices) -> float:
+    return agent.cpu / 1024 * p.fargate_arm_vcpu_hour + agent.memory / 1024 * p.fargate_arm_gb_hour
+
+
+def _compute_hour(agent: AgentSpec, p: Prices) -> float:
+    on_demand = _on_demand_hour(agent, p)
+    return on_demand * (1 - p.spot_discount) if agent.spot else on_demand
+
+
 def _items(agent: AgentSpec, use: Usage, p: Prices) -> list[CostItem]:
     hours = use.agent_hours
     vcpu = agent.cpu / 1024
     gb = agent.memory / 1024
-    on_demand = hours * (vcpu * p.fargate_arm_vcpu_hour + gb * p.fargate_arm_gb_hour)
+    on_demand = hours * _on_demand_hour(agent, p)
+    compute = hours * _compute_hour(agent, p)
     if agent.spot:
-        compute = on_demand * (1 - p.spot_discount)
         capacity = f"Spot at {p.spot_discount:.0%} off on-demand ${on_demand:.2f}"
     else:
-        compute = on_demand
         capacity = "on-demand"
     compute_basis = f"{hours:.0f} task-hours x {vcpu:g} vCPU / {gb:g} GB ARM64, {capacity}"
 
@@ -194,6 +211,8 @@ def _items(agent: AgentSpec, use: Usage, p: Prices) -> list[CostItem]:
     lambda_cost = (
         max(0.0, lambda_requests - p.lambda_free_requests) / 1e6 * p.lambda_request_million
     )
+    sqs_requests = hours * use.sqs_polls_per_hour + use.messages * 4 + watchdog_runs
+    sqs = max(0.0, sqs_requests - p.sqs_free_requests) / 1e6 * p.sqs_fifo_million
     logs = (
         max(0.0, use.log_gb - p.logs_free_ingest_gb) * p.logs_ingest_gb
         + use.log_gb * p.logs_storage_gb_month
@@ -228,9 +247,14 @@ def _items(agent: AgentSpec, use: Usage, p: Prices) -> list[CostItem]:
             f"{use.log_gb:g} GB ingested (5 GB free), 30-day retention",
         ),
         CostItem(
-            "Lambda, SQS, EventBridge",
+            "SQS FIFO queue",
+            _money(sqs),
+            f"{sqs_requests:,.0f} requests (long polls while awake, sends, deletes; 1 M free)",
+        ),
+        CostItem(
+            "Lambda, EventBridge schedule",
             _money(lambda_cost),
-            f"{lambda_requests:,.0f} invocations (1 M free); SQS and schedules within free use",
+            f"{lambda_requests:,.0f} invocations (1 M free); scheduled rules are free",
         ),
         CostItem(
             "Cognito, CloudFront, VPC, SSM",
