@@ -18,7 +18,7 @@ from openclaw_deploy.cli.common import (
 )
 from openclaw_deploy.config import Deployment
 from openclaw_deploy.context import AppContext
-from openclaw_deploy.errors import AbortedError, UsageError
+from openclaw_deploy.errors import AbortedError
 from openclaw_deploy.output import emit, recommend
 
 if TYPE_CHECKING:  # the services load only when a command runs, keeping --help fast
@@ -249,20 +249,44 @@ def deploy(
         ),
     ] = False,
     target: TargetOption = None,
+    owner_password: Annotated[
+        str | None,
+        typer.Option(
+            "--owner-password",
+            envvar="OPENCLAW_OWNER_PASSWORD",
+            help="Local target only: the owner's web password (default: generated, shown once).",
+        ),
+    ] = None,
     yes: YesOption = False,
     as_json: JsonOption = False,
 ) -> None:
     app = app_context(ctx, assume_yes=yes)
     deployment = resolve_deployment(app, name, target)
     if deployment.target == "local":
-        raise UsageError(
-            f"{deployment.name!r} runs on this machine: there is nothing to deploy to AWS.",
-            hint=f"openclaw-deploy init --name {deployment.name} --target local (restarts it)",
-        )
+        _deploy_local(app, deployment, owner_password=owner_password, as_json=as_json)
+        return
     result = deploy_flow(app, deployment, yes=yes, as_json=as_json, local_docker=local_docker)
     emit(app.console, result, as_json=as_json, render=render_result)
     if not as_json:
         recommend_after_deploy(app, result)
+
+
+def _deploy_local(
+    app: AppContext, deployment: Deployment, *, owner_password: str | None, as_json: bool
+) -> None:
+    """The local target: restart the local cloud on the current code and settings."""
+    from openclaw_deploy.services.local import redeploy_local
+
+    access = redeploy_local(app, deployment, owner_password=owner_password)
+
+    def render(console: Console, value: object) -> None:
+        console.print(f"[bold green]{deployment.name!r} is running locally again.[/]")
+        console.print(f"  web chat      {access.web_url or '-'}")
+        console.print(f"  login         {access.owner_email}")
+        if access.owner_password:
+            console.print(f"  password      {access.owner_password}   (shown once; keep it)")
+
+    emit(app.console, access, as_json=as_json, render=render)
 
 
 def register(app: typer.Typer) -> None:

@@ -7,7 +7,7 @@ import secrets
 import string
 from dataclasses import asdict, dataclass
 
-from openclaw_deploy.config import AgentSpec
+from openclaw_deploy.config import AgentSpec, Deployment
 from openclaw_deploy.context import AppContext
 from openclaw_deploy.local import service
 from openclaw_deploy.local.daemon import Spec
@@ -91,4 +91,45 @@ def set_owner_login(
         owner_email=email,
         owner_password=chosen,
         logs=str(paths_for(app, name).logs),
+    )
+
+
+def redeploy_local(
+    app: AppContext, deployment: Deployment, *, owner_password: str | None
+) -> LocalAccess:
+    """`deploy --target local`: restart the local cloud on the current code and settings.
+
+    User data is kept (saved on stop, loaded on start). The secrets live only in the local
+    cloud's memory, so they are carried across the restart in this process's memory, never on
+    disk. The owner's password is set again (given, or generated and shown once).
+    """
+    from openclaw_deploy.aws.ssm import SecretStore
+    from openclaw_deploy.runtime import resources
+
+    paths = paths_for(app, deployment.name)
+    carried: dict[str, str] = {}
+    running = service.read_state(paths)
+    if running is not None:
+        app.use_local_cloud(running.moto_url)
+        store = SecretStore(app.client("ssm", deployment.region), deployment.name)
+        for secret in resources.SECRETS:
+            name = deployment.parameters.get(secret.key)
+            if name and store.exists(name):
+                carried[name] = store.get(name)
+        service.stop(paths, app.reporter())
+    state = start_local_cloud(
+        app,
+        name=deployment.name,
+        region=deployment.region,
+        provider=deployment.provider,
+        model=deployment.model,
+        llm_base_url=deployment.llm_base_url,
+        telegram_api_url=deployment.telegram_api_url,
+        agent=deployment.agent,
+    )
+    store = SecretStore(app.client("ssm", deployment.region), deployment.name)
+    for name, value in carried.items():
+        store.put(name, value, description=f"openclaw-deploy {deployment.name}")
+    return set_owner_login(
+        app, state, name=deployment.name, email=deployment.owner_email, password=owner_password
     )
