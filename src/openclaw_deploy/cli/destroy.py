@@ -72,6 +72,8 @@ def _render_plan(console: Console, plan: DestroyPlan) -> None:
 
 def _render(console: Console, result: DestroyResult) -> None:
     console.print(f"\n[bold green]Destroyed {result.name!r}[/]", highlight=False)
+    if result.stack_deleted:
+        console.print("  removed everything that runs (and bills)", highlight=False)
     if result.stopped_tasks:
         console.print(f"  stopped {result.stopped_tasks} agent task(s)", highlight=False)
     if result.webhook_removed:
@@ -165,8 +167,8 @@ def _destroy_local(
         app.config.save()
     result = DestroyResult(
         name=deployment.name,
-        stack_deleted=False,
-        stopped_tasks=int(stopped),
+        stack_deleted=stopped,  # locally, the local cloud is what the stack is on AWS
+        stopped_tasks=0,
         webhook_removed=None,
         kept=[] if purge else [str(paths.data)],
         purged=removed if purge else [],
