@@ -62,6 +62,27 @@ def test_doctor_reports_each_check(aws_env: str) -> None:
     assert checks["node"]["detail"].startswith("Node 24.")
     assert checks["aws-credentials"]["ok"] is True
     assert "123456789012" in checks["aws-credentials"]["detail"]
+    assert checks["cdk-bootstrap"]["ok"] is False  # a fresh account: the fix says what to run
+    assert "openclaw-deploy deploy" in checks["cdk-bootstrap"]["fix"]
+    assert result.exit_code == 1
+
+
+def test_doctor_passes_once_the_region_is_bootstrapped(aws_env: str) -> None:
+    import boto3
+
+    from openclaw_deploy.services.deploy import BOOTSTRAP_PARAMETER
+
+    boto3.client("ssm", region_name="us-east-1").put_parameter(
+        Name=BOOTSTRAP_PARAMETER, Value="30", Type="String"
+    )
+    result = CliRunner().invoke(app, ["doctor", "--json"], catch_exceptions=False)
+    checks = {c["name"]: c for c in json.loads(result.output)["checks"]}
+    assert checks["cdk-bootstrap"] == {
+        "name": "cdk-bootstrap",
+        "ok": True,
+        "detail": "version 30 in us-east-1",
+        "fix": None,
+    }
     assert result.exit_code == 0
 
 

@@ -11,7 +11,8 @@ from openclaw_deploy.cli.common import JsonOption, NameOption, app_context
 from openclaw_deploy.output import emit
 from openclaw_deploy.services.doctor import DoctorReport
 
-HELP: Final = """Check that this machine can deploy: Python, Node 24, AWS credentials and region.
+HELP: Final = """Check that this machine can deploy: Python, Node 24, AWS credentials and region,
+and the CDK bootstrap of that region.
 
 Each check prints PASS or FAIL with the command that fixes it; the exit code is 1 when any fails.
 
@@ -38,7 +39,9 @@ def doctor(ctx: typer.Context, name: NameOption = None, as_json: JsonOption = Fa
         region = app.config.resolve(name).region
     if region is None:
         region = app.session().region_name
-    report = run_doctor(sts=lambda: app.client("sts", region), region=region)
+    report = run_doctor(
+        sts=lambda: app.client("sts", region), ssm=lambda: app.client("ssm", region), region=region
+    )
     emit(app.console, report, as_json=as_json, render=_render)
     if not report.ok:
         raise typer.Exit(1)

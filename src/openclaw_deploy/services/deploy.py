@@ -148,7 +148,7 @@ class DeployResult:
 # --- prepare -------------------------------------------------------------------------------
 
 
-def _bootstrap_version(ssm: Any) -> int | None:
+def bootstrap_version_of(ssm: Any) -> int | None:
     from botocore.exceptions import ClientError
 
     with translate_boto_errors("check the CDK bootstrap"):
@@ -284,7 +284,7 @@ def prepare_deploy(
     info = cfn.describe(stack_name)
     replace = check_stack_state(info, deployment.name)
     parameters = _required_parameters(deployment, SecretStore(clients("ssm"), deployment.name))
-    bootstrap_version = _bootstrap_version(clients("ssm"))
+    bootstrap_version = bootstrap_version_of(clients("ssm"))
     zones = lookup_availability_zones(clients("ec2"), deployment.region)
     adopt = retained_data(clients, deployment, identity.account) if info is None or replace else []
 

@@ -76,5 +76,35 @@ def _credentials(sts: Callable[[], Any], region: str | None) -> list[Check]:
     return checks
 
 
-def run_doctor(*, sts: Callable[[], Any], region: str | None) -> DoctorReport:
-    return DoctorReport([_python(), _node(), *_credentials(sts, region)])
+def _bootstrap(ssm: Callable[[], Any], region: str) -> Check:
+    """The CDK's one-time setup of the account and region (the CDKToolkit stack)."""
+    from openclaw_deploy.services.deploy import MIN_BOOTSTRAP_VERSION, bootstrap_version_of
+
+    try:
+        version = bootstrap_version_of(ssm())
+    except DeployError as error:
+        return Check("cdk-bootstrap", False, error.message, error.hint)
+    if version is None:
+        return Check(
+            "cdk-bootstrap",
+            False,
+            f"{region} is not bootstrapped for the CDK yet",
+            "openclaw-deploy deploy (it explains and offers the one-time bootstrap)",
+        )
+    if version < MIN_BOOTSTRAP_VERSION:
+        return Check(
+            "cdk-bootstrap",
+            False,
+            f"bootstrap version {version} is older than {MIN_BOOTSTRAP_VERSION}",
+            "openclaw-deploy deploy (it offers to update the bootstrap)",
+        )
+    return Check("cdk-bootstrap", True, f"version {version} in {region}")
+
+
+def run_doctor(
+    *, sts: Callable[[], Any], ssm: Callable[[], Any], region: str | None
+) -> DoctorReport:
+    checks = [_python(), _node(), *_credentials(sts, region)]
+    if region and all(check.ok for check in checks):
+        checks.append(_bootstrap(ssm, region))
+    return DoctorReport(checks)
