@@ -30,7 +30,7 @@ from typing import Any
 import aiohttp
 import httpx
 
-PASSWORD = "Bench-Owner-Pass-1!"
+PASSWORD = "Bench-Owner-Pass-1!"  # noqa: S105 - a throwaway local login
 EMAIL = "owner@example.com"
 
 
