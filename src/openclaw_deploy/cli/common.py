@@ -54,6 +54,14 @@ def app_context(ctx: typer.Context, *, assume_yes: bool = False) -> AppContext:
     return obj
 
 
+OwnerPasswordOption = Annotated[
+    str | None,
+    typer.Option(
+        "--owner-password",
+        envvar="OPENCLAW_OWNER_PASSWORD",
+        help="Local target only: the owner's web password (default: generated, shown once).",
+    ),
+]
 TargetOption = Annotated[
     str | None,
     typer.Option(

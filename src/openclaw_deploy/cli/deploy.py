@@ -11,6 +11,7 @@ from rich.console import Console
 from openclaw_deploy.cli.common import (
     JsonOption,
     NameOption,
+    OwnerPasswordOption,
     TargetOption,
     YesOption,
     app_context,
@@ -249,14 +250,7 @@ def deploy(
         ),
     ] = False,
     target: TargetOption = None,
-    owner_password: Annotated[
-        str | None,
-        typer.Option(
-            "--owner-password",
-            envvar="OPENCLAW_OWNER_PASSWORD",
-            help="Local target only: the owner's web password (default: generated, shown once).",
-        ),
-    ] = None,
+    owner_password: OwnerPasswordOption = None,
     yes: YesOption = False,
     as_json: JsonOption = False,
 ) -> None:

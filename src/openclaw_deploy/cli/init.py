@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Final
 import typer
 from rich.console import Console
 
-from openclaw_deploy.cli.common import JsonOption, YesOption, app_context
+from openclaw_deploy.cli.common import JsonOption, OwnerPasswordOption, YesOption, app_context
 from openclaw_deploy.config import (
     EMAIL_PATTERN,
     NAME_RE,
@@ -237,14 +237,7 @@ def init(  # noqa: PLR0912, PLR0915 - one flow of questions; each step is a few 
         bool, typer.Option("--no-deploy", help="Stop after storing configuration and secrets.")
     ] = False,
     yes: YesOption = False,
-    owner_password: Annotated[
-        str | None,
-        typer.Option(
-            "--owner-password",
-            envvar="OPENCLAW_OWNER_PASSWORD",
-            help="Local target only: the owner's web password (default: generated, shown once).",
-        ),
-    ] = None,
+    owner_password: OwnerPasswordOption = None,
     as_json: JsonOption = False,
 ) -> None:
     app = app_context(ctx, assume_yes=yes)
