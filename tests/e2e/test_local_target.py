@@ -11,82 +11,17 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import os
-import signal
-import subprocess
-import sys
 import tarfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
+from tests.e2e.local import EMAIL, PASSWORD, Local, cli, start, stop
+
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
-
-REPO = Path(__file__).resolve().parents[2]
-PASSWORD = "Local-Owner-Pass-1!"
-EMAIL = "owner@example.com"
-
-
-def cli(workdir: Path, *args: str, timeout: float = 400) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "OPENCLAW_"))}
-    env["CI"] = "true"
-    env["OPENCLAW_DEPLOY_CACHE"] = os.environ.get(
-        "OPENCLAW_DEPLOY_CACHE", str(REPO / ".cache" / "openclaw-deploy")
-    )
-    return subprocess.run(
-        [sys.executable, "-m", "openclaw_deploy", *args],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-@dataclass
-class Local:
-    workdir: Path
-    api_url: str
-    ws_url: str
-
-    @property
-    def home(self) -> Path:
-        return self.workdir / ".openclaw-deploy" / "local" / "agent"
-
-    def state(self) -> dict[str, Any]:
-        return json.loads((self.home / "state.json").read_text())
-
-
-def start(workdir: Path) -> Local:
-    result = cli(
-        workdir, "init", "--target", "local", "--yes", "--owner-password", PASSWORD, "--json"
-    )
-    assert result.returncode == 0, result.stderr
-    access = json.loads(result.stdout)["local"]
-    return Local(workdir=workdir, api_url=access["api_url"], ws_url=access["ws_url"])
-
-
-def stop(local: Local) -> None:
-    try:
-        pid = local.state()["pid"]
-    except (OSError, ValueError):
-        return
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.3)
-    os.kill(pid, signal.SIGKILL)
-    pytest.fail("the local cloud did not stop within 180 s")
 
 
 @pytest.fixture(scope="module")

@@ -13,10 +13,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
 
-from tests.e2e.test_local_target import Local, cli, stop
+from tests.e2e.local import Local, cli, running_with_telegram, webhook_secret
 from tests.fakes.telegram_api import FakeTelegram, fake_telegram
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
@@ -34,38 +33,9 @@ def telegram() -> Iterator[FakeTelegram]:
 @pytest.fixture(scope="module")
 def local(tmp_path_factory: pytest.TempPathFactory, telegram: FakeTelegram) -> Iterator[Local]:
     workdir: Path = tmp_path_factory.mktemp("local-telegram")
-    result = cli(
-        workdir,
-        "init",
-        "--target",
-        "local",
-        "--yes",
-        "--json",
-        "--telegram-bot-token",
-        telegram.token,
-        "--telegram-api-url",
-        telegram.url,
-    )
-    assert result.returncode == 0, result.stderr
-    access = json.loads(result.stdout)
-    assert access["telegram_bot"]  # getMe was asked of the stand-in
-    deployment = Local(workdir, access["local"]["api_url"], access["local"]["ws_url"])
-    try:
+    with running_with_telegram(workdir, telegram) as (deployment, answer):
+        assert answer["telegram_bot"]  # getMe was asked of the stand-in
         yield deployment
-    finally:
-        stop(deployment)
-
-
-def _secret(local: Local) -> str:
-    ssm = boto3.client(
-        "ssm",
-        endpoint_url=local.state()["moto_url"],
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
-    name = "/openclaw-deploy/agent/telegram-webhook-secret"
-    return str(ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"])
 
 
 def _agent_state(local: Local) -> str:
@@ -101,7 +71,7 @@ def test_stranger_gets_a_code_and_no_task_then_is_approved(
     local: Local, telegram: FakeTelegram
 ) -> None:
     webhook = f"{local.api_url}/telegram"
-    secret = _secret(local)
+    secret = webhook_secret(local)
 
     forged = telegram.deliver(webhook, telegram.text_update("hi", user_id=USER), "wrong-secret")
     assert forged[0] in (401, 403)
@@ -133,7 +103,7 @@ def test_fifty_cold_messages_are_all_answered_in_order_and_duplicates_once(
     local: Local, telegram: FakeTelegram
 ) -> None:
     webhook = f"{local.api_url}/telegram"
-    secret = _secret(local)
+    secret = webhook_secret(local)
     updates = [
         telegram.text_update(f"message number {i:02d}", user_id=USER) for i in range(MESSAGES)
     ]

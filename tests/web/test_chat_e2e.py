@@ -8,15 +8,13 @@ it. Screenshots land in test-artifacts/screenshots/.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
-from tests.e2e.test_local_target import Local, cli, stop
+from tests.e2e.local import running_with_telegram, webhook_secret
 from tests.fakes.telegram_api import FakeTelegram, fake_telegram
 
 from .conftest import SCREENSHOTS, run_spec
@@ -30,35 +28,8 @@ def local_web(web_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     telegram: FakeTelegram
     with fake_telegram() as telegram:
         workdir = tmp_path_factory.mktemp("local-web")
-        result = cli(
-            workdir,
-            "init",
-            "--target",
-            "local",
-            "--yes",
-            "--json",
-            "--telegram-bot-token",
-            telegram.token,
-            "--telegram-api-url",
-            telegram.url,
-        )
-        assert result.returncode == 0, result.stderr
-        access = json.loads(result.stdout)["local"]
-        local = Local(workdir, access["api_url"], access["ws_url"])
-        try:
-            ssm = boto3.client(
-                "ssm",
-                endpoint_url=local.state()["moto_url"],
-                region_name="us-east-1",
-                aws_access_key_id="local",
-                aws_secret_access_key="local",
-            )
-            secret = ssm.get_parameter(
-                Name="/openclaw-deploy/agent/telegram-webhook-secret", WithDecryption=True
-            )["Parameter"]["Value"]
-            yield {**access, "telegram_secret": secret}
-        finally:
-            stop(local)
+        with running_with_telegram(workdir, telegram) as (local, answer):
+            yield {**answer["local"], "telegram_secret": webhook_secret(local)}
 
 
 def test_chat_flows_in_chromium(local_web: dict[str, Any], chromium: str) -> None:
