@@ -19,18 +19,22 @@ from openclaw_deploy.output import emit
 if TYPE_CHECKING:
     from openclaw_deploy.services.agent import AgentChange
 
-START_HELP: Final = """Wake the agent now, and wait until it answers (it also wakes by itself on the
-first message). Shows each start-up phase as it happens.
+START_HELP: Final = """Wake the agent now and wait until it answers.
+
+It also wakes by itself on the first message. Shows each start-up phase as it happens.
 
 Example:
 
+\b
   openclaw-deploy start
 """
-STOP_HELP: Final = """Put the agent to sleep now. It backs up its memory first; the next message
-wakes it.
+STOP_HELP: Final = """Put the agent to sleep now.
+
+It backs up its memory first; the next message wakes it.
 
 Example:
 
+\b
   openclaw-deploy stop
 """
 

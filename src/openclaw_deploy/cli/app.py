@@ -24,8 +24,8 @@ ISSUES_URL: Final = "https://github.com/openclaw-deploy/openclaw-deploy/issues"
 HELP: Final = (
     "Your own OpenClaw AI agent in your own AWS account: started on demand, reached from a web "
     "chat and from Telegram, for about a dollar a month.\n\n"
-    "Start with [bold]openclaw-deploy init[/] (or try it all on this machine with "
-    "[bold]openclaw-deploy init --target local[/])."
+    "Start with `openclaw-deploy init` (or try it all on this machine first with "
+    "`openclaw-deploy init --target local`)."
 )
 
 
@@ -80,7 +80,7 @@ app = typer.Typer(
     name="openclaw-deploy",
     cls=_Group,
     help=HELP,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
@@ -137,6 +137,7 @@ def _register() -> None:
     # Command modules are small (flags, help, examples); importing them costs nothing heavy.
     from openclaw_deploy.cli import (
         agent,
+        cost,
         deploy,
         destroy,
         doctor,
@@ -145,9 +146,22 @@ def _register() -> None:
         pair,
         status,
         synth,
+        upgrade,
     )
 
-    for module in (init, deploy, status, logs, pair, agent, destroy, synth, doctor):
+    for module in (
+        init,
+        deploy,
+        status,
+        logs,
+        pair,
+        agent,
+        cost,
+        upgrade,
+        destroy,
+        synth,
+        doctor,
+    ):
         module.register(app)
 
 

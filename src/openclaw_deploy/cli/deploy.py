@@ -36,8 +36,8 @@ and registers the Telegram webhook. Running it again redoes only what changed.
 
 Examples:
 
+\b
   openclaw-deploy deploy
-
   openclaw-deploy deploy --name mybot --yes --json
 """
 MAX_CHANGES_SHOWN: Final = 15

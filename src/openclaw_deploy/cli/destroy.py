@@ -33,8 +33,8 @@ cost cents) unless you pass --purge; a later deploy with the same name takes the
 
 Examples:
 
+\b
   openclaw-deploy destroy
-
   openclaw-deploy destroy --name mybot --purge --yes
 """
 QUESTION: Final = "Destroy {name!r}?"

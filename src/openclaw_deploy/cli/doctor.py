@@ -18,6 +18,7 @@ Each check prints PASS or FAIL with the command that fixes it; the exit code is 
 
 Example:
 
+\b
   openclaw-deploy doctor --json
 """
 

@@ -37,8 +37,8 @@ from stdin with "-" (when both are "-", the first line is the key and the second
 
 Examples:
 
+\b
   openclaw-deploy init
-
   OPENCLAW_LLM_API_KEY=... OPENCLAW_TELEGRAM_BOT_TOKEN=... openclaw-deploy init --name mybot \\
       --region eu-west-1 --provider anthropic --owner-email me@example.com --yes
 """

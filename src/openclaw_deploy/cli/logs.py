@@ -17,18 +17,19 @@ from openclaw_deploy.cli.common import (
     app_context,
     resolve_deployment,
 )
-from openclaw_deploy.errors import NotFoundError, UsageError
 from openclaw_deploy.services.logs import LogLine
 
-HELP: Final = """Show the deployment's logs: the agent (bridge + OpenClaw), the gateway handlers,
-the Telegram webhook and the watchdog, merged in time order.
+HELP: Final = """Show the deployment's logs, every component merged in time order.
+
+The agent (bridge + OpenClaw), the gateway handlers (HTTP API, WebSocket), the Telegram webhook
+and the watchdog; on AWS from CloudWatch Logs, locally from the local cloud's files. --follow
+streams new lines until Ctrl-C, never twice and without gaps.
 
 Examples:
 
+\b
   openclaw-deploy logs --since 10m
-
   openclaw-deploy logs --follow --component agent --filter error
-
   openclaw-deploy logs --previous        # the last agent task that stopped
 """
 
@@ -43,6 +44,12 @@ def _print(line: LogLine, as_json: bool) -> None:
     sys.stdout.flush()
 
 
+def complete_component(incomplete: str) -> list[str]:
+    from openclaw_deploy.services.logs import COMPONENTS
+
+    return [c for c in (*COMPONENTS, "all") if c.startswith(incomplete)]
+
+
 def logs(
     ctx: typer.Context,
     name: NameOption = None,
@@ -52,12 +59,18 @@ def logs(
     ] = False,
     since: Annotated[
         str | None,
-        typer.Option("--since", help="Only lines from this long ago (10m, 2h, 1d) or this time."),
+        typer.Option(
+            "--since",
+            help="Only lines from this long ago (10m, 2h, 1d) or this time "
+            "(default: everything locally, the last 10 minutes on AWS).",
+        ),
     ] = None,
     component: Annotated[
         list[str] | None,
         typer.Option(
-            "--component", help="agent, gateway, telegram, watchdog, daemon or all (repeatable)."
+            "--component",
+            help="agent, gateway, telegram, watchdog, daemon (local only) or all (repeatable).",
+            autocompletion=complete_component,
         ),
     ] = None,
     needle: Annotated[
@@ -70,33 +83,18 @@ def logs(
 ) -> None:
     from openclaw_deploy.services import logs as service
 
+    # Validate everything the user typed before reaching for the config file or AWS.
     app = app_context(ctx)
-    components = service.check_components(component or [])
-    start = service.parse_since(since, now=time.time())
-    if previous and follow:
-        raise UsageError(
-            "--previous shows a task that has ended: it cannot --follow.", hint="drop --follow"
-        )
+    request = service.LogRequest(
+        components=service.check_components(component or []),
+        since=service.parse_since(since, now=time.time()),
+        needle=needle,
+        follow=follow,
+        previous=previous,
+    )
     deployment = resolve_deployment(app, name, target)
-    if deployment.target != "local":
-        raise UsageError(
-            "logs for AWS deployments arrive with the infrastructure release.",
-            hint="openclaw-deploy logs --target local",
-        )
-    from openclaw_deploy.services.local import paths_for
-
-    logs_dir = paths_for(app, deployment.name).logs
-    if not logs_dir.is_dir():
-        raise NotFoundError(
-            f"No logs for the local deployment {deployment.name!r} yet.",
-            hint="openclaw-deploy init --target local",
-        )
-    if previous:
-        components = ["agent"]
-    sources = service.local_sources(logs_dir, components)
-    lines = service.read_logs(sources, since=start, needle=needle, follow=follow)
-    if previous:
-        lines = iter(service.previous_task(list(lines)))
+    explicit = bool(component) and "all" not in (component or [])
+    lines = service.open_logs(app, deployment, request, explicit_components=explicit)
     try:
         for line in lines:
             _print(line, as_json)

@@ -31,18 +31,15 @@ here and send "/pair CODE" to the bot from your own Telegram account.
 
 Examples:
 
+\b
   openclaw-deploy pair                  # pending requests; pick one to approve
-
   openclaw-deploy pair approve K7M2QX9P
-
   openclaw-deploy pair list --json
-
   openclaw-deploy pair revoke 123456789
-
   openclaw-deploy pair code
 """
 
-pair_app = typer.Typer(help=HELP, invoke_without_command=True, rich_markup_mode="rich")
+pair_app = typer.Typer(help=HELP, invoke_without_command=True, rich_markup_mode=None)
 
 
 def _when(epoch: float | None) -> str:

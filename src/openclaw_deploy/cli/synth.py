@@ -24,8 +24,8 @@ yourself (with the account from the config file).
 
 Examples:
 
+\b
   openclaw-deploy synth --output cdk.out
-
   openclaw-deploy synth --lookup --json
 """
 DEFAULT_OUTPUT: Final = Path("cdk.out")
