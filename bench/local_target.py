@@ -109,7 +109,7 @@ def gateway(home: Path) -> tuple[str, str]:
         except OSError:
             continue
         env = dict(item.split("=", 1) for item in raw if "=" in item)
-        if "OPENCLAW_GATEWAY_TOKEN" in env and env.get("OPENCLAW_BRIDGE_HOME", "").startswith(
+        if "OPENCLAW_GATEWAY_TOKEN" in env and env.get("OPENCLAW_STATE_DIR", "").startswith(
             str(home)
         ):
             return f"http://127.0.0.1:{env['OPENCLAW_GATEWAY_PORT']}", env["OPENCLAW_GATEWAY_TOKEN"]
@@ -129,14 +129,13 @@ def direct_first_token(base: str, secret: str, session: str) -> float:
             "messages": [{"role": "user", "content": "hello"}],
         },
     ) as answer:
-        for line in answer.iter_lines():
-            if line.startswith("data: {") and '"content":"' in line:
-                delta = json.loads(line[6:])["choices"][0]["delta"].get("content")
-                if delta:
+        first = None
+        for line in answer.iter_lines():  # read to the end: the turn must finish before the next
+            if first is None and line.startswith("data: {") and '"content":"' in line:
+                if json.loads(line[6:])["choices"][0]["delta"].get("content"):
                     first = time.monotonic() - started
-                    for _ in answer.iter_lines():
-                        pass
-                    return first
+    if first is not None:
+        return first
     raise RuntimeError("no streamed reply from OpenClaw")
 
 

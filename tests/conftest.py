@@ -22,6 +22,9 @@ def moto_endpoint() -> Iterator[str]:
     """One moto server for the whole run (start-up is ~1 s); `aws_env` resets it per test."""
     from moto.server import ThreadedMotoServer
 
+    from openclaw_deploy.local import moto_compat
+
+    moto_compat.apply()  # SQS FIFO long polls as AWS runs them (see the module)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

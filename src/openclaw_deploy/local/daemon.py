@@ -109,9 +109,10 @@ class Daemon:
         from aiohttp import web
         from moto.server import ThreadedMotoServer
 
-        from openclaw_deploy.local import apigw, data, provision
+        from openclaw_deploy.local import apigw, data, moto_compat, provision
         from openclaw_deploy.local.fargate import LocalFargate, bridge_command, bridge_pythonpath
 
+        moto_compat.apply()
         moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         moto.start()
         host, port = moto.get_host_and_port()
