@@ -25,6 +25,8 @@ TARGETS: Final[tuple[str, ...]] = ("aws", "local")
 REGION_PATTERN: Final = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 EMAIL_PATTERN: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 NAME_RE: Final = re.compile(resources.NAME_PATTERN)
+OPENCLAW_VERSION_PATTERN: Final = re.compile(r"^\d{1,4}\.\d{1,4}\.\d{1,4}(?:-[0-9A-Za-z.]{1,32})?$")
+"""An npm version of OpenClaw (`2026.9.6`, `2026.10.1-beta.2`)."""
 FARGATE_SIZES: Final[dict[int, tuple[int, ...]]] = {
     256: (512, 1024, 2048),
     512: (1024, 2048, 3072, 4096),
@@ -57,6 +59,9 @@ class Deployment:
     parameters: dict[str, str] = field(default_factory=dict)
     """Secret key (resources.Secret.key) → SSM parameter name. Names only, never values."""
     agent: AgentSpec = field(default_factory=AgentSpec)
+    openclaw_version: str | None = None
+    """The OpenClaw release the agent image runs; None: the one this openclaw-deploy pins
+    (`toolchain.OPENCLAW_VERSION`). `upgrade` moves it."""
 
     def to_yaml_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -230,6 +235,14 @@ def _parse_deployment(reader: _Reader, name: object, raw: object) -> Deployment:
             memory=memory,
             spot=spot,
             idle_timeout_minutes=reader.integer(agent_raw, "idle_timeout_minutes", aw, 15, 1, 720),
+        ),
+        openclaw_version=reader.string(
+            data,
+            "openclaw_version",
+            where,
+            None,
+            OPENCLAW_VERSION_PATTERN,
+            "an OpenClaw version such as 2026.9.6",
         ),
     )
 

@@ -126,12 +126,6 @@ def test_destroy_without_terminal_or_yes_refuses_before_any_aws_call(
     ]
 
 
-def test_deploy_refuses_a_local_deployment(workdir: Path) -> None:
-    _configure(workdir, secrets=False, target="local")
-    code, output = run(["deploy", "--yes"])
-    assert code == 2 and "runs on this machine" in output
-
-
 def test_synth_makes_no_aws_call_and_writes_the_assembly(
     workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -111,3 +111,49 @@ def test_bad_component_and_since_are_clear_errors() -> None:
     assert parse_since("10m", now=1000.0) == 400.0
     assert parse_since("2026-11-26T09:00", now=0) == 1795683600.0
     assert check_components(["all"]) == check_components([])
+
+
+def test_previous_takes_a_task_the_row_no_longer_holds_before_its_exit_line(
+    tmp_path: Path,
+) -> None:
+    """`stop` returns once the row is Idle; the process logs its exit some seconds later."""
+    (tmp_path / "agent.log").write_text(
+        f"{stamp(0)} --- task aaa started\n{stamp(1)} first task\n"
+        f"{stamp(2)} --- task aaa exited with 0\n"
+        f"{stamp(3)} --- task bbb started\n{stamp(4)} final backup\n"
+    )
+    lines = list(
+        read_logs(local_sources(tmp_path, ["agent"]), since=None, needle=None, follow=False)
+    )
+    asleep = [
+        line.message.split(" ", 2)[-1] for line in previous_task(lines, alive=lambda t: False)
+    ]
+    assert asleep == ["--- task bbb started", "final backup"]
+    awake = previous_task(lines, alive=lambda task: task == "bbb")
+    assert [line.message.split(" ", 2)[-1] for line in awake][-1] == "--- task aaa exited with 0"
+
+
+def test_previous_through_the_cli_keeps_its_task_when_filtered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from openclaw_deploy.cli.app import app
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "openclaw-deploy.yaml").write_text(
+        "version: 1\ndeployments:\n  agent:\n    target: local\n"
+    )
+    logs = tmp_path / ".openclaw-deploy" / "local" / "agent" / "logs"
+    logs.mkdir(parents=True)
+    (logs / "agent.log").write_text(
+        f"{stamp(0)} --- task aaa started\n{stamp(1)} first task ERROR\n"
+        f"{stamp(2)} --- task aaa exited with 0\n"
+        f"{stamp(3)} --- task bbb started\n{stamp(4)} second task ERROR\n{stamp(5)} fine\n"
+    )
+    # The local cloud is not running, so no task is: bbb ended with it (no exit line).
+    result = CliRunner().invoke(app, ["logs", "--previous", "--filter", "error"])
+    assert result.exit_code == 0, result.output
+    assert [line.rsplit(",000 ", 1)[-1] for line in result.stdout.splitlines()] == [
+        "second task ERROR"
+    ]

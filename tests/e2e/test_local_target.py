@@ -154,3 +154,16 @@ def test_memory_and_history_survive_a_restart(local: Local) -> None:
     frames = asyncio.run(_chat(local, "web-2", "m-3", "are you back?"))
     assert frames[-1]["type"] == "chat.final"
     assert "You said: are you back?" in frames[-1]["text"]
+
+
+def test_deploy_restarts_the_local_cloud_and_keeps_history(local: Local) -> None:
+    """`deploy` on a local deployment runs the current code again; data and secrets stay."""
+    result = cli(local.workdir, "deploy", "--owner-password", PASSWORD, "--json")
+    assert result.returncode == 0, result.stderr
+    access = json.loads(result.stdout)
+    assert access["owner_password"] == PASSWORD
+    local.api_url, local.ws_url = access["api_url"], access["ws_url"]
+    sessions = {
+        c["session"] for c in asyncio.run(_get(local, "/api/conversations"))["conversations"]
+    }
+    assert "web-1" in sessions

@@ -37,6 +37,8 @@ class StackInfo:
     status: str
     reason: str | None
     outputs: dict[str, str]
+    changed_at: datetime | None = None
+    """When the stack was last updated (or created): the last deploy."""
 
     @property
     def in_progress(self) -> bool:
@@ -100,6 +102,7 @@ class CloudFormation:
                 str(o["OutputKey"]): str(o.get("OutputValue", ""))
                 for o in stack.get("Outputs") or []
             },
+            changed_at=stack.get("LastUpdatedTime") or stack.get("CreationTime"),
         )
 
     def template(self, name: str) -> dict[str, Any] | None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -99,6 +101,12 @@ def logs(
         for line in lines:
             _print(line, as_json)
     except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+    except BrokenPipeError:
+        # The reader went away (`logs | head`): stop quietly, as other tools do. Python would
+        # complain again when it flushes stdout at exit, so point it at nothing first.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise typer.Exit(0) from None
 
 

@@ -1,12 +1,15 @@
-"""`openclaw-deploy status`: the deployment, its URLs, the agent, its memory and Telegram."""
+"""`openclaw-deploy status`: the deployment, its URLs, the agent, its memory, Telegram and this
+month's task time with its cost."""
 
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from openclaw_deploy.cli.common import (
     JsonOption,
@@ -15,21 +18,30 @@ from openclaw_deploy.cli.common import (
     app_context,
     resolve_deployment,
 )
-from openclaw_deploy.errors import UsageError
 from openclaw_deploy.output import emit, recommend
 
 if TYPE_CHECKING:
-    from openclaw_deploy.services.status import StatusReport
+    from openclaw_deploy.services.status import StatusReport, TelegramInfo
 
-HELP: Final = """Show a deployment: where it runs, its URLs, the agent's state and last start, its
-memory (last backup), and Telegram. Fast: it reads state, it does not synthesize anything.
+HELP: Final = """Show the deployment, the agent, its memory, Telegram and this month's cost.
+
+Where it runs and the stack's state (with the reasons of a failed deploy), when it was last
+deployed, its URLs, the agent's state and since when, the phase timings of its last start and
+why it last stopped, its memory (last backup), Telegram's own view of the webhook (pending
+updates, last error), and this month's task hours with their cost. Fast: it only reads state.
 
 Examples:
 
+\b
   openclaw-deploy status
-
   openclaw-deploy status --target local --json
 """
+URL_LABELS: Final = {
+    "web": "web chat",
+    "http_api": "http api",
+    "websocket": "websocket",
+    "telegram_webhook": "telegram hook",
+}
 
 
 def _ago(epoch: float | None) -> str:
@@ -42,40 +54,95 @@ def _ago(epoch: float | None) -> str:
     return f"{seconds:.0f}s ago"
 
 
+def hours_text(hours: float) -> str:
+    """Task time as a person reads it: minutes under an hour."""
+    return f"{hours * 60:.0f} min" if hours < 1 else f"{hours:.1f} h"
+
+
+def _when(epoch: float | None) -> str:
+    if not epoch:
+        return "-"
+    stamp = datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"{stamp} ({_ago(epoch)})"
+
+
+def _size(size: int | None) -> str:
+    if not size:
+        return "-"
+    return f"{size / 1024:.0f} KiB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MiB"
+
+
+def _telegram(telegram: TelegramInfo) -> str:
+    if not telegram.configured:
+        return "off (no bot token configured)"
+    bot = f"@{telegram.bot}" if telegram.bot else "bot configured"
+    if telegram.check_error:
+        return f"{bot}; the webhook could not be checked: {telegram.check_error}"
+    if telegram.webhook_registered is None:
+        return f"{bot}" + (f", webhook {telegram.webhook_url}" if telegram.webhook_url else "")
+    if not telegram.webhook_registered:
+        return f"{bot}, [red]no webhook registered[/]"
+    text = f"{bot}, webhook registered, {telegram.pending_updates or 0} update(s) pending"
+    if telegram.last_error:
+        text += (
+            f"\n                last error {_ago(telegram.last_error_at)}: "
+            f"[red]{escape(telegram.last_error)}[/]"
+        )
+    return text
+
+
 def _render(console: Console, report: StatusReport) -> None:
+    def row(key: str, value: str) -> None:
+        console.print(f"  {key:<13} {value}", highlight=False)
+
     state = "[green]running[/]" if report.running else "[yellow]not running[/]"
     console.print(
         f"[bold]{report.deployment}[/] on {report.target} ({report.region}): {state}",
         highlight=False,
     )
     if report.stack_status:
-        console.print(f"  stack         {report.stack_status}", highlight=False)
+        reason = f" — {escape(report.stack_reason)}" if report.stack_reason else ""
+        row("stack", f"{report.stack_status}{reason}")
+    if report.last_deploy_at:
+        row("deployed" if report.target == "aws" else "started", _when(report.last_deploy_at))
+    for failure in report.failures:
+        row(
+            "[red]failed[/]",
+            f"{failure.resource} ({failure.resource_type}): {escape(failure.reason)}",
+        )
     for key, url in report.urls.items():
-        console.print(f"  {key:<13} {url or '-'}", highlight=False)
+        row(URL_LABELS.get(key, key), url or "-")
     if report.agent:
         agent = report.agent
         phase = f" ({agent.phase})" if agent.phase else ""
-        console.print(
-            f"  agent         {agent.state}{phase} since {_ago(agent.since)}", highlight=False
-        )
+        row("agent", f"{agent.state}{phase} since {_ago(agent.since)}")
         if agent.timings:
             timings = ", ".join(f"{k} {v:.1f}s" for k, v in agent.timings.items())
-            console.print(f"  last start    {timings}", highlight=False)
+            row("last start", timings)
         if agent.last_stop_reason:
-            console.print(f"  last stop     {agent.last_stop_reason}", highlight=False)
+            row("last stop", escape(agent.last_stop_reason))
+    row("openclaw", report.openclaw_version)
     if report.memory:
         memory = report.memory
-        size = f"{memory.size_bytes / 1024:.0f} KiB" if memory.size_bytes else "-"
-        console.print(
-            f"  memory        last backup {_ago(memory.last_backup_at)}, {size}, "
+        row(
+            "memory",
+            f"last backup {_ago(memory.last_backup_at)}, {_size(memory.size_bytes)}, "
             f"{memory.versions} version(s) kept",
-            highlight=False,
         )
-    telegram = report.telegram
-    bot = f"@{telegram.bot}" if telegram.bot else ("configured" if telegram.configured else "off")
-    console.print(f"  telegram      {bot}", highlight=False)
+    row("telegram", _telegram(report.telegram))
+    if report.usage:
+        usage = report.usage
+        running = (
+            f" ({hours_text(usage.running_hours)} of it running now)" if usage.running_hours else ""
+        )
+        row(
+            "this month",
+            f"{hours_text(usage.task_hours)} of agent time in {usage.tasks} task(s){running}: "
+            f"about ${usage.estimated_usd:.2f} (compute and IPv4; at this pace "
+            f"{usage.projected_hours:.0f} h, ${usage.projected_usd:.2f})",
+        )
     for note in report.notes:
-        console.print(f"  [yellow]![/] {note}", highlight=False)
+        console.print(f"  [yellow]![/] {escape(note)}", highlight=False)
 
 
 def status(
@@ -84,19 +151,26 @@ def status(
     target: TargetOption = None,
     as_json: JsonOption = False,
 ) -> None:
+    from openclaw_deploy.services.status import deployment_status
+
     app = app_context(ctx)
     deployment = resolve_deployment(app, name, target)
-    if deployment.target != "local":
-        raise UsageError(
-            "status for AWS deployments arrives with the infrastructure release.",
-            hint="openclaw-deploy status --target local",
-        )
-    from openclaw_deploy.services.status import local_status
-
-    report = local_status(app, deployment)
+    report = deployment_status(app, deployment)
     emit(app.console, report, as_json=as_json, render=_render)
-    if not as_json and not report.running:
+    if as_json:
+        return
+    flag = f" --name {report.deployment}" if name else ""
+    if report.target == "local" and not report.running:
         recommend(app.console, ("openclaw-deploy init --target local", "start it again"))
+    elif report.target == "aws" and report.stack_status is None:
+        recommend(app.console, (f"openclaw-deploy deploy{flag}", "deploy it"))
+    elif report.failures or not report.running:
+        recommend(
+            app.console,
+            (f"openclaw-deploy deploy{flag}", "deploy again once the cause is fixed"),
+        )
+    elif report.telegram.configured and report.telegram.webhook_registered is False:
+        recommend(app.console, (f"openclaw-deploy deploy{flag}", "registers the webhook again"))
 
 
 def register(app: typer.Typer) -> None:

@@ -26,7 +26,13 @@ from openclaw_deploy.infra.common import (
 from openclaw_deploy.infra.data import Data, construct_id
 from openclaw_deploy.infra.image import AgentImage
 from openclaw_deploy.infra.network import Network
-from openclaw_deploy.infra.spec import InfraSpec, cluster_name, task_family
+from openclaw_deploy.infra.spec import (
+    AGENT_LOG_STREAM_PREFIX,
+    InfraSpec,
+    agent_log_group,
+    cluster_name,
+    task_family,
+)
 from openclaw_deploy.runtime import resources
 
 STOP_TIMEOUT = cdk.Duration.seconds(120)
@@ -119,7 +125,7 @@ class Agent(Construct):
             task_role=self.task_role,
             execution_role=self.execution_role,
         )
-        self.log_group = log_group(self, "Logs", f"/{spec.prefix}/agent")
+        self.log_group = log_group(self, "Logs", agent_log_group(spec.name))
         self._grant_data(data)
 
     def _grant_data(self, data: Data) -> None:
@@ -185,7 +191,7 @@ class Agent(Construct):
             environment=dict(environment),
             secrets=secrets,
             logging=ecs.LogDrivers.aws_logs(
-                stream_prefix="agent",
+                stream_prefix=AGENT_LOG_STREAM_PREFIX,
                 log_group=self.log_group,
                 mode=ecs.AwsLogDriverMode.NON_BLOCKING,
             ),

@@ -25,7 +25,13 @@ from openclaw_deploy.infra.common import (
     log_group,
 )
 from openclaw_deploy.infra.data import Data, construct_id
-from openclaw_deploy.infra.spec import InfraSpec, cluster_name, task_family
+from openclaw_deploy.infra.spec import (
+    InfraSpec,
+    cluster_name,
+    function_log_group,
+    function_name,
+    task_family,
+)
 from openclaw_deploy.infra.staging import handler_path
 from openclaw_deploy.runtime import resources
 
@@ -145,8 +151,8 @@ class Functions(Construct):
     ) -> lambda_.Function:
         spec = self._spec
         unit = construct_id(key)
-        name = f"{spec.prefix}-{key}"
-        logs = log_group(self, f"{unit}Logs", f"/{spec.prefix}/lambda/{key}")
+        name = function_name(spec.name, key)
+        logs = log_group(self, f"{unit}Logs", function_log_group(spec.name, key))
         role = iam.Role(
             self,
             f"{unit}Role",

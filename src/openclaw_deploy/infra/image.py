@@ -15,7 +15,7 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from openclaw_deploy.infra.common import acknowledge, acknowledge_wildcard_resource, log_group
-from openclaw_deploy.infra.spec import InfraSpec
+from openclaw_deploy.infra.spec import InfraSpec, image_build_log_group
 from openclaw_deploy.infra.staging import DOCKERFILE
 
 BUILD_TIMEOUT = cdk.Duration.minutes(30)
@@ -72,7 +72,7 @@ class AgentImage(Construct):
         # The tag names the sources, so an unchanged context is never rebuilt.
         self.tag = f"src-{self.context.asset_hash[:32]}"
 
-        logs = log_group(self, "BuildLogs", f"/{spec.prefix}/image-build")
+        logs = log_group(self, "BuildLogs", image_build_log_group(spec.name))
         self.project = codebuild.Project(
             self,
             "Build",

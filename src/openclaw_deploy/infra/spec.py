@@ -15,6 +15,7 @@ from typing import Final
 from openclaw_deploy import __version__
 from openclaw_deploy.config import AgentSpec, Deployment
 from openclaw_deploy.runtime import resources
+from openclaw_deploy.toolchain import OPENCLAW_VERSION
 
 LOG_RETENTION_DAYS: Final = 30
 """Every log group keeps 30 days: enough to debug last month, cheap (logs cost per GB stored)."""
@@ -120,6 +121,8 @@ class InfraSpec:
     secret_parameters: dict[str, str] = field(default_factory=dict)
     """resources.Secret.key → SSM parameter name, for the secrets that exist."""
     version: str = __version__
+    openclaw_version: str = OPENCLAW_VERSION
+    """The OpenClaw release baked into the agent image (the image tag follows it)."""
 
     @property
     def stack_name(self) -> str:
@@ -153,4 +156,5 @@ class InfraSpec:
             telegram_api_url=deployment.telegram_api_url,
             owner_email=deployment.owner_email,
             secret_parameters=dict(deployment.parameters),
+            openclaw_version=deployment.openclaw_version or OPENCLAW_VERSION,
         )

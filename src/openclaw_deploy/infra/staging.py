@@ -12,6 +12,7 @@ files are left out so the asset hash, and with it the image tag, changes only wi
 
 from __future__ import annotations
 
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ HANDLER_MODULES: Final[dict[str, str]] = {
 }
 """Lambda function key → the module whose `handler(event, context)` it runs."""
 DOCKERFILE: Final = "container/Dockerfile"
+_ARG_LINE: Final = re.compile(r"^ARG OPENCLAW_VERSION=\S*$", re.MULTILINE)
 _IGNORE: Final = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", ".pytest_cache", ".*")
 
 
@@ -63,8 +65,24 @@ def _copy_package(destination: Path, parts: tuple[str, ...]) -> None:
             shutil.copyfile(source, destination / part)
 
 
-def stage_sources(workdir: Path) -> StagedSources:
-    """Lay out both assets under `workdir` (emptied first) and list anything missing."""
+def pin_openclaw(dockerfile: Path, version: str) -> None:
+    """Make the staged Dockerfile install `version` of OpenClaw (its `ARG OPENCLAW_VERSION`
+    default), so the build context, its hash and with it the image tag change with the version."""
+    text = dockerfile.read_text(encoding="utf-8")
+    pinned, count = _ARG_LINE.subn(f"ARG OPENCLAW_VERSION={version}", text, count=1)
+    if count != 1:
+        raise ToolchainError(
+            f"{DOCKERFILE} has no ARG OPENCLAW_VERSION line to pin OpenClaw {version} with.",
+            hint="pip install --force-reinstall openclaw-deploy",
+        )
+    if pinned != text:
+        dockerfile.write_text(pinned, encoding="utf-8")
+
+
+def stage_sources(workdir: Path, *, openclaw_version: str | None = None) -> StagedSources:
+    """Lay out both assets under `workdir` (emptied first) and list anything missing.
+
+    `openclaw_version` pins another OpenClaw release than the Dockerfile's own default."""
     shutil.rmtree(workdir, ignore_errors=True)
     lambda_code = workdir / "lambda"
     _copy_package(lambda_code / "openclaw_deploy", ("runtime", "handlers"))
@@ -85,4 +103,6 @@ def stage_sources(workdir: Path) -> StagedSources:
             missing.append(f"the {name}/ folder")
     if not (context / DOCKERFILE).is_file():
         missing.append(DOCKERFILE)
+    elif openclaw_version:
+        pin_openclaw(context / DOCKERFILE, openclaw_version)
     return StagedSources(lambda_code=lambda_code, image_context=context, missing=tuple(missing))

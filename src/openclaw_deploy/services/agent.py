@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from openclaw_deploy.aws.errors import translate_boto_errors
 from openclaw_deploy.config import Deployment
 from openclaw_deploy.context import AppContext
-from openclaw_deploy.errors import DeployError, UsageError
+from openclaw_deploy.errors import DeployError, NotFoundError
 from openclaw_deploy.output import Reporter
 from openclaw_deploy.runtime import resources
 from openclaw_deploy.runtime.lifecycle import (
@@ -40,17 +40,45 @@ class AgentChange:
 
 
 def task_config(app: AppContext, deployment: Deployment) -> TaskConfig:
+    """Where RunTask starts the agent: exactly what the handlers use. Locally the local cloud's
+    environment; on AWS the environment of the deployed `api` function (the stack names the
+    cluster and family, but only the functions carry the subnets and the security group)."""
     if deployment.target == "local":
         from openclaw_deploy.local import service
         from openclaw_deploy.services.local import paths_for
 
         state = service.read_state(paths_for(app, deployment.name))
-        if state is not None:
-            return TaskConfig.from_env(state.environment)
-    raise UsageError(
-        "Starting the agent from the CLI needs the deployed stack's outputs.",
-        hint="openclaw-deploy deploy",
-    )
+        if state is None:
+            raise NotFoundError(
+                f"The local deployment {deployment.name!r} is not running.",
+                hint="openclaw-deploy init --target local",
+            )
+        return TaskConfig.from_env(state.environment)
+    from botocore.exceptions import ClientError
+
+    from openclaw_deploy.infra import spec
+
+    function = spec.function_name(deployment.name, "api")
+    with translate_boto_errors(f"read the settings of {function}"):
+        try:
+            answer = app.client("lambda", deployment.region).get_function_configuration(
+                FunctionName=function
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise
+            raise NotFoundError(
+                f"{deployment.name!r} is not deployed (no function {function}).",
+                hint=f"openclaw-deploy deploy --name {deployment.name}",
+            ) from None
+    environment = (answer.get("Environment") or {}).get("Variables") or {}
+    try:
+        return TaskConfig.from_env(environment)
+    except RuntimeError as error:
+        raise DeployError(
+            f"The deployed functions lack the agent's task settings ({error}).",
+            hint=f"openclaw-deploy deploy --name {deployment.name}",
+        ) from None
 
 
 def _lifecycle(app: AppContext, deployment: Deployment) -> Lifecycle:

@@ -5,13 +5,22 @@ the agent awake 2 hours a day), and `estimate()` that turns an `AgentSpec` into 
 Always-free allowances that every account keeps (Lambda, SQS, CloudWatch Logs ingestion,
 CloudFront, Cognito Essentials, scheduled rules) are applied; time-limited new-account free
 tiers are not. `deploy` shows the total before asking; `--json` carries every line.
+
+`cost_report` (the `cost` command) prices the deployment's own settings, read from its task
+definition and cluster when it is deployed, and sets this month's recorded task time beside the
+estimate (`status` shows the same figure).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 from openclaw_deploy.config import AgentSpec
+
+if TYPE_CHECKING:
+    from openclaw_deploy.config import Deployment
+    from openclaw_deploy.context import AppContext
 
 PRICES_AS_OF = "2026-06-01"
 PRICES_REGION = "us-east-1"
@@ -263,3 +272,206 @@ def _items(agent: AgentSpec, use: Usage, p: Prices) -> list[CostItem]:
             "and standard parameters cost nothing",
         ),
     ]
+
+
+# --- what a deployment actually uses --------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class UsageInfo:
+    """The agent's task time this calendar month (UTC) and what it cost."""
+
+    month: str
+    task_hours: float
+    """Ended tasks plus the running one so far."""
+    tasks: int
+    running_hours: float
+    """The part of `task_hours` from a task still running."""
+    estimated_usd: float
+    """`task_hours` at the hourly price of compute and the public IPv4 address."""
+    projected_hours: float
+    """The whole month at this month's pace so far."""
+    projected_usd: float
+    hour_usd: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgentSettings:
+    """The agent's size and capacity, as deployed when that can be read."""
+
+    cpu: int
+    memory: int
+    spot: bool
+    source: str
+    """`task definition` (read from ECS) or `config file`."""
+
+    @property
+    def spec(self) -> AgentSpec:
+        return AgentSpec(cpu=self.cpu, memory=self.memory, spot=self.spot)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CostReport:
+    deployment: str
+    target: str
+    settings: AgentSettings
+    estimate: CostEstimate
+    used: UsageInfo | None
+    notes: list[str] = field(default_factory=list)
+
+
+def month_bounds(now: float) -> tuple[float, float]:
+    """Start and end (epoch seconds) of the UTC calendar month holding `now`."""
+    import calendar
+    import time
+
+    year, month = time.gmtime(now)[:2]
+    start = calendar.timegm((year, month, 1, 0, 0, 0))
+    end = calendar.timegm((year + month // 12, month % 12 + 1, 1, 0, 0, 0))
+    return float(start), float(end)
+
+
+def usage_info(
+    *,
+    month: str,
+    ended_seconds: float,
+    tasks: int,
+    running_since: float | None,
+    now: float,
+    agent: AgentSpec,
+    prices: Prices = PRICES,
+) -> UsageInfo:
+    """This month's use: the ended tasks' recorded time plus the running task's so far."""
+    start, end = month_bounds(now)
+    running = max(0.0, now - max(running_since, start)) if running_since else 0.0
+    hours = (ended_seconds + running) / 3600
+    elapsed = max(now - start, 3600.0)  # an hour into the month is too early to extrapolate
+    projected = hours * (end - start) / elapsed
+    hour_usd = task_hour_usd(agent, prices)
+    return UsageInfo(
+        month=month,
+        task_hours=round(hours, 3),
+        tasks=tasks + (1 if running else 0),
+        running_hours=round(running / 3600, 3),
+        estimated_usd=_money(hours * hour_usd),
+        projected_hours=round(projected, 1),
+        projected_usd=_money(projected * hour_usd),
+        hour_usd=_money(hour_usd),
+    )
+
+
+def read_usage(app: AppContext, deployment: Deployment, agent: AgentSpec) -> UsageInfo | None:
+    """This month's use from the lifecycle table (the context must point at the deployment);
+    None when there is no such table (nothing deployed)."""
+    from botocore.exceptions import ClientError
+
+    from openclaw_deploy.aws.errors import translate_boto_errors
+    from openclaw_deploy.runtime import resources
+    from openclaw_deploy.runtime.lifecycle import IDLE, Lifecycle, month_of
+
+    now = app.clock()
+    month = month_of(now)
+    lifecycle = Lifecycle(
+        app.client("dynamodb", deployment.region),
+        resources.TASK_STATE.physical_name(deployment.name),
+    )
+    with translate_boto_errors("read this month's task time"):
+        try:
+            recorded = lifecycle.usage(month)
+            status = lifecycle.get()
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                return None
+            raise
+    running_since = status.started_at if status.state != IDLE and status.task_arn else None
+    return usage_info(
+        month=month,
+        ended_seconds=recorded.task_seconds,
+        tasks=recorded.tasks,
+        running_since=running_since,
+        now=now,
+        agent=agent,
+    )
+
+
+def configured_settings(deployment: Deployment) -> AgentSettings:
+    agent = deployment.agent
+    return AgentSettings(cpu=agent.cpu, memory=agent.memory, spot=agent.spot, source="config file")
+
+
+def deployed_settings(app: AppContext, deployment: Deployment) -> AgentSettings:
+    """The agent's size from its registered task definition and its capacity from the cluster's
+    capacity providers; the config file's values when the deployment cannot be read."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from openclaw_deploy.errors import DeployError
+
+    try:
+        cluster, family = _agent_names(app, deployment)
+        ecs: Any = app.client("ecs", deployment.region)
+        definition = ecs.describe_task_definition(taskDefinition=family)["taskDefinition"]
+        clusters = ecs.describe_clusters(clusters=[cluster]).get("clusters") or []
+    except (DeployError, ClientError, BotoCoreError):
+        return configured_settings(deployment)
+    providers = (clusters[0].get("capacityProviders") or []) if clusters else []
+    return AgentSettings(
+        cpu=int(definition.get("cpu") or deployment.agent.cpu),
+        memory=int(definition.get("memory") or deployment.agent.memory),
+        # A cluster without capacity providers (moto, the local target) says nothing of Spot.
+        spot="FARGATE_SPOT" in providers if providers else deployment.agent.spot,
+        source="task definition",
+    )
+
+
+def _agent_names(app: AppContext, deployment: Deployment) -> tuple[str, str]:
+    if deployment.target == "local":
+        from openclaw_deploy.services.agent import task_config
+
+        config = task_config(app, deployment)
+        return config.cluster, config.task_definition
+    from openclaw_deploy.infra import spec
+
+    return spec.cluster_name(deployment.name), spec.task_family(deployment.name)
+
+
+def cost_report(
+    app: AppContext, deployment: Deployment, *, hours_per_day: float | None = None
+) -> CostReport:
+    """The itemized monthly estimate from the deployment's own settings, beside what this month
+    actually used. Needs the deployment's cloud only for the actual part and the settings."""
+    from openclaw_deploy.errors import DeployError
+    from openclaw_deploy.services.target import connect
+
+    notes: list[str] = []
+    try:
+        connect(app, deployment)
+        reachable = True
+    except DeployError as error:
+        reachable = False
+        notes.append(f"{error.message} The estimate uses the config file's settings.")
+    settings = deployed_settings(app, deployment) if reachable else configured_settings(deployment)
+    configured = deployment.agent
+    if settings.source == "task definition" and (settings.cpu, settings.memory, settings.spot) != (
+        configured.cpu,
+        configured.memory,
+        configured.spot,
+    ):
+        notes.append(
+            "The config file asks for a different agent size or capacity than is deployed: "
+            f"openclaw-deploy deploy --name {deployment.name} applies it."
+        )
+    usage = Usage() if hours_per_day is None else Usage(agent_hours_per_day=hours_per_day)
+    used: UsageInfo | None = None
+    if reachable:
+        try:
+            used = read_usage(app, deployment, settings.spec)
+        except DeployError as error:
+            notes.append(f"This month's use could not be read: {error.message}")
+    return CostReport(
+        deployment=deployment.name,
+        target=deployment.target,
+        settings=settings,
+        estimate=estimate(settings.spec, usage),
+        used=used,
+        notes=notes,
+    )

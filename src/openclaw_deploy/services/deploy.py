@@ -521,6 +521,7 @@ def _finish(
             local_docker=local_docker,
             reporter=reporter,
             sleep=context.sleep,
+            openclaw_version=deployment.openclaw_version,
         ),
     )
     webhook: postdeploy.WebhookOutcome | None = None

@@ -133,7 +133,14 @@ def _build_log_tail(logs: Any, build: dict[str, Any]) -> str:
     return "\n".join(str(e.get("message", "")).rstrip() for e in events)
 
 
-def build_with_local_docker(ecr: Any, repository_uri: str, tag: str, *, reporter: Reporter) -> None:
+def build_with_local_docker(
+    ecr: Any,
+    repository_uri: str,
+    tag: str,
+    *,
+    reporter: Reporter,
+    openclaw_version: str | None = None,
+) -> None:
     """Build the same context with the local Docker and push it under the same tag."""
     import base64
 
@@ -150,7 +157,7 @@ def build_with_local_docker(ecr: Any, repository_uri: str, tag: str, *, reporter
     user, password = base64.b64decode(auth["authorizationToken"]).decode().split(":", 1)
     staging = Path(tempfile.mkdtemp(prefix="openclaw-deploy-image-"))
     try:
-        context = stage_sources(staging).image_context
+        context = stage_sources(staging, openclaw_version=openclaw_version).image_context
         steps: list[tuple[str, list[str], str | None]] = [
             (
                 "Logging in to ECR",
@@ -199,13 +206,16 @@ def ensure_image(
     local_docker: bool,
     reporter: Reporter,
     sleep: Callable[[float], None],
+    openclaw_version: str | None = None,
 ) -> ImageOutcome:
     repository_uri = output(outputs, names.OUTPUT_REPOSITORY_URI)
     if image_exists(ecr, repository_uri, tag):
         reporter.done(f"The agent image {tag} is already built")
         return ImageOutcome(tag=tag, built=False, how="existing")
     if local_docker:
-        build_with_local_docker(ecr, repository_uri, tag, reporter=reporter)
+        build_with_local_docker(
+            ecr, repository_uri, tag, reporter=reporter, openclaw_version=openclaw_version
+        )
         return ImageOutcome(tag=tag, built=True, how="local-docker")
     build_in_codebuild(
         codebuild, logs, output(outputs, names.OUTPUT_IMAGE_PROJECT), reporter=reporter, sleep=sleep
