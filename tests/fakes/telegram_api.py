@@ -145,6 +145,7 @@ class FakeTelegram:
         self._message_ids = itertools.count(1000)
         self._update_ids = itertools.count(900_000_000)
         self._user_message_ids = itertools.count(1)
+        self._updates: list[dict[str, Any]] = []
 
     # -- what a test asks ----------------------------------------------------------------------
 
@@ -377,6 +378,26 @@ class FakeTelegram:
     def _api_deleteWebhook(self, params: dict[str, Any]) -> bool:  # noqa: N802
         self.webhook = {"url": "", "secret_token": None}
         return True
+
+    def push_update(self, update: dict[str, Any]) -> None:
+        """Queue an update for `getUpdates` (the long-polling way a bot receives them)."""
+        with self._lock:
+            self._updates.append(update)
+
+    def _api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:  # noqa: N802
+        if self.webhook.get("url"):
+            # As Telegram: no getUpdates while a webhook is set.
+            raise _ApiError(409, "Conflict: can't use getUpdates method while webhook is active")
+        offset = _int(params.get("offset", 0))
+        deadline = time.monotonic() + min(float(params.get("timeout", 0) or 0), 2.0)
+        while True:
+            with self._lock:
+                # An offset confirms every update before it, as on Telegram.
+                self._updates = [u for u in self._updates if u["update_id"] >= offset]
+                ready = list(self._updates)
+            if ready or time.monotonic() >= deadline:
+                return ready
+            time.sleep(0.02)
 
     def _api_getWebhookInfo(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         info: dict[str, Any] = {
