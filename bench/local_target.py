@@ -131,9 +131,12 @@ def direct_first_token(base: str, secret: str, session: str) -> float:
     ) as answer:
         first = None
         for line in answer.iter_lines():  # read to the end: the turn must finish before the next
-            if first is None and line.startswith("data: {") and '"content":"' in line:
-                if json.loads(line[6:])["choices"][0]["delta"].get("content"):
-                    first = time.monotonic() - started
+            if (
+                first is None
+                and line.startswith("data: {")
+                and json.loads(line[6:])["choices"][0]["delta"].get("content")
+            ):
+                first = time.monotonic() - started
     if first is not None:
         return first
     raise RuntimeError("no streamed reply from OpenClaw")
