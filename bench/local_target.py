@@ -134,6 +134,7 @@ def direct_first_token(base: str, secret: str, session: str) -> float:
             if (
                 first is None
                 and line.startswith("data: {")
+                and '"content":"' in line
                 and json.loads(line[6:])["choices"][0]["delta"].get("content")
             ):
                 first = time.monotonic() - started
