@@ -1,7 +1,8 @@
 """One synthesis per test session, shared: the default deployment (a concrete account and real
-availability zones, every secret configured) and a variant (environment-agnostic, on-demand
-only, a bigger task, no Telegram). Both run with the cdk-nag AwsSolutions pack enabled, so a
-fixture that builds at all has passed it."""
+availability zones, every secret configured), a variant (environment-agnostic, on-demand only, a
+bigger task, no Telegram) and a Bedrock deployment in Europe as `deploy` synthesizes it before
+the image exists (the task still runs the previous image; no owner invitation yet). All run with
+the cdk-nag AwsSolutions pack enabled, so a fixture that builds at all has passed it."""
 
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ ACCOUNT = "123456789012"
 REGION = "us-east-1"
 ZONES = ("us-east-1a", "us-east-1b")
 NAME = "test"
+WEBHOOK_CONCURRENCY = 5
+BEDROCK_REGION = "eu-central-1"
+PREVIOUS_TAG = "src-0123456789abcdef0123456789abcdef"
 
 
 def default_spec() -> InfraSpec:
@@ -33,6 +37,7 @@ def default_spec() -> InfraSpec:
         model="claude-sonnet-4-5",
         owner_email="owner@example.com",
         secret_parameters={s.key: s.parameter_name(NAME) for s in resources.SECRETS},
+        webhook_reserved_concurrency=WEBHOOK_CONCURRENCY,
     )
 
 
@@ -48,6 +53,21 @@ def variant_spec() -> InfraSpec:
         secret_parameters={
             resources.LLM_API_KEY.key: resources.LLM_API_KEY.parameter_name("other-bot")
         },
+    )
+
+
+def bedrock_spec() -> InfraSpec:
+    return InfraSpec(
+        name="eu-bot",
+        region=BEDROCK_REGION,
+        account=ACCOUNT,
+        availability_zones=(f"{BEDROCK_REGION}a", f"{BEDROCK_REGION}b"),
+        provider="bedrock",
+        model="",  # the provider's default
+        owner_email="owner@example.com",
+        secret_parameters={},
+        running_image_tag=PREVIOUS_TAG,
+        invite_owner=False,
     )
 
 
@@ -85,6 +105,11 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 def variant(tmp_path_factory: pytest.TempPathFactory, synthesized: Synthesized) -> Synthesized:
     # Depends on `synthesized` so the two synths share one jsii process, in a fixed order.
     return _synth(variant_spec(), tmp_path_factory.mktemp("variant") / "cdk.out")
+
+
+@pytest.fixture(scope="session")
+def bedrock(tmp_path_factory: pytest.TempPathFactory, variant: Synthesized) -> Synthesized:
+    return _synth(bedrock_spec(), tmp_path_factory.mktemp("bedrock") / "cdk.out")
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from openclaw_deploy.config import AgentSpec
-from openclaw_deploy.services.cost import PRICES, PRICES_AS_OF, Usage, estimate
+from openclaw_deploy.services.cost import PRICES, PRICES_AS_OF, Usage, estimate, state_versions
 
 
 def test_default_costs_under_a_dollar_with_spot_and_public_ipv4() -> None:
@@ -41,3 +41,19 @@ def test_image_builds_are_one_time_and_inside_the_free_minutes() -> None:
     (build,) = cost.one_time
     assert build.monthly_usd == 0.0
     assert "free minutes" in build.basis
+
+
+def test_state_storage_counts_the_versions_the_lifecycle_rule_keeps() -> None:
+    # A rarely used agent still keeps the 10 newest old versions; a busy one keeps a week.
+    assert state_versions(backups_per_day=0.5) == 1 + 10
+    assert state_versions(backups_per_day=13) == 1 + 91
+    use = Usage(backup_gb=0.02)
+    items = {item.item: item for item in estimate(AgentSpec(), use).items}
+    backups_per_day = (use.agent_hours * 60 / use.backup_minutes + use.days) / use.days
+    stored_gb = state_versions(backups_per_day) * use.backup_gb
+    s3 = items["S3 state backups (versioned)"]
+    assert s3.monthly_usd >= round(stored_gb * PRICES.s3_gb_month, 4)
+    assert f"{state_versions(backups_per_day)} versions" in s3.basis
+    # Twice the backup size stores twice as much.
+    double = {i.item: i for i in estimate(AgentSpec(), Usage(backup_gb=0.04)).items}
+    assert double["S3 state backups (versioned)"].monthly_usd > s3.monthly_usd

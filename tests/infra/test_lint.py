@@ -18,7 +18,7 @@ def _lint(synth: Synthesized) -> list[str]:
     return [f"{m.rule.id} {m.message} ({m.filename}:{m.linenumber})" for m in matches]
 
 
-@pytest.mark.parametrize("which", ["synthesized", "variant"])
+@pytest.mark.parametrize("which", ["synthesized", "variant", "bedrock"])
 def test_template_passes_cfn_lint(which: str, request: pytest.FixtureRequest) -> None:
     synth: Synthesized = request.getfixturevalue(which)
     assert _lint(synth) == []

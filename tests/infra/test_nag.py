@@ -21,7 +21,7 @@ def _acknowledgements(synth: Synthesized) -> dict[str, dict[str, str]]:
     return found
 
 
-@pytest.mark.parametrize("which", ["synthesized", "variant"])
+@pytest.mark.parametrize("which", ["synthesized", "variant", "bedrock"])
 def test_every_acknowledgement_has_a_reason(which: str, request: pytest.FixtureRequest) -> None:
     synth: Synthesized = request.getfixturevalue(which)
     acknowledgements = _acknowledgements(synth)

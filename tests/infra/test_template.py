@@ -368,7 +368,14 @@ def test_state_bucket_is_versioned_encrypted_private_and_kept(
     ] == {"SSEAlgorithm": "AES256"}
     assert set(props["PublicAccessBlockConfiguration"].values()) == {True}
     assert bucket["DeletionPolicy"] == "RetainExceptOnCreate"
-    assert props["LifecycleConfiguration"]["Rules"][0]["NoncurrentVersionExpiration"]
+    (rule,) = props["LifecycleConfiguration"]["Rules"]
+    # Old backups are bounded by count and age, and half-finished uploads do not linger.
+    assert rule["Status"] == "Enabled"
+    assert rule["NoncurrentVersionExpiration"] == {
+        "NewerNoncurrentVersions": 10,
+        "NoncurrentDays": 7,
+    }
+    assert rule["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
 
 
 def test_inbound_queue_is_fifo_with_dead_letters(template: Any) -> None:

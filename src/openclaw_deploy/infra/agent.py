@@ -137,6 +137,10 @@ class Agent(Construct):
                 table.grant_read_data(self.task_role)
         for queue in data.queues.values():
             queue.grant_consume_messages(self.task_role)
+        for dead in data.dead_letter_queues.values():
+            # At boot the bridge looks the dead-letter queue up by name (the inbound queue's
+            # redrive policy names it) and moves a message it cannot parse there.
+            dead.grant(self.task_role, "sqs:GetQueueUrl", "sqs:SendMessage")
         for bucket in data.buckets.values():
             # Exactly what backup and restore do (CDK's grant_read_write adds wildcards).
             objects = bucket.arn_for_objects("*")
@@ -165,6 +169,22 @@ class Agent(Construct):
                 "deployment's own state bucket only.",
             )
 
+    def grant_bedrock(self, resources_: list[str], *, model: str) -> None:
+        """Let the bridge's OpenClaw call `model` on Bedrock with the task role (no key)."""
+        from openclaw_deploy.runtime.providers import BEDROCK_INVOKE_ACTIONS
+
+        self.task_role.add_to_policy(
+            iam.PolicyStatement(actions=list(BEDROCK_INVOKE_ACTIONS), resources=resources_)
+        )
+        for arn in resources_:
+            if "*" in arn:
+                acknowledge_wildcard_resource(
+                    self.task_role,
+                    arn,
+                    f"A cross-region inference profile routes {model} to its foundation model "
+                    "in several regions; the statement names that one model only.",
+                )
+
     def add_container(
         self, *, environment: Mapping[str, str], connections_arn: str
     ) -> ecs.ContainerDefinition:
@@ -182,7 +202,9 @@ class Agent(Construct):
         container = self.task_definition.add_container(
             "Agent",
             container_name=resources.CONTAINER_NAME,
-            image=ecs.ContainerImage.from_ecr_repository(self._image.repository, self._image.tag),
+            image=ecs.ContainerImage.from_ecr_repository(
+                self._image.repository, spec.running_image_tag or self._image.tag
+            ),
             # Set on the container too: the task would run without it, but RunTask in moto (the
             # local target) and clear OOM reports both want it.
             memory_limit_mib=spec.agent.memory,

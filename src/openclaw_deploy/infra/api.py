@@ -23,7 +23,13 @@ from constructs import Construct
 from openclaw_deploy.infra.auth import Auth
 from openclaw_deploy.infra.common import acknowledge, log_group
 from openclaw_deploy.infra.functions import Functions
-from openclaw_deploy.infra.spec import HTTP_API_BURST_LIMIT, HTTP_API_RATE_LIMIT, InfraSpec
+from openclaw_deploy.infra.spec import (
+    HTTP_API_BURST_LIMIT,
+    HTTP_API_RATE_LIMIT,
+    TELEGRAM_BURST_LIMIT,
+    TELEGRAM_RATE_LIMIT,
+    InfraSpec,
+)
 
 WS_STAGE = "live"
 USER_ROUTES = "/api/{proxy+}"
@@ -131,6 +137,21 @@ class Apis(Construct):
             resource_name=f"{WS_STAGE}/POST/@connections/*",
         )
 
+    def _throttle_telegram(self, routes: list[apigw.HttpRoute]) -> None:
+        """The one unauthenticated route gets its own low limit: a stranger flooding it is
+        refused by API Gateway (free) instead of running the webhook function."""
+        stage = self.http_stage.node.default_child
+        assert isinstance(stage, apigw.CfnStage)
+        stage.route_settings = {
+            f"POST {TELEGRAM_ROUTE}": {
+                "ThrottlingBurstLimit": TELEGRAM_BURST_LIMIT,
+                "ThrottlingRateLimit": TELEGRAM_RATE_LIMIT,
+            }
+        }
+        # API Gateway refuses route settings for a route key that does not exist yet.
+        for route in routes:
+            stage.node.add_dependency(route)
+
     def add_routes(self, *, auth: Auth, functions: Functions) -> None:
         fns = functions.functions
         authorizer = authorizers.HttpUserPoolAuthorizer(
@@ -156,6 +177,7 @@ class Apis(Construct):
             methods=[apigw.HttpMethod.POST],
             integration=integrations.HttpLambdaIntegration("Telegram", fns["telegram"]),
         )
+        self._throttle_telegram(telegram_routes)
         for route in telegram_routes:
             acknowledge(
                 route,

@@ -81,14 +81,20 @@ class Auth(Construct):
             "WebClient",
             user_pool_client_name=f"{spec.prefix}-web",
             generate_secret=False,  # a browser cannot keep a secret
-            auth_flows=cognito.AuthFlow(user_password=True, user_srp=True),
+            # Exactly what web/src/auth/cognito.ts calls: InitiateAuth USER_PASSWORD_AUTH (and
+            # REFRESH_TOKEN_AUTH, always allowed). No hosted UI, so no OAuth flows, scopes or
+            # callback URLs (CDK would otherwise add the code and implicit grants).
+            auth_flows=cognito.AuthFlow(user_password=True),
+            disable_o_auth=True,
             prevent_user_existence_errors=True,
             enable_token_revocation=True,
             access_token_validity=cdk.Duration.hours(1),
             id_token_validity=cdk.Duration.hours(1),
             refresh_token_validity=cdk.Duration.days(30),
         )
-        if spec.owner_email:
+        # Creating this user is what emails the invitation: `deploy` adds it only once the
+        # agent's image exists, so the owner's first message is answered.
+        if spec.owner_email and spec.invite_owner:
             cognito.CfnUserPoolUser(
                 self,
                 "Owner",

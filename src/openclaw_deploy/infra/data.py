@@ -9,6 +9,8 @@ Construct ids come from the resource keys and must never change: a new id replac
 
 from __future__ import annotations
 
+from typing import Final
+
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_s3 as s3
@@ -16,7 +18,11 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from openclaw_deploy.infra.common import acknowledge
-from openclaw_deploy.infra.spec import InfraSpec
+from openclaw_deploy.infra.spec import (
+    STATE_NONCURRENT_DAYS,
+    STATE_NONCURRENT_VERSIONS_KEPT,
+    InfraSpec,
+)
 from openclaw_deploy.runtime import resources
 
 DLQ_RETENTION = cdk.Duration.days(14)
@@ -24,7 +30,7 @@ RETAIN_USER_DATA = cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
 """CloudFormation's RetainExceptOnCreate: kept when the stack is deleted or the resource is
 replaced, but removed when the deploy that created it rolls back, so a failed first deploy
 leaves nothing behind that would block the next one."""
-NONCURRENT_VERSIONS_KEPT_DAYS = 30
+INCOMPLETE_UPLOAD_DAYS: Final = 1
 
 
 def construct_id(key: str) -> str:
@@ -130,11 +136,16 @@ class Data(Construct):
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="bounded-history",
-                    # Backups are written every few minutes while the agent runs; old
-                    # versions are kept a month, so restoring last week works and the
-                    # bucket does not grow for ever.
-                    noncurrent_version_expiration=cdk.Duration.days(NONCURRENT_VERSIONS_KEPT_DAYS),
-                    abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
+                    # Backups are written every few minutes while the agent runs: without a
+                    # bound on the count, a busy month keeps thousands of old versions.
+                    # An old version expires once it is older than STATE_NONCURRENT_DAYS *and*
+                    # STATE_NONCURRENT_VERSIONS_KEPT newer old versions exist (services.cost
+                    # counts what that keeps).
+                    noncurrent_version_expiration=cdk.Duration.days(STATE_NONCURRENT_DAYS),
+                    noncurrent_versions_to_retain=STATE_NONCURRENT_VERSIONS_KEPT,
+                    abort_incomplete_multipart_upload_after=cdk.Duration.days(
+                        INCOMPLETE_UPLOAD_DAYS
+                    ),
                 )
             ],
         )

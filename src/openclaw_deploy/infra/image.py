@@ -11,6 +11,7 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
@@ -47,6 +48,17 @@ def _buildspec() -> codebuild.BuildSpec:
     )
 
 
+_PUSH_ACTIONS = (
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:BatchGetImage",
+    "ecr:GetDownloadUrlForLayer",
+    "ecr:InitiateLayerUpload",
+    "ecr:UploadLayerPart",
+    "ecr:CompleteLayerUpload",
+    "ecr:PutImage",
+)
+
+
 class AgentImage(Construct):
     def __init__(
         self, scope: Construct, construct_id: str, *, spec: InfraSpec, context_dir: str
@@ -57,7 +69,9 @@ class AgentImage(Construct):
             "Repository",
             repository_name=f"{spec.prefix}/agent",
             image_scan_on_push=True,
-            image_tag_mutability=ecr.TagMutability.MUTABLE,
+            # A tag names one build for ever (the tag is the sources' hash): a task definition
+            # revision always runs the image it was registered with.
+            image_tag_mutability=ecr.TagMutability.IMMUTABLE,
             empty_on_delete=True,
             removal_policy=cdk.RemovalPolicy.DESTROY,
             lifecycle_rules=[
@@ -73,11 +87,20 @@ class AgentImage(Construct):
         self.tag = f"src-{self.context.asset_hash[:32]}"
 
         logs = log_group(self, "BuildLogs", image_build_log_group(spec.name))
+        # CDK's Project grants itself broad defaults (the whole asset bucket, the
+        # /aws/codebuild/* log groups); this role takes none of them, only `policy` below.
+        role = iam.Role(
+            self,
+            "BuildRole",
+            assumed_by=iam.ServicePrincipal("codebuild.amazonaws.com"),
+            description=f"Builds the agent image of {spec.name}",
+        )
         self.project = codebuild.Project(
             self,
             "Build",
             project_name=f"{spec.prefix}-image",
             description=f"Builds the OpenClaw agent image of {spec.name} (started by deploy).",
+            role=role.without_policy_updates(),
             source=codebuild.Source.s3(bucket=self.context.bucket, path=self.context.s3_object_key),
             environment=codebuild.BuildEnvironment(
                 build_image=codebuild.LinuxArmBuildImage.AMAZON_LINUX_2023_STANDARD_3_0,
@@ -97,36 +120,41 @@ class AgentImage(Construct):
                 cloud_watch=codebuild.CloudWatchLoggingOptions(log_group=logs)
             ),
         )
-        self.repository.grant_pull_push(self.project)
-        self.context.grant_read(self.project)
         self.log_group = logs
-        role = self.project.role
-        assert role is not None
-        for action in ("s3:GetObject*", "s3:GetBucket*", "s3:List*"):
-            acknowledge(
-                role,
-                f"AwsSolutions-IAM5[Action::{action}]",
-                "CDK's read grant on the build-context asset: the build reads its own zip.",
-            )
-        acknowledge_wildcard_resource(
-            role,
-            self.context.bucket.arn_for_objects("*"),
-            "CDK's read grant on the bootstrap asset bucket for the build-context zip; the key "
-            "changes with every context.",
+        self.build_role = role
+        policy = iam.Policy(
+            self,
+            "BuildPolicy",
+            roles=[role],
+            statements=[
+                iam.PolicyStatement(
+                    actions=["s3:GetObject", "s3:GetObjectVersion"],
+                    resources=[self.context.bucket.arn_for_objects(self.context.s3_object_key)],
+                ),
+                iam.PolicyStatement(
+                    actions=["s3:GetBucketAcl", "s3:GetBucketLocation"],
+                    resources=[self.context.bucket.bucket_arn],
+                ),
+                iam.PolicyStatement(
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                    resources=[logs.log_group_arn],
+                ),
+                iam.PolicyStatement(
+                    actions=list(_PUSH_ACTIONS), resources=[self.repository.repository_arn]
+                ),
+                iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]),
+            ],
         )
+        # The first build must find its permissions in place.
+        self.project.node.add_dependency(policy)
         acknowledge_wildcard_resource(
-            role,
-            cdk.Stack.of(self).format_arn(
-                service="logs",
-                resource="log-group",
-                resource_name=f"/aws/codebuild/{self.project.project_name}:*",
-                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-            ),
-            "CodeBuild's default log group permission, added by CDK; the build writes to the "
-            "explicit log group above.",
+            policy,
+            logs.log_group_arn,
+            "The build writes one log stream per build, named by CodeBuild, in its own log "
+            "group only.",
         )
         acknowledge(
-            role,
+            policy,
             "AwsSolutions-IAM5[Resource::*]",
             "ecr:GetAuthorizationToken (docker login) has no resource to name; pushes are "
             "limited to the agent's repository.",

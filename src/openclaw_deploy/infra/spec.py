@@ -27,6 +27,15 @@ HTTP_API_RATE_LIMIT: Final = 20
 """Requests per second the HTTP and WebSocket APIs accept before throttling (a personal agent
 never needs more; the limit caps what a stranger hammering /telegram could cost)."""
 HTTP_API_BURST_LIMIT: Final = 40
+TELEGRAM_RATE_LIMIT: Final = 5
+"""Requests per second the unauthenticated `POST /telegram` route accepts: Telegram delivers a
+person's updates one at a time per chat, and a flood is refused at the gateway for free."""
+TELEGRAM_BURST_LIMIT: Final = 10
+STATE_NONCURRENT_VERSIONS_KEPT: Final = 10
+"""Replaced state backups S3 keeps however old they are (NewerNoncurrentVersions)."""
+STATE_NONCURRENT_DAYS: Final = 7
+"""Replaced state backups younger than this are kept too (NoncurrentDays); older ones beyond
+the newest `STATE_NONCURRENT_VERSIONS_KEPT` expire."""
 
 # Stack outputs, read by `deploy` (post-deploy steps), `destroy` and other commands.
 OUTPUT_WEB_URL: Final = "WebUrl"
@@ -123,6 +132,16 @@ class InfraSpec:
     version: str = __version__
     openclaw_version: str = OPENCLAW_VERSION
     """The OpenClaw release baked into the agent image (the image tag follows it)."""
+    webhook_reserved_concurrency: int | None = None
+    """Reserved concurrency of the Telegram webhook function (caps what a flood can run at
+    once); None reserves nothing — new accounts have too little concurrency to set any aside
+    (`deploy` checks the account before choosing)."""
+    running_image_tag: str | None = None
+    """The image tag the task definition runs, when it must not yet be the sources' own tag
+    (that image is not built yet); None runs the sources' tag."""
+    invite_owner: bool = True
+    """Whether the owner's Cognito user (whose creation emails the invitation) is part of the
+    stack. `deploy` leaves it out until the agent's image exists."""
 
     @property
     def stack_name(self) -> str:

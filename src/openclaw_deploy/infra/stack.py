@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from openclaw_deploy.infra import spec as names
@@ -25,6 +26,7 @@ from openclaw_deploy.infra.staging import StagedSources
 from openclaw_deploy.infra.watchdog import Watchdog
 from openclaw_deploy.infra.web import Web
 from openclaw_deploy.runtime import resources
+from openclaw_deploy.runtime.providers import bedrock_invoke_resources, resolve_model
 
 
 class OpenClawStack(cdk.Stack):
@@ -76,6 +78,22 @@ class OpenClawStack(cdk.Stack):
             }
         )
         functions.grant_post_to_connections(apis.connections_arn)
+        if spec.webhook_reserved_concurrency is not None:
+            # At most this many webhook invocations at once, whatever arrives: with the route's
+            # own throttle, a flood costs cents (see spec.TELEGRAM_RATE_LIMIT).
+            webhook = functions.functions["telegram"].node.default_child
+            assert isinstance(webhook, lambda_.CfnFunction)
+            webhook.reserved_concurrent_executions = spec.webhook_reserved_concurrency
+        if spec.provider == "bedrock":
+            agent.grant_bedrock(
+                bedrock_invoke_resources(
+                    self._model(spec),
+                    region=spec.region if spec.account else cdk.Aws.REGION,
+                    account=spec.account or cdk.Aws.ACCOUNT_ID,
+                    partition=cdk.Aws.PARTITION if not spec.account else "aws",
+                ),
+                model=self._model(spec),
+            )
         agent.add_container(
             environment={
                 **shared,
@@ -97,7 +115,10 @@ class OpenClawStack(cdk.Stack):
             names.OUTPUT_USER_POOL_CLIENT_ID: (auth.client.user_pool_client_id, "SPA client"),
             names.OUTPUT_COGNITO_ENDPOINT: (f"{cognito_origin}/", "Cognito API endpoint"),
             names.OUTPUT_REPOSITORY_URI: (image.repository.repository_uri, "Agent image repo"),
-            names.OUTPUT_IMAGE_TAG: (image.tag, "The image tag the task definition runs"),
+            names.OUTPUT_IMAGE_TAG: (
+                spec.running_image_tag or image.tag,
+                "The image tag the task definition runs",
+            ),
             names.OUTPUT_IMAGE_PROJECT: (image.project.project_name, "CodeBuild image build"),
             names.OUTPUT_CLUSTER: (agent.cluster.cluster_name, "ECS cluster"),
             names.OUTPUT_TASK_FAMILY: (task_family(spec.name), "Agent task family"),
@@ -136,7 +157,12 @@ class OpenClawStack(cdk.Stack):
                 or resources.DEFAULT_TELEGRAM_API_URL,
                 names.ENV_WS_URL: apis.ws_url,
                 names.ENV_LLM_PROVIDER: spec.provider,
-                names.ENV_LLM_MODEL: spec.model,
+                names.ENV_LLM_MODEL: OpenClawStack._model(spec),
             }
         )
         return environment
+
+    @staticmethod
+    def _model(spec: InfraSpec) -> str:
+        """The model id the agent calls (Bedrock: the region's inference profile)."""
+        return resolve_model(spec.provider, spec.model, spec.region)

@@ -2,7 +2,9 @@
 
 Stdlib only. `check_url` is the cheap authenticated call `init` makes to prove a key works
 (listing models costs nothing); `openclaw_provider` and `key_env` are how the bridge hands the
-provider to OpenClaw.
+provider to OpenClaw. `resolve_model` turns the configured model into the id calls go to (for
+Bedrock, an inference profile of the region's geography), `bedrock_invoke_resources` names what
+the agent's role must be allowed to invoke for it.
 """
 
 from __future__ import annotations
@@ -74,6 +76,8 @@ PROVIDERS: Final[dict[str, Provider]] = {
         Provider(
             id="bedrock",
             label="Amazon Bedrock (no key: the task role)",
+            # A foundation model id: `resolve_model` turns it into the inference profile of the
+            # deployment's geography (on-demand calls refuse a bare id for current Claude).
             default_model="anthropic.claude-sonnet-4-5-20250929-v1:0",
             needs_key=False,
             openclaw_provider="amazon-bedrock",
@@ -100,3 +104,80 @@ def get_provider(provider_id: str) -> Provider:
         raise KeyError(
             f"unknown provider {provider_id!r}; choose one of {', '.join(PROVIDER_IDS)}"
         ) from None
+
+
+BEDROCK_PROFILE_PREFIXES: Final[tuple[str, ...]] = (
+    "us",
+    "us-gov",
+    "eu",
+    "apac",
+    "jp",
+    "au",
+    "global",
+)
+"""Geography prefixes of Bedrock's system-defined (cross-region) inference profile ids."""
+BEDROCK_INVOKE_ACTIONS: Final[tuple[str, ...]] = (
+    "bedrock:InvokeModel",
+    "bedrock:InvokeModelWithResponseStream",
+)
+"""What the agent's calls need. IAM has no Converse actions: Converse is authorized as
+InvokeModel and ConverseStream as InvokeModelWithResponseStream."""
+_BEDROCK_REGION_GEOGRAPHY: Final[tuple[tuple[str, str], ...]] = (
+    # Most specific first. Japan and Australia have their own profiles for current Claude
+    # models; other Asia-Pacific and remaining commercial regions use the global profile.
+    ("us-gov-", "us-gov"),
+    ("us-", "us"),
+    ("eu-", "eu"),
+    ("ap-northeast-1", "jp"),
+    ("ap-northeast-3", "jp"),
+    ("ap-southeast-2", "au"),
+    ("ap-southeast-4", "au"),
+)
+
+
+def bedrock_geography(region: str) -> str:
+    """The inference-profile prefix for calls made from `region` (`us`, `eu`, `jp`, ...)."""
+    for start, geography in _BEDROCK_REGION_GEOGRAPHY:
+        if region.startswith(start):
+            return geography
+    return "global"
+
+
+def is_bedrock_profile(model: str) -> bool:
+    """True for an inference profile id (`eu.anthropic....`) or any ARN."""
+    return model.startswith("arn:") or model.split(".", 1)[0] in BEDROCK_PROFILE_PREFIXES
+
+
+def bedrock_foundation_model(model: str) -> str:
+    """The foundation model behind a system-defined profile id (the id itself when bare)."""
+    head, _, rest = model.partition(".")
+    return rest if head in BEDROCK_PROFILE_PREFIXES and rest else model
+
+
+def resolve_model(provider_id: str, model: str, region: str) -> str:
+    """The model id the agent calls: the provider's default when none was chosen, and for
+    Bedrock a bare Anthropic id turned into the inference profile of `region`'s geography
+    (current Claude models answer on-demand calls only through a profile). Ids with a
+    profile prefix, ARNs and other providers' models are kept as given."""
+    chosen = model or get_provider(provider_id).default_model
+    if provider_id != "bedrock" or is_bedrock_profile(chosen):
+        return chosen
+    if chosen.startswith("anthropic."):
+        return f"{bedrock_geography(region)}.{chosen}"
+    return chosen
+
+
+def bedrock_invoke_resources(
+    model: str, *, region: str, account: str, partition: str = "aws"
+) -> list[str]:
+    """The ARNs the agent's role must be allowed to invoke for `model` (as `resolve_model`
+    returns it): a cross-region profile in this region and account, plus its foundation model
+    in every region it may route to (the global profile's region is empty, which `*` covers).
+    An ARN (e.g. an application inference profile) is granted as given, with no model."""
+    if model.startswith("arn:"):
+        return [model]
+    foundation = f"arn:{partition}:bedrock:*::foundation-model/{bedrock_foundation_model(model)}"
+    if not is_bedrock_profile(model):
+        return [f"arn:{partition}:bedrock:{region}::foundation-model/{model}"]
+    profile = f"arn:{partition}:bedrock:{region}:{account}:inference-profile/{model}"
+    return [profile, foundation]

@@ -13,10 +13,12 @@ estimate (`status` shows the same figure).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from openclaw_deploy.config import AgentSpec
+from openclaw_deploy.infra.spec import STATE_NONCURRENT_DAYS, STATE_NONCURRENT_VERSIONS_KEPT
 
 if TYPE_CHECKING:
     from openclaw_deploy.config import Deployment
@@ -76,8 +78,9 @@ class Usage:
     """The compressed agent image in ECR (Node 24 + OpenClaw); three are kept."""
     images_kept_gb_extra: float = 0.2
     """What older kept images add (most layers are shared)."""
-    state_gb: float = 0.15
-    """Backups in the state bucket, old versions included (kept 30 days)."""
+    backup_gb: float = 0.015
+    """One compressed backup of OpenClaw's state (databases, sessions, workspace); the bucket
+    holds the current one and the old versions its lifecycle rule keeps (`state_versions`)."""
     user_data_gb: float = 0.02
     """History, settings and pairings in DynamoDB (PITR is billed on this)."""
     log_gb: float = 0.2
@@ -161,6 +164,14 @@ def estimate(agent: AgentSpec, usage: Usage | None = None, prices: Prices = PRIC
     )
 
 
+def state_versions(backups_per_day: float) -> int:
+    """How many versions of the state backup the bucket holds in steady state: the current one,
+    every old one younger than `STATE_NONCURRENT_DAYS`, and never fewer than
+    `STATE_NONCURRENT_VERSIONS_KEPT` old ones (the lifecycle rule in infra.data)."""
+    recent = math.ceil(backups_per_day * STATE_NONCURRENT_DAYS)
+    return 1 + max(STATE_NONCURRENT_VERSIONS_KEPT, recent)
+
+
 def task_hour_usd(agent: AgentSpec, prices: Prices = PRICES) -> float:
     """What one hour of the agent task costs: Fargate compute (Spot price when Spot is on) and
     its public IPv4 address. Everything else barely moves with task time."""
@@ -203,8 +214,10 @@ def _items(agent: AgentSpec, use: Usage, p: Prices) -> list[CostItem]:
         + max(0.0, use.user_data_gb - p.dynamodb_free_storage_gb) * p.dynamodb_storage_gb_month
     )
     backups = hours * 60 / use.backup_minutes + starts
+    versions = state_versions(backups / use.days)
+    state_gb = versions * use.backup_gb
     s3 = (
-        use.state_gb * p.s3_gb_month
+        state_gb * p.s3_gb_month
         + backups / 1000 * p.s3_put_thousand
         + starts / 1000 * p.s3_get_thousand
     )
@@ -243,7 +256,9 @@ def _items(agent: AgentSpec, use: Usage, p: Prices) -> list[CostItem]:
         CostItem(
             "S3 state backups (versioned)",
             _money(s3),
-            f"{use.state_gb:g} GB incl. 30 days of old versions, {backups:,.0f} backups",
+            f"{state_gb:.2g} GB stored: {versions} versions of a {use.backup_gb * 1000:g} MB "
+            f"backup (current + old ones kept {STATE_NONCURRENT_DAYS} days, at least "
+            f"{STATE_NONCURRENT_VERSIONS_KEPT}), {backups:,.0f} backups",
         ),
         CostItem(
             "API Gateway (HTTP + WebSocket)",
