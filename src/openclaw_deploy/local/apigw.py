@@ -9,6 +9,10 @@ browser needs no CORS exceptions.
 
 Handlers are synchronous boto3 code: they run in a thread pool so that a handler which posts to
 `@connections` (back into this server) never blocks the event loop.
+
+A post to `@connections` is authorized as API Gateway does, as `execute-api:ManageConnections` on
+`arn:aws:execute-api:REGION:ACCOUNT:API/STAGE/METHOD/@connections/ID`, by the caller the SigV4
+signature names (see `EmulatorConfig.authorize`).
 """
 
 from __future__ import annotations
@@ -32,7 +36,11 @@ from aiohttp import ClientSession, WSMsgType, web
 log = logging.getLogger("openclaw_deploy.local.apigw")
 
 Handler = Callable[[dict[str, Any], Any], Any]
-STAGE: Final = "local"
+Authorize = Callable[[Mapping[str, str], str, str], tuple[int, dict[str, str], bytes] | None]
+"""(request headers, action, resource ARN) → None when allowed, else the refusal to answer with."""
+STAGE: Final = "live"
+"""The WebSocket API's stage, as the CDK app names it (infra/api.py WS_STAGE)."""
+ACCOUNT: Final = "123456789012"  # moto's account
 WS_PATH: Final = "/ws"
 HTTP_ROUTE_KEY: Final = "ANY /api/{proxy+}"
 TELEGRAM_ROUTE_KEY: Final = "POST /telegram"
@@ -108,6 +116,7 @@ class EmulatorConfig:
     web_dir: Path | None
     web_config: Callable[[], dict[str, Any]]
     api_id: str = "local"
+    authorize: Authorize | None = None
 
 
 class Emulator:
@@ -132,7 +141,7 @@ class Emulator:
     def _request_context(self, request: web.Request, route_key: str) -> dict[str, Any]:
         now = time.time()
         return {
-            "accountId": "123456789012",
+            "accountId": ACCOUNT,
             "apiId": self.config.api_id,
             "domainName": request.host,
             "domainPrefix": self.config.api_id,
@@ -270,6 +279,16 @@ class Emulator:
 
     async def connections(self, request: web.Request) -> web.StreamResponse:
         connection_id = request.match_info["connection_id"]
+        if self.config.authorize is not None:
+            resource = (
+                f"arn:aws:execute-api:{self.config.region}:{ACCOUNT}:{self.config.api_id}/"
+                f"{STAGE}/{request.method}/@connections/{connection_id}"
+            )
+            headers = {k.lower(): v for k, v in request.headers.items()}
+            refused = self.config.authorize(headers, "execute-api:ManageConnections", resource)
+            if refused is not None:
+                status, refusal_headers, body = refused
+                return web.Response(status=status, body=body, headers=refusal_headers)
         socket = self.sockets.get(connection_id)
         if socket is None or socket.closed:
             return web.json_response(

@@ -5,6 +5,11 @@ Gateway emulator, provisioning from `runtime.resources`, the saved user data, th
 and the watchdog schedule. Then it writes `state.json` (ports, URLs, resource names) for the CLI
 and waits. SIGTERM stops every agent task (they back up), saves the user data, and exits.
 Each component logs to its own file under `logs/` for `openclaw-deploy logs --target local`.
+
+IAM is enforced as on AWS (`local.iam`): each Lambda function's handlers run under their
+function's role, the agent task under the task role, what ECS does for the task (its `secrets`)
+under the execution role, each with its own credentials; moto serves a call only when that role's
+synthesized policies allow it. `OPENCLAW_LOCAL_IAM=off` turns this off for debugging.
 """
 
 from __future__ import annotations
@@ -36,7 +41,11 @@ HANDLER_MODULES: Final = {
     "watchdog": "openclaw_deploy.handlers.watchdog",
 }
 COMPONENT_LOGGERS: Final = {
-    "daemon": ["openclaw_deploy.local.daemon", "openclaw_deploy.local.provision"],
+    "daemon": [
+        "openclaw_deploy.local.daemon",
+        "openclaw_deploy.local.provision",
+        "openclaw_deploy.local.iam",
+    ],
     "gateway": ["openclaw_deploy.local.apigw", "openclaw_deploy.handlers"],
     "fargate": ["openclaw_deploy.local.fargate"],
     "watchdog": ["openclaw_deploy.handlers.watchdog"],
@@ -63,14 +72,24 @@ class Spec:
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
-def _handler(kind: str) -> Callable[[dict[str, Any], Any], Any]:
-    """The real Lambda handler, imported when first called (after the environment is set)."""
+def _handler(
+    kind: str, credentials: Callable[[], Any] | None = None
+) -> Callable[[dict[str, Any], Any], Any]:
+    """The real Lambda handler, imported when first called (after the environment is set).
+
+    With `credentials` (IAM enforced), each invocation runs with its function role's keys."""
     cache: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
 
     def invoke(event: dict[str, Any], context: Any) -> Any:
         if "fn" not in cache:
             cache["fn"] = importlib.import_module(HANDLER_MODULES[kind]).handler
-        return cache["fn"](event, context)
+        keys = credentials() if credentials is not None else None
+        if keys is None:
+            return cache["fn"](event, context)
+        from openclaw_deploy.runtime import aws
+
+        with aws.acting_as(keys):
+            return cache["fn"](event, context)
 
     return invoke
 
@@ -95,11 +114,29 @@ class Daemon:
         self.paths = paths
         self.spec = spec
         self.stop = threading.Event()
+        self.enforcement: Any = None
+        """local.iam.enforce.Enforcement once IAM is enforced (None: not enforced)."""
 
-    def _clients(self, moto_url: str) -> dict[str, Any]:
+    def _credentials(self, component: str) -> Callable[[], Any]:
+        def keys() -> Any:
+            from openclaw_deploy.runtime import aws
+
+            if self.enforcement is None:
+                return None
+            identity = self.enforcement.identities[component]
+            return aws.Credentials(identity.access_key_id, identity.secret_access_key)
+
+        return keys
+
+    def _clients(
+        self, moto_url: str, *, keys: tuple[str, str] = ("local", "local")
+    ) -> dict[str, Any]:
+        """Clients with the local cloud's own (unrestricted) credentials, or a role's `keys`."""
         import boto3
 
-        session = boto3.Session(region_name=self.spec.region)
+        session = boto3.Session(
+            region_name=self.spec.region, aws_access_key_id=keys[0], aws_secret_access_key=keys[1]
+        )
         return {
             name: session.client(name, endpoint_url=moto_url)
             for name in ("dynamodb", "sqs", "s3", "ssm", "ecs", "ec2", "cognito-idp")
@@ -107,20 +144,23 @@ class Daemon:
 
     async def run(self) -> None:  # noqa: PLR0915 - the start order reads best in one place
         from aiohttp import web
-        from moto.server import ThreadedMotoServer
 
         from openclaw_deploy.local import apigw, data, moto_compat, provision
         from openclaw_deploy.local.fargate import LocalFargate, bridge_command, bridge_pythonpath
+        from openclaw_deploy.local.iam import authz, enforce
 
+        enforcing = authz.enforcing()
+        # The template synthesizes (or comes from the cache) while everything else starts.
+        template_job = enforce.TemplateJob(self._infra_spec()) if enforcing else None
         moto_compat.apply()
-        moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        moto.start()
-        host, port = moto.get_host_and_port()
-        moto_url = f"http://{host}:{port}"
+        moto = enforce.MotoServer()
+        moto_url = moto.start()
         os.environ.update(
             {
                 "AWS_ENDPOINT_URL": moto_url,
-                "AWS_ACCESS_KEY_ID": "local",
+                # Code of this process must act as a component (aws.acting_as); a call made
+                # with these keys is refused, so none can slip through unchecked.
+                "AWS_ACCESS_KEY_ID": authz.UNASSIGNED_KEY if enforcing else "local",
                 "AWS_SECRET_ACCESS_KEY": "local",
                 "AWS_DEFAULT_REGION": self.spec.region,
                 "AWS_REGION": self.spec.region,
@@ -154,13 +194,16 @@ class Daemon:
         emulator = apigw.Emulator(
             apigw.EmulatorConfig(
                 handlers=apigw.Handlers(
-                    api=_handler("api"), ws=_handler("ws"), telegram=_handler("telegram")
+                    api=_handler("api", self._credentials("api")),
+                    ws=_handler("ws", self._credentials("ws")),
+                    telegram=_handler("telegram", self._credentials("telegram")),
                 ),
                 auth=authorizer,
                 moto_url=moto_url,
                 region=self.spec.region,
                 web_dir=web_dir,
                 web_config=lambda: state["web_config"],
+                authorize=self._authorize_connections if enforcing else None,
             )
         )
         runner = web.AppRunner(emulator.app(), access_log=None)
@@ -248,12 +291,25 @@ class Daemon:
             "deployment": self.spec.name,
         }
 
+        if template_job is not None:
+            self.enforcement = self._enforce(
+                template_job, moto, clients["ecs"], queue_urls, dead_letter, emulator
+            )
+            moto.enforce_with(self.enforcement.authorizer)
+        task_keys = execution_keys = ("local", "local")
+        if self.enforcement is not None:
+            task = self.enforcement.identities["task"]
+            execution = self.enforcement.identities["execution"]
+            task_keys = (task.access_key_id, task.secret_access_key)
+            execution_keys = (execution.access_key_id, execution.secret_access_key)
+
         from openclaw_deploy import assets, toolchain
 
         container_dir = assets.asset_dir("container")
         fargate = LocalFargate(
             ecs=clients["ecs"],
-            ssm=_OptionalSecrets(clients["ssm"]),
+            # ECS resolves the task's `secrets` with the execution role.
+            ssm=_OptionalSecrets(self._clients(moto_url, keys=execution_keys)["ssm"]),
             cluster=cluster,
             base_env={
                 **{
@@ -261,6 +317,9 @@ class Daemon:
                     for k, v in os.environ.items()
                     if k.startswith(("AWS_", "PATH", "HOME", "LANG"))
                 },
+                # The task's code runs with the task role's credentials.
+                "AWS_ACCESS_KEY_ID": task_keys[0],
+                "AWS_SECRET_ACCESS_KEY": task_keys[1],
                 "PYTHONPATH": bridge_pythonpath(container_dir),
                 "TZ": "UTC",  # as on Fargate; `logs` reads every time stamp as UTC
                 "OPENCLAW_BRIDGE_OPENCLAW_CMD": json.dumps(toolchain.ensure_openclaw()),
@@ -329,11 +388,102 @@ class Daemon:
         await runner.cleanup()
         if offline:
             offline.stop()
+        if self.enforcement is not None:
+            self.enforcement.close()
         moto.stop()
         log.info("stopped")
 
+    def _infra_spec(self) -> Any:
+        """What the CDK app would be given for this deployment: every secret configured (the
+        local target always names all three parameters), moto's account, two zones."""
+        from openclaw_deploy.config import AgentSpec
+        from openclaw_deploy.infra.spec import InfraSpec
+
+        spec = self.spec
+        return InfraSpec(
+            name=spec.name,
+            region=spec.region,
+            account=ACCOUNT,
+            availability_zones=(f"{spec.region}a", f"{spec.region}b"),
+            agent=AgentSpec(
+                cpu=spec.cpu, memory=spec.memory, idle_timeout_minutes=spec.idle_timeout_minutes
+            ),
+            provider=spec.provider,
+            model=spec.model,
+            llm_base_url=spec.llm_base_url,
+            telegram_api_url=spec.telegram_api_url,
+            secret_parameters={s.key: s.parameter_name(spec.name) for s in resources.SECRETS},
+        )
+
+    def _enforce(
+        self,
+        job: Any,
+        moto: Any,
+        ecs: Any,
+        queue_urls: dict[str, str],
+        dead_letter: dict[str, str],
+        emulator: Any,
+    ) -> Any:
+        from openclaw_deploy.infra.spec import function_name, task_family
+        from openclaw_deploy.local.iam import enforce, policies
+
+        started = time.monotonic()
+        template = job.result()
+        urls = {
+            url.rsplit("/", 1)[-1]: url for url in [*queue_urls.values(), *dead_letter.values()]
+        }
+
+        def latest_revision(family: str) -> str:
+            arn = ecs.describe_task_definition(taskDefinition=family)["taskDefinition"][
+                "taskDefinitionArn"
+            ]
+            return str(arn).rsplit("/", 1)[-1]
+
+        enforcement = enforce.enforce(
+            template,
+            names=policies.LocalNames(
+                deployment=self.spec.name,
+                region=self.spec.region,
+                account=ACCOUNT,
+                api_id=emulator.config.api_id,
+                queue_urls=urls,
+            ),
+            sessions={
+                **{key: function_name(self.spec.name, key) for key in policies.LAMBDA_COMPONENTS},
+                policies.TASK: task_family(self.spec.name),
+                policies.EXECUTION: "ecs-tasks",
+            },
+            audit_path=self.paths.logs / "iam-audit.jsonl",
+            latest_revision=latest_revision,
+        )
+        log.info(
+            "IAM enforced for %s (template %s, %.1fs); audit in %s",
+            ", ".join(sorted(enforcement.identities)),
+            "cached" if job.from_cache else "synthesized",
+            time.monotonic() - started,
+            self.paths.logs / "iam-audit.jsonl",
+        )
+        return enforcement
+
+    def _authorize_connections(
+        self, headers: Any, action: str, resource: str
+    ) -> tuple[int, dict[str, str], bytes] | None:
+        from openclaw_deploy.local.iam import authz, requests
+
+        if self.enforcement is None:
+            return None
+        authorizer = self.enforcement.authorizer
+        signed = requests.signer(headers, "")
+        identity = authorizer.identity(signed[0]) if signed else None
+        if identity is None:
+            return None  # the user's own credentials, or none: not a component of ours
+        refusal = authorizer.evaluate(identity, [requests.Check(action=action, resource=resource)])
+        if refusal is None:
+            return None
+        return authz.denial("execute-api", refusal, method="POST")
+
     def _watchdog(self) -> None:
-        handler = _handler("watchdog")
+        handler = _handler("watchdog", self._credentials("watchdog"))
         from openclaw_deploy.local.apigw import LambdaContext
 
         while not self.stop.wait(WATCHDOG_INTERVAL_SECONDS):

@@ -230,7 +230,8 @@ def provision_agent(
 ) -> tuple[str, str]:
     """The cluster and the agent's task definition; `secrets` maps task env → SSM parameter."""
     prefix = resources.resource_prefix(deployment)
-    cluster = ecs.create_cluster(clusterName=f"{prefix}-agents")["cluster"]["clusterName"]
+    # Named as the CDK app names it: the roles' ecs:cluster conditions and task ARNs say so.
+    cluster = ecs.create_cluster(clusterName=prefix)["cluster"]["clusterName"]
     definition = ecs.register_task_definition(
         family=f"{prefix}-agent",
         requiresCompatibilities=["FARGATE"],

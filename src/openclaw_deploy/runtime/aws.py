@@ -8,12 +8,20 @@ The one exception is the API Gateway management API, whose endpoint is per WebSo
 SecureString parameters are read with decryption once per container and kept in memory; a
 caller that finds a value no longer matches (a rotated webhook secret) can ask for a re-read.
 The CLI does not use this module: it has its own factory with profile and region handling.
+
+The local target runs every function's handlers in one process; `acting_as` gives one invocation
+the credentials of its function's role (as Lambda's environment does), and clients and cached
+secrets are kept per credentials so that one role never uses another's.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 import boto3
@@ -35,15 +43,34 @@ CLIENT_CONFIG: Final = Config(
     max_pool_connections=25,
 )
 
+
+@dataclass(frozen=True)
+class Credentials:
+    access_key_id: str
+    secret_access_key: str
+
+
+_credentials: ContextVar[Credentials | None] = ContextVar("openclaw_aws_credentials", default=None)
 _lock = threading.Lock()
 _session: boto3.session.Session | None = None
-_clients: dict[tuple[str, str | None], Any] = {}
-_secrets: dict[str, tuple[str, float]] = {}
+_clients: dict[tuple[str, str | None, Credentials | None], Any] = {}
+_secrets: dict[tuple[Credentials | None, str], tuple[str, float]] = {}
+
+
+@contextmanager
+def acting_as(credentials: Credentials) -> Iterator[None]:
+    """Make the calls of this thread's code inside the block with `credentials`."""
+    token = _credentials.set(credentials)
+    try:
+        yield
+    finally:
+        _credentials.reset(token)
 
 
 def client(service: str, *, endpoint_url: str | None = None) -> Any:
     """The process-wide client for `service` (thread-safe; boto3 sessions are not)."""
-    key = (service, endpoint_url)
+    credentials = _credentials.get()
+    key = (service, endpoint_url, credentials)
     found = _clients.get(key)
     if found is not None:
         return found
@@ -53,10 +80,15 @@ def client(service: str, *, endpoint_url: str | None = None) -> Any:
         if found is None:
             if _session is None:
                 _session = boto3.session.Session()
+            keys: dict[str, str] = {}
+            if credentials is not None:
+                keys["aws_access_key_id"] = credentials.access_key_id
+                keys["aws_secret_access_key"] = credentials.secret_access_key
             found = _session.client(
                 service,  # type: ignore[call-overload]
                 endpoint_url=endpoint_url,
                 config=CLIENT_CONFIG,
+                **keys,
             )
             _clients[key] = found
     return found
@@ -86,12 +118,13 @@ def connections_api(endpoint_url: str) -> ApiGatewayManagementApiClient:
 def secret(parameter_name: str, *, max_age: float | None = None) -> str:
     """The decrypted value of an SSM SecureString parameter, cached for the container's life,
     or read again when the cached value is older than `max_age` seconds."""
-    cached = _secrets.get(parameter_name)
+    key = (_credentials.get(), parameter_name)
+    cached = _secrets.get(key)
     if cached is not None and (max_age is None or time.monotonic() - cached[1] <= max_age):
         return cached[0]
     answer = ssm().get_parameter(Name=parameter_name, WithDecryption=True)
     value = answer["Parameter"].get("Value", "")
-    _secrets[parameter_name] = (value, time.monotonic())
+    _secrets[key] = (value, time.monotonic())
     return value
 
 
