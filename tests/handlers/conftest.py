@@ -9,6 +9,7 @@ WebSocket connections (moto accepts `post_to_connection` but cannot show what wa
 from __future__ import annotations
 
 import json
+import sys
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -175,6 +176,19 @@ def provision(endpoint: str, telegram: FakeTelegram) -> tuple[Stack, dict[str, s
         telegram=telegram,
     )
     return stack, environment
+
+
+@pytest.fixture
+def eager_switching() -> Iterator[None]:
+    """Threads switch as often as the interpreter allows, so a race between concurrent requests
+    (in our code or in the moto server) shows up in a bounded number of rounds, not once a
+    month in CI."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
 
 
 @pytest.fixture

@@ -231,7 +231,9 @@ def _concurrently(count: int, work: Any) -> list[Any]:
     return results
 
 
-def test_twenty_web_messages_at_once_while_idle_start_exactly_one_task(stack: Stack) -> None:
+def test_twenty_web_messages_at_once_while_idle_start_exactly_one_task(
+    stack: Stack, eager_switching: None
+) -> None:
     def send(index: int) -> Any:
         frame = {"type": "chat.send", "id": f"m-{index}", "session": "s1", "text": f"hi {index}"}
         return ws.handler(ws_event("$default", f"conn-{index}", body=frame))
@@ -249,7 +251,9 @@ def test_twenty_web_messages_at_once_while_idle_start_exactly_one_task(stack: St
     assert status.task_arn == stack.tasks()[0]["taskArn"]
 
 
-def test_twenty_telegram_messages_at_once_while_idle_start_exactly_one_task(stack: Stack) -> None:
+def test_twenty_telegram_messages_at_once_while_idle_start_exactly_one_task(
+    stack: Stack, eager_switching: None
+) -> None:
     Pairing(aws.dynamodb(), resources.PAIRING.physical_name(DEPLOYMENT)).redeem(
         Pairing(aws.dynamodb(), resources.PAIRING.physical_name(DEPLOYMENT)).create_code().code,
         4242,
