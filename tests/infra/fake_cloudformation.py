@@ -4,6 +4,8 @@ resources with reasons), and a stand-in CDK CLI that "deploys" by writing events
 from __future__ import annotations
 
 import itertools
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -139,6 +141,24 @@ class FakeCloudFormation:
         raise NotImplementedError(operation)
 
 
+def deployed_image_tag(template: dict[str, Any]) -> str | None:
+    """The image tag the template's task definition runs."""
+    for resource in (template.get("Resources") or {}).values():
+        if resource.get("Type") == "AWS::ECS::TaskDefinition":
+            image = json.dumps(resource["Properties"]["ContainerDefinitions"][0]["Image"])
+            return image.rsplit(":", 1)[-1].strip('"]} ')
+    return None
+
+
+@dataclass(frozen=True)
+class Deployed:
+    """What one `cdk deploy` put in place."""
+
+    image_tag: str | None
+    owner: bool
+    """The owner's Cognito user (whose creation emails the invitation) is in the template."""
+
+
 @dataclass
 class FakeCdk:
     """Plays the CDK CLI: `outcome(cfn)` writes the stack's events and sets its status."""
@@ -147,6 +167,9 @@ class FakeCdk:
     log_dir: Path
     failures: list[tuple[str, str]] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
+    deployed: list[Deployed] = field(default_factory=list)
+    on_deploy: Callable[[Deployed], None] | None = None
+    """Called with what each deploy puts in place, before it is in place."""
 
     def _run(self, name: str, returncode: int, text: str) -> CdkRun:
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -167,8 +190,29 @@ class FakeCdk:
         while_running: Any = None,
     ) -> CdkRun:
         self.calls.append(f"deploy {stack} import={import_existing}")
+        template_file = assembly / f"{stack}.template.json"
+        if template_file.exists():
+            template = json.loads(template_file.read_text())
+            deployed = Deployed(
+                image_tag=deployed_image_tag(template),
+                owner=any(
+                    r.get("Type") == "AWS::Cognito::UserPoolUser"
+                    for r in template.get("Resources", {}).values()
+                ),
+            )
+            if self.on_deploy is not None:
+                self.on_deploy(deployed)
+            self.deployed.append(deployed)
         cfn = self.cfn
-        if stack in cfn.stacks and cfn.stacks[stack].status != "DELETE_COMPLETE":
+        current = cfn.stacks.get(stack)
+        if current is not None and current.status in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
+            cfn.event(
+                stack, stack, "UPDATE_IN_PROGRESS", "User Initiated", "AWS::CloudFormation::Stack"
+            )
+            cfn.event(stack, stack, "UPDATE_COMPLETE", None, "AWS::CloudFormation::Stack")
+            current.status = "UPDATE_COMPLETE"
+            return self._run("deploy", 0, "updated")
+        if current is not None and current.status != "DELETE_COMPLETE":
             raise AssertionError("deploy ran before the failed stack was deleted")
         cfn.add(stack, "CREATE_IN_PROGRESS")
         cfn.event(

@@ -26,7 +26,7 @@ from openclaw_deploy.services import deploy as service
 from openclaw_deploy.services.destroy import execute_destroy, prepare_destroy
 from openclaw_deploy.services.synth import SynthResult, run_synth
 from tests.fakes.telegram_api import FakeTelegram, fake_telegram
-from tests.infra.fake_cloudformation import FakeCdk, FakeCloudFormation
+from tests.infra.fake_cloudformation import Deployed, FakeCdk, FakeCloudFormation
 
 NAME = "mybot"
 STACK = names.stack_name(NAME)
@@ -227,7 +227,13 @@ def test_a_deploy_finishes_every_step_and_records_the_account(
         reporter=RecordingReporter(),
         progress=RecordingProgress(),
     )
-    assert result.status == "CREATE_COMPLETE" and result.skipped == []
+    # The image was not there when planned: the first deploy left the owner out, the second
+    # (once the image was found) invited them.
+    assert result.status == "UPDATE_COMPLETE" and result.skipped == [] and result.deploys == 2
+    assert world["cdk"].deployed == [
+        Deployed(image_tag=plan.image_tag, owner=False),
+        Deployed(image_tag=plan.image_tag, owner=True),
+    ]
     assert result.web_url == "https://d111.cloudfront.net"
     assert (result.owner_login, result.owner_status) == ("me@example.com", "invited")
     assert result.image == "existing"

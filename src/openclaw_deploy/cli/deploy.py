@@ -124,6 +124,12 @@ def render_plan(console: Console, plan: DeployPlan) -> None:
         )
     if not plan.telegram:
         console.print("  no Telegram bot configured (web chat only)", highlight=False)
+    if not plan.image_ready:
+        console.print(
+            f"  builds the agent image {plan.image_tag} before the agent runs it"
+            + (" and before the owner is invited" if not plan.owner_in_stack else ""),
+            highlight=False,
+        )
     render_cost(console, plan.cost)
 
 
@@ -154,6 +160,10 @@ def render_result(console: Console, result: DeployResult) -> None:
     rows.append(("cost", f"about ${result.monthly_cost_usd:.2f}/month at 2 h/day of agent time"))
     for key, value in rows:
         console.print(f"  {key:<10} {value}", highlight=False)
+    if result.service_linked_role_created:
+        console.print("  created the ECS service-linked role (first use of ECS here)")
+    for note in result.notes:
+        console.print(f"  [dim]note[/]       {note}", highlight=False)
     for step in result.skipped:
         console.print(f"  [yellow]skipped[/]    {step}", highlight=False)
 

@@ -3,9 +3,15 @@
 `prepare_deploy` checks everything and changes nothing: credentials and account, the stack's
 state, the CDK bootstrap, the secrets in SSM, the sources; then it synthesizes and works out
 what will be created or changed and what it will cost. The command shows that plan and asks.
-`execute_deploy` then replaces a stack left in ROLLBACK_COMPLETE (if the user agreed),
-bootstraps (if agreed), runs the pinned CDK CLI while following CloudFormation's events, and
-finishes the post-deploy steps (web files, owner login, image, Telegram webhook).
+`execute_deploy` then creates the ECS service-linked role when the account has none yet,
+replaces a stack left in ROLLBACK_COMPLETE (if the user agreed), bootstraps (if agreed), runs the
+pinned CDK CLI while following CloudFormation's events, and finishes the post-deploy steps (web
+files, owner login, image, Telegram webhook).
+
+The task definition never names an image that is not in ECR: when the sources' image is not
+built yet, the stack is first deployed with the task still on the image it runs now (and without
+the owner's Cognito user, whose creation emails the invitation), the image is built, and a
+second, small deploy switches the task to it and invites the owner.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import subprocess
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -61,6 +67,12 @@ from openclaw_deploy.services.synth import (
 BOOTSTRAP_PARAMETER: Final = "/cdk-bootstrap/hnb659fds/version"
 BOOTSTRAP_STACK: Final = "CDKToolkit"
 MIN_BOOTSTRAP_VERSION: Final = 6
+ECS_SERVICE: Final = "ecs.amazonaws.com"
+ECS_SERVICE_LINKED_ROLE: Final = "AWSServiceRoleForECS"
+WEBHOOK_RESERVED_CONCURRENCY: Final = 5
+"""Webhook invocations at most at once when the account has room to set them aside."""
+MIN_UNRESERVED_CONCURRENCY: Final = 100
+"""Lambda refuses a reservation that leaves less than this unreserved in the account."""
 EVENT_POLL_SECONDS: Final = 2.0
 DONE: Final = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
 REPLACEABLE: Final = frozenset({"ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_FAILED"})
@@ -117,10 +129,27 @@ class DeployPlan:
     image_tag: str
     telegram: bool
     synth_seconds: float
+    spec: InfraSpec | None = None
+    """What was synthesized (None in plans made by hand)."""
+    image_ready: bool = True
+    """The image for `image_tag` is in ECR already: one deploy, no build in between."""
+    running_tag: str | None = None
+    """The tag the deployed task definition runs, when that image exists in ECR."""
+    owner_in_stack: bool = False
+    """The deployed stack already holds the owner's Cognito user (invitation sent)."""
+    webhook_concurrency: Concurrency | None = None
 
     @property
     def first_deploy(self) -> bool:
         return self.stack_status is None or self.replace_failed_stack
+
+
+@dataclass(frozen=True, kw_only=True)
+class Concurrency:
+    """What the Telegram webhook function gets set aside, and why."""
+
+    reserved: int | None
+    note: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -143,6 +172,10 @@ class DeployResult:
     monthly_cost_usd: float
     skipped: list[str] = field(default_factory=list)
     """Post-deploy steps skipped because the stack lacked their outputs (moto, partial stacks)."""
+    deploys: int = 1
+    """CloudFormation deploys run: 2 when the image was built between them."""
+    notes: list[str] = field(default_factory=list)
+    service_linked_role_created: bool = False
 
 
 # --- prepare -------------------------------------------------------------------------------
@@ -231,6 +264,69 @@ def retained_data(clients: Callable[[str], Any], deployment: Deployment, account
     return found
 
 
+def image_repository(name: str) -> str:
+    return f"{resources.resource_prefix(name)}/agent"
+
+
+def image_in_ecr(ecr: Any, repository: str, tag: str | None) -> bool:
+    """Whether `repository` holds an image tagged `tag` (a missing repository holds none)."""
+    from botocore.exceptions import ClientError
+
+    if not tag:
+        return False
+    with translate_boto_errors(f"look for the image {tag}"):
+        try:
+            found = ecr.describe_images(repositoryName=repository, imageIds=[{"imageTag": tag}])
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code")
+            if code in ("ImageNotFoundException", "RepositoryNotFoundException"):
+                return False
+            raise
+    return bool(found.get("imageDetails"))
+
+
+def webhook_concurrency(lambda_client: Any, function_name: str) -> Concurrency:
+    """Reserve concurrency for the webhook only where the account can spare it: Lambda keeps
+    at least 100 executions unreserved, and new accounts start with a limit of 10."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        limits = lambda_client.get_account_settings()["AccountLimit"]
+        unreserved = int(limits["UnreservedConcurrentExecutions"])
+        total = int(limits["ConcurrentExecutions"])
+    except (BotoCoreError, ClientError, KeyError, TypeError, ValueError):
+        return Concurrency(
+            reserved=None,
+            note="Lambda's account settings could not be read, so no concurrency is reserved "
+            "for the Telegram webhook; the /telegram route's own throttle still bounds a flood.",
+        )
+    try:
+        # What this function holds already comes back to the pool if it is set again.
+        current = lambda_client.get_function_concurrency(FunctionName=function_name)
+        unreserved += int(current.get("ReservedConcurrentExecutions") or 0)
+    except (BotoCoreError, ClientError):
+        pass
+    if unreserved - WEBHOOK_RESERVED_CONCURRENCY >= MIN_UNRESERVED_CONCURRENCY:
+        return Concurrency(
+            reserved=WEBHOOK_RESERVED_CONCURRENCY,
+            note=f"The Telegram webhook may run {WEBHOOK_RESERVED_CONCURRENCY} at once.",
+        )
+    return Concurrency(
+        reserved=None,
+        note=f"This account's Lambda concurrency limit is {total} (new accounts start at 10 and "
+        f"AWS keeps {MIN_UNRESERVED_CONCURRENCY} unreserved), so none is reserved for the "
+        "Telegram webhook; the /telegram route's own throttle bounds what a flood costs. Ask for "
+        "more in Service Quotas (Lambda, Concurrent executions) and deploy again to reserve it.",
+    )
+
+
+def _has_owner(template: dict[str, Any] | None) -> bool:
+    return any(
+        r.get("Type") == "AWS::Cognito::UserPoolUser"
+        for r in ((template or {}).get("Resources") or {}).values()
+    )
+
+
 def _diff(old: dict[str, Any] | None, new: dict[str, Any], labels: dict[str, str]) -> list[Change]:
     before = (old or {}).get("Resources") or {}
     after = new.get("Resources") or {}
@@ -282,16 +378,26 @@ def prepare_deploy(
     cfn = CloudFormation(clients("cloudformation"))
     stack_name = names.stack_name(deployment.name)
     info = cfn.describe(stack_name)
-    replace = check_stack_state(info, deployment.name)
+    replace_stack = check_stack_state(info, deployment.name)
     parameters = _required_parameters(deployment, SecretStore(clients("ssm"), deployment.name))
     bootstrap_version = bootstrap_version_of(clients("ssm"))
     zones = lookup_availability_zones(clients("ec2"), deployment.region)
-    adopt = retained_data(clients, deployment, identity.account) if info is None or replace else []
+    adopt = (
+        retained_data(clients, deployment, identity.account)
+        if info is None or replace_stack
+        else []
+    )
 
-    spec = synth_spec(
-        with_changes(deployment, parameters=parameters),
-        account=identity.account,
-        availability_zones=zones,
+    concurrency = webhook_concurrency(
+        clients("lambda"), names.function_name(deployment.name, "telegram")
+    )
+    spec = replace(
+        synth_spec(
+            with_changes(deployment, parameters=parameters),
+            account=identity.account,
+            availability_zones=zones,
+        ),
+        webhook_reserved_concurrency=concurrency.reserved,
     )
     synth = context.synthesize(spec, assembly_dir, reporter)
     missing = list(synth.missing)
@@ -307,9 +413,18 @@ def prepare_deploy(
         )
     template = json.loads(synth.template_file.read_text(encoding="utf-8"))
     labels = construct_names(synth.directory, stack_name)
-    old = cfn.template(stack_name) if info is not None and not replace else None
+    old = cfn.template(stack_name) if info is not None and not replace_stack else None
     changes = _diff(old, template, labels) if old is not None else []
     image_tag = str(template.get("Outputs", {}).get(names.OUTPUT_IMAGE_TAG, {}).get("Value", ""))
+    ecr = clients("ecr")
+    repository = image_repository(deployment.name)
+    image_ready = image_in_ecr(ecr, repository, image_tag)
+    deployed_tag = info.outputs.get(names.OUTPUT_IMAGE_TAG) if info is not None else None
+    running_tag = (
+        deployed_tag
+        if not image_ready and not replace_stack and image_in_ecr(ecr, repository, deployed_tag)
+        else None
+    )
     return DeployPlan(
         name=deployment.name,
         stack_name=stack_name,
@@ -317,7 +432,7 @@ def prepare_deploy(
         region=deployment.region,
         availability_zones=list(zones),
         stack_status=info.status if info else None,
-        replace_failed_stack=replace,
+        replace_failed_stack=replace_stack,
         bootstrap_needed=bootstrap_version is None or bootstrap_version < MIN_BOOTSTRAP_VERSION,
         bootstrap_version=bootstrap_version,
         adopt=adopt,
@@ -329,6 +444,11 @@ def prepare_deploy(
         image_tag=image_tag,
         telegram=resources.TELEGRAM_BOT_TOKEN.key in parameters,
         synth_seconds=synth.seconds,
+        spec=spec,
+        image_ready=image_ready,
+        running_tag=running_tag,
+        owner_in_stack=_has_owner(old),
+        webhook_concurrency=concurrency,
     )
 
 
@@ -404,6 +524,100 @@ def _log_note(run: CdkRun) -> str:
     return f"\nThe CDK CLI said (full log: {run.log_file}):\n{tail}" if tail else ""
 
 
+def ensure_service_linked_role(iam: Any) -> bool:
+    """Create ECS's service-linked role when the account has none yet (a fresh account: ECS
+    makes it on first use, but CloudFormation's capacity-provider setup fails without it).
+    Returns whether it was created here."""
+    from botocore.exceptions import ClientError
+
+    with translate_boto_errors("check the ECS service-linked role"):
+        try:
+            iam.get_role(RoleName=ECS_SERVICE_LINKED_ROLE)
+            return False
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "NoSuchEntity":
+                raise
+        try:
+            iam.create_service_linked_role(AWSServiceName=ECS_SERVICE)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code")
+            message = str(error.response.get("Error", {}).get("Message", ""))
+            # Created meanwhile (by ECS itself, or another deploy): what we wanted.
+            if code == "EntityAlreadyExists" or (
+                code == "InvalidInput" and "has been taken" in message
+            ):
+                return False
+            raise
+    return True
+
+
+def _codebuild_quota_hint(failures: list[FailedResource]) -> str | None:
+    if any("AccountLimitExceeded" in f.reason for f in failures):
+        return postdeploy.CODEBUILD_QUOTA_HINT
+    return None
+
+
+def _deploy_stack(
+    plan: DeployPlan,
+    assembly: Path,
+    *,
+    context: DeployContext,
+    progress: StackProgress,
+    reporter: Reporter,
+    import_existing: bool,
+) -> StackInfo:
+    """One `cdk deploy` of `assembly`, followed to the end; raises with each failure's reason."""
+    cfn = CloudFormation(context.clients("cloudformation"))
+    labels = construct_names(assembly, plan.stack_name)
+    tracker = ProgressTracker(progress, plan.stack_name, names=labels)
+    events = StackEvents(cfn, plan.stack_name, since=utc_now())
+    with following(progress, plan.stack_name):
+        run = context.cdk.deploy(
+            assembly,
+            plan.stack_name,
+            import_existing=import_existing,
+            while_running=_follow(cfn, events, tracker, context.sleep),
+        )
+        tracker.feed(events.poll())  # whatever arrived after the CLI's last poll
+    info = cfn.describe(plan.stack_name)
+    status = info.status if info else None
+    if not run.ok or status not in DONE:
+        cleanup = (
+            f"openclaw-deploy destroy --name {plan.name}"
+            if status in REPLACEABLE or status is None
+            else f"fix the cause, then openclaw-deploy deploy --name {plan.name}"
+        )
+        note = "" if tracker.failures else _log_note(run)
+        raise DeployFailedError(
+            failure_message(f"Deploying {plan.stack_name}", tracker.failures, status) + note,
+            hint=_codebuild_quota_hint(tracker.failures)
+            or cleanup
+            + (
+                " (the first deploy rolled back: nothing billable is left, the command "
+                "removes the empty stack)"
+                if status == "ROLLBACK_COMPLETE"
+                else ""
+            ),
+        )
+    assert info is not None
+    reporter.done(f"Stack {plan.stack_name} is {status}")
+    return info
+
+
+def staged_spec(plan: DeployPlan) -> InfraSpec | None:
+    """What to deploy before the image exists, or None when one deploy is safe: the task keeps
+    the image it runs now, and the owner is not invited yet (nothing can answer them)."""
+    if plan.image_ready or plan.spec is None:
+        return None
+    running = plan.running_tag if plan.running_tag != plan.image_tag else None
+    invite = plan.owner_in_stack or not plan.spec.owner_email
+    if running is None and invite:
+        # Nothing runs yet and nobody is invited by this deploy: no second deploy is needed
+        # (the webhook is registered only after the build).
+        return None
+    return replace(plan.spec, running_image_tag=running, invite_owner=plan.owner_in_stack)
+
+
 def execute_deploy(
     plan: DeployPlan,
     deployment: Deployment,
@@ -419,6 +633,10 @@ def execute_deploy(
     cfn = CloudFormation(clients("cloudformation"))
     labels = construct_names(plan.assembly_dir, plan.stack_name)
 
+    with reporter.task("Checking the ECS service-linked role"):
+        created_role = ensure_service_linked_role(clients("iam"))
+    if created_role:
+        reporter.done(f"Created the ECS service-linked role {ECS_SERVICE_LINKED_ROLE}")
     if plan.replace_failed_stack:
         reporter.step(f"Deleting the failed stack {plan.stack_name} ({plan.stack_status}) first")
         left, tracker = delete_stack(
@@ -432,41 +650,63 @@ def execute_deploy(
     if plan.bootstrap_needed:
         _bootstrap(plan, context, cfn, progress, reporter)
 
-    tracker = ProgressTracker(progress, plan.stack_name, names=labels)
-    events = StackEvents(cfn, plan.stack_name, since=utc_now())
     if plan.adopt:
         reporter.step("Taking over data kept from an earlier deployment: " + ", ".join(plan.adopt))
-    reporter.step(f"Deploying {plan.stack_name} with the CDK CLI")
-    with following(progress, plan.stack_name):
-        run = context.cdk.deploy(
-            plan.assembly_dir,
-            plan.stack_name,
-            import_existing=bool(plan.adopt),
-            while_running=_follow(cfn, events, tracker, context.sleep),
-        )
-        tracker.feed(events.poll())  # whatever arrived after the CLI's last poll
-    info = cfn.describe(plan.stack_name)
-    status = info.status if info else None
-    if not run.ok or status not in DONE:
-        cleanup = (
-            f"openclaw-deploy destroy --name {plan.name}"
-            if status in REPLACEABLE or status is None
-            else f"fix the cause, then openclaw-deploy deploy --name {plan.name}"
-        )
-        note = "" if tracker.failures else _log_note(run)
-        raise DeployFailedError(
-            failure_message(f"Deploying {plan.stack_name}", tracker.failures, status) + note,
-            hint=cleanup
+    staged = staged_spec(plan)
+    second: Callable[[], StackInfo] | None = None
+    if staged is None:
+        reporter.step(f"Deploying {plan.stack_name} with the CDK CLI")
+        assembly = plan.assembly_dir
+    else:
+        staged_dir = plan.assembly_dir.with_name(f"{plan.assembly_dir.name}-before-image")
+        assembly = context.synthesize(staged, staged_dir, reporter).directory
+        reporter.step(
+            f"Deploying {plan.stack_name} with the CDK CLI (1 of 2: "
             + (
-                " (the first deploy rolled back: nothing billable is left, the command "
-                "removes the empty stack)"
-                if status == "ROLLBACK_COMPLETE"
-                else ""
-            ),
+                f"the agent stays on image {staged.running_image_tag}"
+                if staged.running_image_tag
+                else "the owner is invited once the agent's image exists"
+            )
+            + ")"
         )
-    assert info is not None
-    reporter.done(f"Stack {plan.stack_name} is {status}")
-    return _finish(plan, deployment, info, context, config, reporter, local_docker, started)
+
+        def second_deploy() -> StackInfo:
+            reporter.step(
+                f"Deploying {plan.stack_name} with the CDK CLI (2 of 2: the agent runs "
+                f"image {plan.image_tag}"
+                + (", the owner is invited" if plan.spec and plan.spec.owner_email else "")
+                + ")"
+            )
+            return _deploy_stack(
+                plan,
+                plan.assembly_dir,
+                context=context,
+                progress=progress,
+                reporter=reporter,
+                import_existing=False,
+            )
+
+        second = second_deploy
+    info = _deploy_stack(
+        plan,
+        assembly,
+        context=context,
+        progress=progress,
+        reporter=reporter,
+        import_existing=bool(plan.adopt),
+    )
+    return _finish(
+        plan,
+        deployment,
+        info,
+        context,
+        config,
+        reporter,
+        local_docker,
+        started,
+        second_deploy=second,
+        created_role=created_role,
+    )
 
 
 def _finish(
@@ -478,10 +718,14 @@ def _finish(
     reporter: Reporter,
     local_docker: bool,
     started: float,
+    *,
+    second_deploy: Callable[[], StackInfo] | None = None,
+    created_role: bool = False,
 ) -> DeployResult:
     clients = context.clients
     outputs = info.outputs
     skipped: list[str] = []
+    notes = [plan.webhook_concurrency.note] if plan.webhook_concurrency else []
 
     def attempt(step: str, action: Callable[[], Any]) -> Any:
         try:
@@ -502,14 +746,6 @@ def _finish(
             reporter=reporter,
         ),
     )
-    owner: postdeploy.OwnerOutcome | None = None
-    if deployment.owner_email:
-        owner = attempt(
-            "the owner login check",
-            lambda: postdeploy.ensure_owner(
-                clients("cognito-idp"), outputs, deployment.owner_email
-            ),
-        )
     image: postdeploy.ImageOutcome | None = attempt(
         "the agent image",
         lambda: postdeploy.ensure_image(
@@ -524,6 +760,24 @@ def _finish(
             openclaw_version=deployment.openclaw_version,
         ),
     )
+    deploys = 1
+    if second_deploy is not None:
+        if image is None:
+            # Without the image the task must stay where it is (and nobody is invited yet).
+            skipped.append("the switch to the new image and the owner's invitation")
+        else:
+            info = second_deploy()
+            outputs = info.outputs
+            deploys = 2
+    # Only now can the agent answer: the owner's login (and a lapsing invitation) comes after.
+    owner: postdeploy.OwnerOutcome | None = None
+    if deployment.owner_email:
+        owner = attempt(
+            "the owner login check",
+            lambda: postdeploy.ensure_owner(
+                clients("cognito-idp"), outputs, deployment.owner_email
+            ),
+        )
     webhook: postdeploy.WebhookOutcome | None = None
     if plan.telegram:
         store = SecretStore(clients("ssm"), plan.name)
@@ -562,4 +816,7 @@ def _finish(
         seconds=round(context.clock() - started, 1),
         monthly_cost_usd=plan.cost.total_usd,
         skipped=skipped,
+        deploys=deploys,
+        notes=notes,
+        service_linked_role_created=created_role,
     )

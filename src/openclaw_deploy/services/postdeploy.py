@@ -29,6 +29,16 @@ from openclaw_deploy.output import Reporter
 BUILD_POLL_SECONDS: Final = 5.0
 BUILD_LOG_LINES: Final = 30
 BUILD_DONE: Final = frozenset({"SUCCEEDED", "FAILED", "FAULT", "STOPPED", "TIMED_OUT"})
+CODEBUILD_QUOTA_HINT: Final = (
+    "ask AWS for CodeBuild capacity: Service Quotas console > AWS CodeBuild > 'Concurrently "
+    "running builds for ARM/Small environment' (new accounts may start at 0; increases are "
+    "usually granted within a day), then run openclaw-deploy deploy again; or build on this "
+    "machine instead: openclaw-deploy deploy --local-docker"
+)
+CODEBUILD_QUOTA_MESSAGE: Final = (
+    "AWS CodeBuild refused to run the image build: this account may run no builds yet "
+    "(AccountLimitExceededException: its concurrent-build quota is 0, as on many new accounts)."
+)
 INVITE_RESEND_AFTER: Final = timedelta(days=6)
 """Cognito's temporary password lives 7 days (see infra.auth); re-send before it lapses."""
 CONFIG_FILE: Final = "config.json"
@@ -92,8 +102,15 @@ def build_in_codebuild(
     clock: Callable[[], float] = time.monotonic,
 ) -> None:
     """Start the image build and wait for it, reporting each phase with its time."""
+    from botocore.exceptions import ClientError
+
     with translate_boto_errors(f"start the CodeBuild project {project}"):
-        build_id = codebuild.start_build(projectName=project)["build"]["id"]
+        try:
+            build_id = codebuild.start_build(projectName=project)["build"]["id"]
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "AccountLimitExceededException":
+                raise AwsError(CODEBUILD_QUOTA_MESSAGE, hint=CODEBUILD_QUOTA_HINT) from None
+            raise
     started = clock()
     phase = ""
     build: dict[str, Any] = {}
@@ -109,6 +126,8 @@ def build_in_codebuild(
                 break
             sleep(BUILD_POLL_SECONDS)
     status = str(build.get("buildStatus"))
+    if status != "SUCCEEDED" and _quota_refused(build):
+        raise AwsError(CODEBUILD_QUOTA_MESSAGE, hint=CODEBUILD_QUOTA_HINT)
     if status != "SUCCEEDED":
         tail = _build_log_tail(logs, build)
         raise DeployFailedError(
@@ -116,6 +135,16 @@ def build_in_codebuild(
             + (f" Last lines of its log:\n{tail}" if tail else ""),
             hint="fix the cause, then run openclaw-deploy deploy again (only the image is redone)",
         )
+
+
+def _quota_refused(build: dict[str, Any]) -> bool:
+    """A build that failed in the queue because the account may not run it."""
+    for phase in build.get("phases") or []:
+        for context in phase.get("contexts") or []:
+            text = f"{context.get('statusCode', '')} {context.get('message', '')}"
+            if "AccountLimitExceeded" in text or "ACCOUNT_LIMIT_EXCEEDED" in text:
+                return True
+    return False
 
 
 def _build_log_tail(logs: Any, build: dict[str, Any]) -> str:
