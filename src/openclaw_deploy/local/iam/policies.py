@@ -153,6 +153,9 @@ class Resolver:
         kind = self._type(logical_id)
         region, account = self._names.region, self._names.account
         if attribute == "Arn":
+            if kind == "AWS::SQS::Queue":  # a queue's Ref is its URL; its ARN uses the name
+                queue = self._named(logical_id, "QueueName")
+                return f"arn:aws:sqs:{region}:{account}:{queue}"
             name = self.ref(logical_id)
             arns = {
                 "AWS::DynamoDB::Table": f"arn:aws:dynamodb:{region}:{account}:table/{name}",
@@ -163,9 +166,6 @@ class Resolver:
                 "AWS::ECR::Repository": f"arn:aws:ecr:{region}:{account}:repository/{name}",
                 "AWS::Lambda::Function": f"arn:aws:lambda:{region}:{account}:function:{name}",
             }
-            if kind == "AWS::SQS::Queue":
-                queue = self._named(logical_id, "QueueName")
-                return f"arn:aws:sqs:{region}:{account}:{queue}"
             if kind in arns:
                 return arns[kind]
         if kind == "AWS::SQS::Queue" and attribute == "QueueName":
