@@ -13,6 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from openclaw_deploy.aws.cloudformation import ResourceProgress, StackInfo
 from openclaw_deploy.aws.ssm import SecretStore
@@ -404,3 +405,224 @@ def test_destroy_purge_deletes_the_kept_data_and_the_config_entry(world: dict[st
     assert result.purged == [state] and not result.stack_deleted
     assert state not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
     assert NAME not in load_config(world["config"].path).deployments
+
+
+# --- deploy order, fresh accounts --------------------------------------------------------------
+
+
+class FakeCodeBuild:
+    """Plays CodeBuild (moto cannot run a build): a build pushes the image to moto's ECR, or
+    the account's quota refuses it as AWS does on many new accounts."""
+
+    def __init__(self, tag: str, *, quota: int = 1) -> None:
+        self.tag = tag
+        self.quota = quota
+        self.started: list[str] = []
+
+    def start_build(self, projectName: str) -> dict[str, Any]:  # noqa: N803 - boto3's names
+        if self.quota == 0:
+            raise ClientError(
+                {
+                    "Error": {
+                        "Code": "AccountLimitExceededException",
+                        "Message": "Cannot have more than 0 builds in queue for the account",
+                    }
+                },
+                "StartBuild",
+            )
+        self.started.append(projectName)
+        manifest = json.dumps(
+            {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json"}
+        )
+        boto3.client("ecr", region_name=REGION).put_image(
+            repositoryName="openclaw-mybot/agent", imageManifest=manifest, imageTag=self.tag
+        )
+        return {"build": {"id": "build-1"}}
+
+    def batch_get_builds(self, ids: list[str]) -> dict[str, Any]:
+        return {"builds": [{"id": ids[0], "buildStatus": "SUCCEEDED", "currentPhase": "COMPLETED"}]}
+
+
+def _with_codebuild(world: dict[str, Any], codebuild: FakeCodeBuild) -> None:
+    inner = world["context"].clients
+    world["context"] = replace(
+        world["context"], clients=lambda name: codebuild if name == "codebuild" else inner(name)
+    )
+
+
+def _put_image(tag: str) -> None:
+    manifest = json.dumps(
+        {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json"}
+    )
+    boto3.client("ecr", region_name=REGION).put_image(
+        repositoryName="openclaw-mybot/agent", imageManifest=manifest, imageTag=tag
+    )
+
+
+def _image_exists(tag: str | None) -> bool:
+    return service.image_in_ecr(
+        boto3.client("ecr", region_name=REGION), "openclaw-mybot/agent", tag
+    )
+
+
+def _guard_every_deploy(world: dict[str, Any]) -> None:
+    """Fails the deploy that would let a task or an invitation meet an image not in ECR."""
+
+    def check(deployed: Deployed) -> None:
+        if deployed.owner or world["cfn"].stacks.get(STACK) is not None:
+            assert _image_exists(deployed.image_tag), deployed
+
+    world["cdk"].on_deploy = check
+
+
+def test_an_update_with_new_sources_keeps_the_running_image_until_the_new_one_is_built(
+    world: dict[str, Any], telegram: FakeTelegram
+) -> None:
+    outputs = _outputs_in_moto(telegram)
+    old_tag = "src-0123456789abcdef0123456789abcdef"
+    _put_image(old_tag)
+    owner = {"Owner": {"Type": "AWS::Cognito::UserPoolUser", "Properties": {}}}
+    world["cfn"].add(
+        STACK,
+        "UPDATE_COMPLETE",
+        outputs={**outputs, names.OUTPUT_IMAGE_TAG: old_tag},
+        template={"Resources": owner},
+    )
+    plan = _plan(world)
+    assert not plan.image_ready and plan.running_tag == old_tag and plan.owner_in_stack
+    codebuild = FakeCodeBuild(plan.image_tag)
+    _with_codebuild(world, codebuild)
+    _guard_every_deploy(world)
+    result = service.execute_deploy(
+        plan,
+        world["deployment"],
+        context=world["context"],
+        config=world["config"],
+        reporter=RecordingReporter(),
+        progress=RecordingProgress(),
+    )
+    # First the stack (and the build project) moved on with the task still on the old image,
+    # then CodeBuild built the new one, then the task definition switched to it.
+    assert world["cdk"].deployed == [
+        Deployed(image_tag=old_tag, owner=True),
+        Deployed(image_tag=plan.image_tag, owner=True),
+    ]
+    assert codebuild.started == ["openclaw-mybot-image"]
+    assert result.image == "codebuild" and result.deploys == 2
+
+
+def test_a_first_deploy_invites_the_owner_only_once_the_image_is_built(
+    world: dict[str, Any], telegram: FakeTelegram
+) -> None:
+    plan = _plan(world)
+    assert not plan.image_ready and plan.running_tag is None and not plan.owner_in_stack
+    codebuild = FakeCodeBuild(plan.image_tag)
+    _with_codebuild(world, codebuild)
+    events: list[str] = []
+    outputs: dict[str, str] = {}
+    original = world["cdk"].deploy
+
+    def deploy(*args: Any, **kwargs: Any) -> Any:
+        run = original(*args, **kwargs)
+        outputs.update(outputs or _outputs_in_moto(telegram))  # the resources exist once
+        world["cfn"].stacks[STACK].outputs = outputs
+        events.append(f"deploy owner={world['cdk'].deployed[-1].owner}")
+        return run
+
+    world["cdk"].deploy = deploy
+    inner_start = codebuild.start_build
+
+    def start_build(projectName: str) -> dict[str, Any]:  # noqa: N803
+        events.append("build")
+        return inner_start(projectName)
+
+    codebuild.start_build = start_build  # type: ignore[method-assign]
+    result = service.execute_deploy(
+        plan,
+        world["deployment"],
+        context=world["context"],
+        config=world["config"],
+        reporter=RecordingReporter(),
+        progress=RecordingProgress(),
+    )
+    assert events == ["deploy owner=False", "build", "deploy owner=True"]
+    assert result.owner_status == "invited"
+    # The webhook (the other way a message arrives) was registered after the build too.
+    assert telegram.webhook["url"].endswith("/telegram")
+
+
+def test_a_codebuild_quota_of_zero_is_explained_with_the_fix(
+    world: dict[str, Any], telegram: FakeTelegram
+) -> None:
+    plan = _plan(world)
+    _with_codebuild(world, FakeCodeBuild(plan.image_tag, quota=0))
+    outputs = _outputs_in_moto(telegram)
+    original = world["cdk"].deploy
+
+    def deploy(*args: Any, **kwargs: Any) -> Any:
+        run = original(*args, **kwargs)
+        world["cfn"].stacks[STACK].outputs = outputs
+        return run
+
+    world["cdk"].deploy = deploy
+    with pytest.raises(AwsError) as refused:
+        service.execute_deploy(
+            plan,
+            world["deployment"],
+            context=world["context"],
+            config=world["config"],
+            reporter=RecordingReporter(),
+            progress=RecordingProgress(),
+        )
+    assert "AccountLimitExceededException" in refused.value.message
+    hint = refused.value.hint or ""
+    assert "Service Quotas" in hint and "--local-docker" in hint
+    assert refused.value.exit_code == 5
+    # Nothing moved on to an image that does not exist, and nobody was invited.
+    assert world["cdk"].deployed == [Deployed(image_tag=plan.image_tag, owner=False)]
+    assert telegram.webhook.get("url", "") == ""
+
+
+def test_the_ecs_service_linked_role_is_created_once_on_a_fresh_account(
+    world: dict[str, Any],
+) -> None:
+    iam = boto3.client("iam", region_name=REGION)
+    assert service.ensure_service_linked_role(iam) is True
+    # Present now (moto spells the name its own way; AWS answers "has been taken"): no error.
+    assert service.ensure_service_linked_role(iam) is False
+
+
+class FakeLambdaSettings:
+    def __init__(self, limit: int, unreserved: int, ours: int | None = None) -> None:
+        self.limit, self.unreserved, self.ours = limit, unreserved, ours
+
+    def get_account_settings(self) -> dict[str, Any]:
+        return {
+            "AccountLimit": {
+                "ConcurrentExecutions": self.limit,
+                "UnreservedConcurrentExecutions": self.unreserved,
+            }
+        }
+
+    def get_function_concurrency(self, FunctionName: str) -> dict[str, Any]:  # noqa: N803
+        return {"ReservedConcurrentExecutions": self.ours} if self.ours else {}
+
+
+def test_webhook_concurrency_is_reserved_only_where_the_account_can_spare_it(
+    world: dict[str, Any],
+) -> None:
+    function = names.function_name(NAME, "telegram")
+    new_account = service.webhook_concurrency(FakeLambdaSettings(10, 10), function)
+    assert new_account.reserved is None and "limit is 10" in new_account.note
+    assert "throttle" in new_account.note
+    assert service.webhook_concurrency(FakeLambdaSettings(1000, 1000), function).reserved == 5
+    # 104 unreserved + the 5 this function holds already: setting 5 again leaves 104.
+    assert (
+        service.webhook_concurrency(FakeLambdaSettings(1000, 104, ours=5), function).reserved == 5
+    )
+    assert service.webhook_concurrency(FakeLambdaSettings(1000, 104), function).reserved is None
+    # moto has no account settings: unknown means no reservation, and the plan says so.
+    unknown = service.webhook_concurrency(boto3.client("lambda", region_name=REGION), function)
+    assert unknown.reserved is None and "could not be read" in unknown.note
+    plan = _plan(world)
+    assert plan.spec is not None and plan.spec.webhook_reserved_concurrency is None
