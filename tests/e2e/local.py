@@ -57,6 +57,14 @@ class Local:
     def state(self) -> dict[str, Any]:
         return json.loads((self.home / "state.json").read_text())
 
+    def iam_refusals(self) -> list[dict[str, Any]]:
+        """Every AWS call the local target refused (IAM is enforced in every e2e run)."""
+        audit = self.home / "logs" / "iam-audit.jsonl"
+        if not audit.is_file():
+            return []
+        entries = [json.loads(line) for line in audit.read_text().splitlines()]
+        return [e for e in entries if e["decision"] != "Allowed"]
+
 
 def start(workdir: Path) -> Local:
     result = cli(
@@ -68,6 +76,7 @@ def start(workdir: Path) -> Local:
 
 
 def stop(local: Local) -> None:
+    """Stop the local cloud; fail if any component made an AWS call its role does not allow."""
     try:
         pid = local.state()["pid"]
     except (OSError, ValueError):
@@ -78,10 +87,13 @@ def stop(local: Local) -> None:
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
-            return
+            break
         time.sleep(0.3)
-    os.kill(pid, signal.SIGKILL)
-    pytest.fail("the local cloud did not stop within 180 s")
+    else:
+        os.kill(pid, signal.SIGKILL)
+        pytest.fail("the local cloud did not stop within 180 s")
+    refused = local.iam_refusals()
+    assert not refused, f"AWS would refuse these calls (see logs/iam-audit.jsonl): {refused}"
 
 
 @contextmanager
