@@ -468,19 +468,14 @@ class Daemon:
     def _authorize_connections(
         self, headers: Any, action: str, resource: str
     ) -> tuple[int, dict[str, str], bytes] | None:
-        from openclaw_deploy.local.iam import authz, requests
-
         if self.enforcement is None:
             return None
-        authorizer = self.enforcement.authorizer
-        signed = requests.signer(headers, "")
-        identity = authorizer.identity(signed[0]) if signed else None
-        if identity is None:
-            return None  # the user's own credentials, or none: not a component of ours
-        refusal = authorizer.evaluate(identity, [requests.Check(action=action, resource=resource)])
-        if refusal is None:
-            return None
-        return authz.denial("execute-api", refusal, method="POST")
+        answer: tuple[int, dict[str, str], bytes] | None = (
+            self.enforcement.authorizer.authorize_call(
+                headers, action, resource, service="execute-api"
+            )
+        )
+        return answer
 
     def _watchdog(self) -> None:
         handler = _handler("watchdog", self._credentials("watchdog"))

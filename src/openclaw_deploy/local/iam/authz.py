@@ -180,6 +180,18 @@ class Authorizer:
             return identity, refusal
         return identity, self.evaluate(identity, found)
 
+    def authorize_call(
+        self, headers: Mapping[str, str], action: str, resource: str, *, service: str
+    ) -> tuple[int, dict[str, str], bytes] | None:
+        """One check for a request another emulator answers (API Gateway's `@connections`):
+        None when allowed or not signed by a role, else AWS's refusal to answer with."""
+        signed = requests.signer(headers, "")
+        identity = self._by_key.get(signed[0]) if signed else None
+        if identity is None:
+            return None
+        refusal = self.evaluate(identity, [requests.Check(action=action, resource=resource)])
+        return None if refusal is None else denial(service, refusal, method="POST")
+
     def evaluate(self, identity: Identity, found: list[requests.Check]) -> Refusal | None:
         for check in found:
             decision = self._evaluator.decide(
