@@ -8,6 +8,7 @@ the local cloud runs, so the second identical call costs a dictionary look-up.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import threading
 from collections.abc import Mapping
@@ -46,8 +47,11 @@ class Evaluator:
         self._roles = dict(roles)
         # The script is copied beside node_modules so that Node resolves its imports there.
         script = modules.parent / SCRIPT.name
-        if not script.exists() or script.read_text("utf-8") != SCRIPT.read_text("utf-8"):
-            script.write_text(SCRIPT.read_text("utf-8"), encoding="utf-8")
+        source = SCRIPT.read_text("utf-8")
+        if not script.exists() or script.read_text("utf-8") != source:
+            partial = script.with_name(f".{script.name}.{os.getpid()}")
+            partial.write_text(source, encoding="utf-8")
+            partial.replace(script)  # atomic: two local clouds may start at once
         self._process = subprocess.Popen(
             [str(toolchain.node_path()), str(script)],
             stdin=subprocess.PIPE,
