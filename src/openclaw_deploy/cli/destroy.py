@@ -71,11 +71,22 @@ def _render_plan(console: Console, plan: DestroyPlan) -> None:
 
 
 def _render(console: Console, result: DestroyResult) -> None:
-    console.print(f"\n[bold green]Destroyed {result.name!r}[/]", highlight=False)
+    if result.stack_deleted or not result.tasks_left:
+        console.print(f"\n[bold green]Destroyed {result.name!r}[/]", highlight=False)
+    else:
+        console.print(f"\n[bold yellow]Destroyed {result.name!r} in part[/]", highlight=False)
     if result.stack_deleted:
         console.print("  removed everything that runs (and bills)", highlight=False)
-    if result.stopped_tasks:
-        console.print(f"  stopped {result.stopped_tasks} agent task(s)", highlight=False)
+    if result.watchdog_disabled:
+        console.print("  watchdog schedule disabled first (it cannot wake the agent)")
+    if result.queue_purged:
+        console.print("  waiting messages dropped")
+    if result.stopped_tasks or result.tasks_left:
+        console.print(
+            f"  stopped {result.stopped_tasks} agent task(s)"
+            + (f", [yellow]{result.tasks_left} still running[/]" if result.tasks_left else ""),
+            highlight=False,
+        )
     if result.webhook_removed:
         console.print("  Telegram webhook removed", highlight=False)
     for name in result.purged:

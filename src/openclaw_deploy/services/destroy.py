@@ -2,10 +2,13 @@
 
 `prepare_destroy` lists what goes and what stays; the command shows it and asks. Then, in an
 order that survives being interrupted and re-run: the Telegram webhook is removed (while the
-bot token still exists), running agent tasks are stopped (a running task blocks the cluster and
-its network interface blocks the subnets), the web bucket is emptied, the stack is deleted and
-followed to the end. The history table, settings, pairings and the state bucket are retained by
-the stack; `--purge` deletes them afterwards. Last, the deployment's SSM parameters go.
+bot token still exists), the watchdog's schedule is disabled (it would start the agent again for
+waiting mail), the inbound queue is purged (nothing left to wake it for), the agent's tasks are
+stopped until none is left (a running task blocks the cluster and its network interface blocks
+the subnets; the wait is bounded and its result told as it is), the web bucket is emptied, the
+stack is deleted and followed to the end. The history table, settings, pairings and the state
+bucket are retained by the stack; `--purge` deletes them afterwards. Last, the deployment's SSM
+parameters go.
 """
 
 from __future__ import annotations
@@ -31,9 +34,26 @@ from openclaw_deploy.services.deploy import (
 )
 from openclaw_deploy.services.synth import default_assembly_dir
 
+
+def watchdog_rule(name: str) -> str:
+    """The watchdog's EventBridge rule (infra.watchdog names it so)."""
+    return f"{resources.resource_prefix(name)}-watchdog"
+
+
 TASK_STOP_WAIT_SECONDS: Final = 180.0
 """The agent gets up to 120 s (stopTimeout) to back its state up before it is killed."""
+TASK_POLL_SECONDS: Final = 5.0
 STOP_REASON: Final = "openclaw-deploy destroy"
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskStop:
+    """What stopping the agent's tasks came to."""
+
+    stopped: int
+    """Tasks this run asked to stop."""
+    left: int
+    """Tasks still not STOPPED when the wait ended (0: the cluster is free)."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +87,10 @@ class DestroyResult:
     stack_deleted: bool
     stopped_tasks: int
     webhook_removed: bool | None
+    tasks_left: int = 0
+    """Agent tasks still running when destroy stopped waiting (the stack delete may fail)."""
+    watchdog_disabled: bool = False
+    queue_purged: bool = False
     kept: list[str]
     purged: list[str]
     parameters_deleted: list[str]
@@ -140,32 +164,87 @@ def remove_webhook(store: SecretStore, deployment: Deployment) -> bool:
     return True
 
 
+def disable_watchdog(events: Any, rule: str) -> bool:
+    """Disable the watchdog's schedule so it cannot start the agent again; True if it was
+    found (a missing rule is fine: the stack is half gone or never had it)."""
+    from botocore.exceptions import ClientError
+
+    with translate_boto_errors("disable the watchdog schedule"):
+        try:
+            events.disable_rule(Name=rule)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                return False
+            raise
+    return True
+
+
+def purge_inbound_queue(sqs: Any, queue_name: str) -> bool:
+    """Drop the messages waiting for the agent (they would only wake it); True if purged."""
+    from botocore.exceptions import ClientError
+
+    with translate_boto_errors("purge the inbound queue"):
+        try:
+            url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+            sqs.purge_queue(QueueUrl=url)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code in ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"):
+                return False
+            if code in ("AWS.SimpleQueueService.PurgeQueueInProgress", "PurgeQueueInProgress"):
+                return True  # purged a moment ago (a re-run)
+            raise
+    return True
+
+
 def stop_agent_tasks(
     ecs: Any,
     cluster: str,
     *,
     sleep: Callable[[float], None],
     clock: Callable[[], float],
-) -> int:
-    """Stop every running task of the agent's cluster and wait until they are gone."""
+    wait_seconds: float = TASK_STOP_WAIT_SECONDS,
+) -> TaskStop:
+    """Stop every task of the agent's cluster until none is left running, for at most
+    `wait_seconds`. A task asked to stop keeps running while it backs its state up (listed
+    under desiredStatus STOPPED until it is), and one started meanwhile is stopped as well."""
     from botocore.exceptions import ClientError
 
-    def running() -> list[str]:
+    def listed(desired: str) -> list[str]:
+        arns: list[str] = []
+        paginator = ecs.get_paginator("list_tasks")
+        for page in paginator.paginate(cluster=cluster, desiredStatus=desired):
+            arns.extend(page.get("taskArns", []))
+        return arns
+
+    def not_stopped(arns: list[str]) -> list[str]:
+        left: list[str] = []
+        for start in range(0, len(arns), 100):
+            described = ecs.describe_tasks(cluster=cluster, tasks=arns[start : start + 100])
+            left.extend(
+                t["taskArn"] for t in described.get("tasks", []) if t.get("lastStatus") != "STOPPED"
+            )
+        return left
+
+    asked: set[str] = set()
+    deadline = clock() + wait_seconds
+    with translate_boto_errors("stop the agent's tasks"):
         try:
-            return list(ecs.list_tasks(cluster=cluster)["taskArns"])
+            while True:
+                running = listed("RUNNING")
+                for task in running:
+                    if task not in asked:
+                        ecs.stop_task(cluster=cluster, task=task, reason=STOP_REASON)
+                        asked.add(task)
+                stopping = not_stopped(listed("STOPPED"))
+                left = len(set(running) | set(stopping))
+                if left == 0 or clock() >= deadline:
+                    return TaskStop(stopped=len(asked), left=left)
+                sleep(TASK_POLL_SECONDS)
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ClusterNotFoundException":
-                return []
+                return TaskStop(stopped=len(asked), left=0)
             raise
-
-    with translate_boto_errors("stop the agent's tasks"):
-        tasks = running()
-        for task in tasks:
-            ecs.stop_task(cluster=cluster, task=task, reason=STOP_REASON)
-        deadline = clock() + TASK_STOP_WAIT_SECONDS
-        while tasks and running() and clock() < deadline:
-            sleep(5)
-    return len(tasks)
 
 
 def empty_bucket(s3: Any, bucket: str) -> int:
@@ -234,6 +313,48 @@ def _web_bucket(cfn: CloudFormation, stack: str, labels: dict[str, str]) -> str 
     return None
 
 
+@dataclass(frozen=True, kw_only=True)
+class Quiet:
+    watchdog_disabled: bool = False
+    queue_purged: bool = False
+    stop: TaskStop = field(default_factory=lambda: TaskStop(stopped=0, left=0))
+    warnings: list[str] = field(default_factory=list)
+
+
+def quiet_the_agent(plan: DestroyPlan, *, context: DeployContext, reporter: Reporter) -> Quiet:
+    """Disable the watchdog, drop waiting messages, then stop the agent's tasks: in this order,
+    nothing can start the agent again once its tasks are stopped, so CloudFormation never meets
+    a running task when it deletes the cluster."""
+    clients = context.clients
+    notes: list[str] = []
+    with reporter.task("Disabling the watchdog schedule"):
+        watchdog_disabled = disable_watchdog(clients("events"), watchdog_rule(plan.name))
+    with reporter.task("Dropping messages waiting for the agent"):
+        queue_purged = purge_inbound_queue(
+            clients("sqs"), resources.INBOUND.physical_name(plan.name)
+        )
+    # Not a task (whose end is shown as done): the wait may end with tasks still running.
+    reporter.step("Stopping the agent if it runs (it backs its state up first)")
+    stop = stop_agent_tasks(
+        clients("ecs"),
+        names.cluster_name(plan.name),
+        sleep=context.sleep,
+        clock=context.clock,
+    )
+    if stop.left:
+        warning = (
+            f"{stop.left} agent task(s) still running after {TASK_STOP_WAIT_SECONDS:.0f} s; "
+            "CloudFormation waits for them before it deletes the cluster."
+        )
+        reporter.warn(warning)
+        notes.append(warning)
+    else:
+        reporter.done(f"No agent task left ({stop.stopped} stopped)")
+    return Quiet(
+        watchdog_disabled=watchdog_disabled, queue_purged=queue_purged, stop=stop, warnings=notes
+    )
+
+
 def execute_destroy(
     plan: DestroyPlan,
     deployment: Deployment,
@@ -257,18 +378,13 @@ def execute_destroy(
                 "calling a URL that no longer answers (harmless)."
             )
 
-    stopped = 0
+    quiet = Quiet()
     stack_deleted = False
     if plan.stack_status is not None:
         cfn = CloudFormation(clients("cloudformation"))
         labels = construct_names(default_assembly_dir(plan.name), plan.stack_name)
-        with reporter.task("Stopping the agent if it runs (it backs its state up first)"):
-            stopped = stop_agent_tasks(
-                clients("ecs"),
-                names.cluster_name(plan.name),
-                sleep=context.sleep,
-                clock=context.clock,
-            )
+        quiet = quiet_the_agent(plan, context=context, reporter=reporter)
+        warnings.extend(quiet.warnings)
         info = cfn.describe(plan.stack_name)
         bucket = info.outputs.get(names.OUTPUT_WEB_BUCKET) if info else None
         bucket = bucket or _web_bucket(cfn, plan.stack_name, labels)
@@ -304,7 +420,10 @@ def execute_destroy(
     return DestroyResult(
         name=plan.name,
         stack_deleted=stack_deleted,
-        stopped_tasks=stopped,
+        stopped_tasks=quiet.stop.stopped,
+        tasks_left=quiet.stop.left,
+        watchdog_disabled=quiet.watchdog_disabled,
+        queue_purged=quiet.queue_purged,
         webhook_removed=webhook_removed,
         kept=plan.keeping,
         purged=purged,
