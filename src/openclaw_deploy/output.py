@@ -56,7 +56,17 @@ class ConsoleReporter:
     def task(self, message: str) -> Iterator[None]:
         start = self._clock()
         if self._live:
-            with self._console.status(message, spinner="dots"):
+            from rich.live import Live
+            from rich.spinner import Spinner
+
+            # The elapsed time ticks beside the spinner: a long wait is visibly not a hang.
+            spinner = Spinner("dots", text=message)
+
+            def frame() -> Spinner:
+                spinner.update(text=f"{message} ({self._clock() - start:.0f}s)")
+                return spinner
+
+            with Live(get_renderable=frame, console=self._console, transient=True):
                 yield
         else:
             self._console.print(f"… {message}", highlight=False)

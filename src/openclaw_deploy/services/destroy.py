@@ -370,13 +370,18 @@ def execute_destroy(
 
     webhook_removed: bool | None = None
     if plan.webhook:
-        with reporter.task("Removing the Telegram webhook"):
-            webhook_removed = remove_webhook(store, deployment)
-        if not webhook_removed:
-            warnings.append(
+        # Not a task (whose end is shown as done): Telegram may not answer at all.
+        reporter.step("Removing the Telegram webhook")
+        webhook_removed = remove_webhook(store, deployment)
+        if webhook_removed:
+            reporter.done("Telegram removed the webhook")
+        else:
+            warning = (
                 "Telegram did not confirm the webhook removal; the bot keeps "
                 "calling a URL that no longer answers (harmless)."
             )
+            reporter.warn(warning)
+            warnings.append(warning)
 
     quiet = Quiet()
     stack_deleted = False
