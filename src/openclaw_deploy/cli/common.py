@@ -59,7 +59,16 @@ OwnerPasswordOption = Annotated[
     typer.Option(
         "--owner-password",
         envvar="OPENCLAW_OWNER_PASSWORD",
-        help="Local target only: the owner's web password (default: generated, shown once).",
+        help="Local target only: the owner's web password (default: the one given last time, "
+        "else a generated one, shown once).",
+    ),
+]
+PASSWORD_KEPT = "unchanged (the one you were given before; --new-password for a new one)"  # noqa: S105 - a message, not a password
+NewPasswordOption = Annotated[
+    bool,
+    typer.Option(
+        "--new-password",
+        help="Local target only: give the owner a new generated password (shown once).",
     ),
 ]
 TargetOption = Annotated[

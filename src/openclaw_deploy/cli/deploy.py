@@ -9,8 +9,10 @@ import typer
 from rich.console import Console
 
 from openclaw_deploy.cli.common import (
+    PASSWORD_KEPT,
     JsonOption,
     NameOption,
+    NewPasswordOption,
     OwnerPasswordOption,
     TargetOption,
     YesOption,
@@ -261,13 +263,20 @@ def deploy(
     ] = False,
     target: TargetOption = None,
     owner_password: OwnerPasswordOption = None,
+    new_password: NewPasswordOption = False,
     yes: YesOption = False,
     as_json: JsonOption = False,
 ) -> None:
     app = app_context(ctx, assume_yes=yes)
     deployment = resolve_deployment(app, name, target)
     if deployment.target == "local":
-        _deploy_local(app, deployment, owner_password=owner_password, as_json=as_json)
+        _deploy_local(
+            app,
+            deployment,
+            owner_password=owner_password,
+            new_password=new_password,
+            as_json=as_json,
+        )
         return
     result = deploy_flow(app, deployment, yes=yes, as_json=as_json, local_docker=local_docker)
     emit(app.console, result, as_json=as_json, render=render_result)
@@ -276,12 +285,19 @@ def deploy(
 
 
 def _deploy_local(
-    app: AppContext, deployment: Deployment, *, owner_password: str | None, as_json: bool
+    app: AppContext,
+    deployment: Deployment,
+    *,
+    owner_password: str | None,
+    new_password: bool,
+    as_json: bool,
 ) -> None:
     """The local target: restart the local cloud on the current code and settings."""
     from openclaw_deploy.services.local import redeploy_local
 
-    access = redeploy_local(app, deployment, owner_password=owner_password)
+    access = redeploy_local(
+        app, deployment, owner_password=owner_password, new_password=new_password
+    )
 
     def render(console: Console, value: object) -> None:
         console.print(f"[bold green]{deployment.name!r} is running locally again.[/]")
@@ -289,6 +305,8 @@ def _deploy_local(
         console.print(f"  login         {access.owner_email}")
         if access.owner_password:
             console.print(f"  password      {access.owner_password}   (shown once; keep it)")
+        elif access.password_kept:
+            console.print(f"  password      {PASSWORD_KEPT}")
 
     emit(app.console, access, as_json=as_json, render=render)
 

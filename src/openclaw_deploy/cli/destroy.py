@@ -163,7 +163,7 @@ def _destroy_local(
     """The local target: stop the local cloud and remove its files (data kept unless purge)."""
     from openclaw_deploy.local import service
     from openclaw_deploy.services.destroy import DestroyResult
-    from openclaw_deploy.services.local import paths_for
+    from openclaw_deploy.services.local import KEPT_UNTIL_PURGE, paths_for, remove_local_files
 
     paths = paths_for(app, deployment.name)
     question = f"Stop and remove the local deployment {deployment.name!r}?" + (
@@ -172,7 +172,7 @@ def _destroy_local(
     if not yes and not app.prompter.confirm(question, default=False):
         raise AbortedError("Nothing was deleted.")
     stopped = service.stop(paths, app.reporter())
-    removed = service.remove_files(paths, purge=purge)
+    removed = remove_local_files(paths, purge=purge)
     if purge:
         app.config.remove(deployment.name)
         app.config.save()
@@ -181,7 +181,7 @@ def _destroy_local(
         stack_deleted=stopped,  # locally, the local cloud is what the stack is on AWS
         stopped_tasks=0,
         webhook_removed=None,
-        kept=[] if purge else [str(paths.data)],
+        kept=[] if purge else [str(paths.home / kept) for kept in KEPT_UNTIL_PURGE],
         purged=removed if purge else [],
         parameters_deleted=[],
     )

@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Annotated, Final
 import typer
 from rich.console import Console
 
-from openclaw_deploy.cli.common import JsonOption, OwnerPasswordOption, YesOption, app_context
+from openclaw_deploy.cli.common import (
+    PASSWORD_KEPT,
+    JsonOption,
+    NewPasswordOption,
+    OwnerPasswordOption,
+    YesOption,
+    app_context,
+)
 from openclaw_deploy.config import (
     EMAIL_PATTERN,
     NAME_RE,
@@ -140,6 +147,8 @@ def _render(console: Console, result: InitResult) -> None:
         console.print(f"  login         {access.owner_email}")
         if access.owner_password:
             console.print(f"  password      {access.owner_password}   (shown once; keep it)")
+        elif access.password_kept:
+            console.print(f"  password      {PASSWORD_KEPT}")
         console.print(f"  HTTP API      {access.api_url}/api/")
         console.print(f"  WebSocket     {access.ws_url}")
         console.print(f"  Telegram hook {access.telegram_webhook_url}")
@@ -238,6 +247,7 @@ def init(  # noqa: PLR0912, PLR0915 - one flow of questions; each step is a few 
     ] = False,
     yes: YesOption = False,
     owner_password: OwnerPasswordOption = None,
+    new_password: NewPasswordOption = False,
     as_json: JsonOption = False,
 ) -> None:
     app = app_context(ctx, assume_yes=yes)
@@ -412,7 +422,12 @@ def init(  # noqa: PLR0912, PLR0915 - one flow of questions; each step is a few 
         from openclaw_deploy.services.local import set_owner_login
 
         access = set_owner_login(
-            app, local_state, name=name, email=owner_email, password=owner_password
+            app,
+            local_state,
+            name=name,
+            email=owner_email,
+            password=owner_password,
+            new_password=new_password,
         )
         result = replace(result, local=access, deployed=True)
 

@@ -72,6 +72,23 @@ class Spec:
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
+async def _start_site(web: Any, runner: Any, paths: LocalPaths) -> int:
+    """Serve on the port used last time, so bookmarks and saved passwords keep working; a free
+    one when it is taken (or on the first start). The port is remembered for the next start."""
+    remembered = paths.remembered_port()
+    for port in ([remembered] if remembered else []) + [0]:
+        site = web.TCPSite(runner, "127.0.0.1", port)
+        try:
+            await site.start()
+        except OSError as error:
+            log.warning("port %s is taken (%s): serving on another one", port, error)
+            continue
+        break
+    chosen = int(runner.addresses[-1][1])
+    paths.remember_port(chosen)
+    return chosen
+
+
 def _handler(
     kind: str, credentials: Callable[[], Any] | None = None
 ) -> Callable[[dict[str, Any], Any], Any]:
@@ -208,9 +225,7 @@ class Daemon:
         )
         runner = web.AppRunner(emulator.app(), access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        api_port = runner.addresses[0][1]
+        api_port = await _start_site(web, runner, self.paths)
         api_url = f"http://127.0.0.1:{api_port}"
         ws_url = f"ws://127.0.0.1:{api_port}{apigw.WS_PATH}"
         log.info("API Gateway emulator at %s", api_url)

@@ -26,6 +26,8 @@ class LocalAccess:
     owner_email: str
     owner_password: str | None
     logs: str
+    password_kept: bool = False
+    """The owner's password is the one given before (not shown again; --new-password)."""
 
 
 def paths_for(app: AppContext, name: str) -> LocalPaths:
@@ -75,33 +77,86 @@ def generate_password() -> str:
 
 
 def set_owner_login(
-    app: AppContext, state: LocalState, *, name: str, email: str, password: str | None
+    app: AppContext,
+    state: LocalState,
+    *,
+    name: str,
+    email: str,
+    password: str | None,
+    new_password: bool = False,
 ) -> LocalAccess:
+    """Give the owner a login: `password` if given, else the one given last time (a browser may
+    have saved it), else — or with `new_password` — a new one, shown once."""
     from openclaw_deploy.local.provision import set_owner
 
-    chosen = password or generate_password()
+    paths = paths_for(app, name)
+    remembered = paths.remembered_login()
+    kept = (
+        password is None and not new_password and remembered is not None and remembered[0] == email
+    )
+    chosen = remembered[1] if kept and remembered else (password or generate_password())
     set_owner(
         app.client("cognito-idp", state.resources["region"]), state.user_pool_id, email, chosen
     )
+    paths.remember_login(email, chosen)
     return LocalAccess(
         web_url=state.web_url,
         api_url=state.api_url,
         ws_url=state.ws_url,
         telegram_webhook_url=state.telegram_webhook_url,
         owner_email=email,
-        owner_password=chosen,
-        logs=str(paths_for(app, name).logs),
+        owner_password=None if kept else chosen,
+        logs=str(paths.logs),
+        password_kept=kept,
     )
 
 
+def local_cloud_running(app: AppContext, name: str) -> bool:
+    return service.read_state(paths_for(app, name)) is not None
+
+
+def stop_local_cloud(app: AppContext, name: str) -> bool:
+    """Stop the local cloud (its data is saved); False when it was not running."""
+    return service.stop(paths_for(app, name), app.reporter())
+
+
+KEPT_UNTIL_PURGE = ("data", "logs", "access.json")
+"""User data, the logs (to read after a destroy) and the owner's port and login."""
+
+
+def remove_local_files(paths: LocalPaths, *, purge: bool) -> list[str]:
+    """Remove a stopped local deployment's files; what `KEPT_UNTIL_PURGE` names stays unless
+    `purge`. Returns the names removed."""
+    import shutil
+
+    removed: list[str] = []
+    if not paths.home.exists():
+        return removed
+    for child in sorted(paths.home.iterdir()):
+        if child.name in KEPT_UNTIL_PURGE and not purge:
+            continue
+        if child.is_dir():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
+        removed.append(child.name)
+    if purge:
+        shutil.rmtree(paths.home, ignore_errors=True)
+    return removed
+
+
 def redeploy_local(
-    app: AppContext, deployment: Deployment, *, owner_password: str | None
+    app: AppContext,
+    deployment: Deployment,
+    *,
+    owner_password: str | None,
+    new_password: bool = False,
 ) -> LocalAccess:
     """`deploy --target local`: restart the local cloud on the current code and settings.
 
     User data is kept (saved on stop, loaded on start). The secrets live only in the local
     cloud's memory, so they are carried across the restart in this process's memory, never on
-    disk. The owner's password is set again (given, or generated and shown once).
+    disk. The owner's password stays unless a new one is given or asked for.
     """
     from openclaw_deploy.aws.ssm import SecretStore
     from openclaw_deploy.runtime import resources
@@ -131,5 +186,10 @@ def redeploy_local(
     for name, value in carried.items():
         store.put(name, value, description=f"openclaw-deploy {deployment.name}")
     return set_owner_login(
-        app, state, name=deployment.name, email=deployment.owner_email, password=owner_password
+        app,
+        state,
+        name=deployment.name,
+        email=deployment.owner_email,
+        password=owner_password,
+        new_password=new_password,
     )
