@@ -32,6 +32,9 @@ def bridge_moto() -> Iterator[str]:
     bridge that outlives one test must not lose its tables."""
     from moto.server import ThreadedMotoServer
 
+    from openclaw_deploy.local import moto_compat
+
+    moto_compat.apply()  # atomic requests and AWS-like long polls, as the local target has them
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()

@@ -1,8 +1,10 @@
 """The bridge's life: boot, serve, sleep.
 
-Boot: restore the state from S3, render OpenClaw's config from the owner's settings, start
-OpenClaw and wait for it, then mark the lifecycle row Running with the phase timings. A start
-that fails marks the row Idle with the reason and tells whoever is waiting.
+Boot: read the owner's settings and the queue, restore the state from S3, render OpenClaw's
+config, start OpenClaw and wait for it, then mark the lifecycle row Running with the phase
+timings. A start that fails, whatever the exception, marks the row Idle with a reason that names
+the step and the refusal (never a traceback: that goes to the log), tells whoever is waiting,
+and exits non-zero; the lifecycle stops waking an agent that keeps failing the same way.
 
 Serve: long-poll the inbound queue; each message becomes a turn (one at a time per session),
 streamed to the web UI and Telegram, written to the history table, and deleted from the queue
@@ -23,7 +25,7 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -124,6 +126,36 @@ class BootError(RuntimeError):
     """The agent could not start; the message is shown to the owner."""
 
 
+def describe_failure(error: BaseException, service: str = "") -> str:
+    """What went wrong, in one line a person can act on: an AWS refusal as its code, action and
+    message (`AccessDenied on sqs:GetQueueUrl: ...`), anything else as its message."""
+    if isinstance(error, ClientError):
+        info = error.response.get("Error", {})
+        code = info.get("Code") or "Error"
+        action = f"{service}:{error.operation_name}" if service else error.operation_name
+        message = str(info.get("Message") or "").strip()
+        return f"{code} on {action}" + (f": {message}" if message else "")
+    text = str(error).strip()
+    if isinstance(error, BootError | StateError | RenderError | GatewayStartError) and text:
+        return text  # ours: written to be read
+    if isinstance(error, BotoCoreError | OSError) and text:
+        return text
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+@contextlib.contextmanager
+def boot_step(what: str, service: str = "") -> Iterator[None]:
+    """Any exception inside becomes a BootError: "the agent could not {what}: {why}", where
+    `service` is the IAM prefix of the AWS calls the step makes."""
+    try:
+        yield
+    except BootError:
+        raise
+    except Exception as error:
+        log.warning("boot step failed: %s", what, exc_info=True)
+        raise BootError(f"the agent could not {what}: {describe_failure(error, service)}") from None
+
+
 @dataclass(eq=False)
 class Turn:
     item: Received
@@ -218,9 +250,12 @@ class Bridge:
     def run(self) -> int:
         try:
             self.boot()
-        except BootError as error:
+        except Exception as error:  # every boot failure, whatever it is, is a failed start
             if self.stop_event.is_set():
                 return self._stopped_while_starting()
+            if not isinstance(error, BootError):
+                log.error("unexpected boot failure", exc_info=True)
+                error = BootError(f"the agent could not start: {describe_failure(error)}")
             reason = self.redact(str(error))
             log.error("the agent could not start: %s", reason)
             self._stop_openclaw(timeout=10)
@@ -274,19 +309,20 @@ class Bridge:
 
     def boot(self) -> None:
         config = self.config
-        for folder in (
-            config.home,
-            config.scratch_dir,
-            config.config_path.parent,
-            config.log_file.parent,
-        ):
-            folder.mkdir(parents=True, exist_ok=True)
-        health.touch(config.home)
+        with boot_step("prepare its folders"):
+            for folder in (
+                config.home,
+                config.scratch_dir,
+                config.config_path.parent,
+                config.log_file.parent,
+            ):
+                folder.mkdir(parents=True, exist_ok=True)
+            health.touch(config.home)
         port = config.gateway_port or free_port()
         token = secrets.token_urlsafe(32)
         self.redact.add(token)
 
-        try:
+        with boot_step("read its settings", "dynamodb"):
             stored = self.settings.get()
             choice = choose_model(
                 settings_provider=stored.provider,
@@ -295,15 +331,17 @@ class Bridge:
                 default_model=config.default_model,
                 base_url=config.llm_base_url,
             )
-        except (RenderError, ClientError, BotoCoreError) as error:
-            raise BootError(f"the agent's settings could not be read: {error}") from None
+        # Before anything slow: a queue the task cannot use fails the start in a second.
+        with boot_step("read its queue", "sqs"):
+            self.queue.discover()
         self.idle_timeout = (
             config.idle_timeout_seconds
             if config.idle_timeout_seconds is not None
             else stored.idle_timeout_minutes * 60.0
         )
         if choice.provider.id == "offline" and not choice.base_url:
-            choice = self._start_offline_model(choice)
+            with boot_step("start the offline demo model"):
+                choice = self._start_offline_model(choice)
         try:
             env = openclaw_env(
                 choice,
@@ -337,10 +375,8 @@ class Bridge:
     def _restore(self) -> None:
         assert self.store is not None
         self._phase("restoring")
-        try:
+        with boot_step("restore its memory", "s3"):
             restored = self.store.restore()
-        except (StateError, ClientError, BotoCoreError, OSError) as error:
-            raise BootError(f"the agent's memory could not be restored: {error}") from None
         self.timings["restore"] = round(restored.seconds, 3)
         if restored.restored:
             log.info(
@@ -384,7 +420,6 @@ class Bridge:
         self.gateway = GatewayClient(self.process.base_url, token)
         self.timings["openclaw"] = round(ready, 3)
         self.timings["boot"] = round(self.clock() - self.started_at, 3)
-        self.queue.discover()
 
     def _start_offline_model(self, choice: ModelChoice) -> ModelChoice:
         from openclaw_deploy.offline_model import OfflineModel

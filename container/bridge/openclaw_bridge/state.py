@@ -119,11 +119,15 @@ class StateStore:
             try:
                 answer = self._s3.get_object(Bucket=self._bucket, Key=self._key)
             except ClientError as error:
-                code = error.response.get("Error", {}).get("Code")
+                info = error.response.get("Error", {})
+                code = info.get("Code")
                 if code in ("NoSuchKey", "404", "NotFound"):
                     shutil.rmtree(work, ignore_errors=True)
                     return RestoreResult(restored=False, seconds=time.monotonic() - started)
-                raise StateError(f"could not download the state backup: {code}") from None
+                raise StateError(
+                    f"could not download the state backup: {code} on s3:GetObject"
+                    + (f": {info['Message']}" if info.get("Message") else "")
+                ) from None
             with archive.open("wb") as out:
                 shutil.copyfileobj(answer["Body"], out, length=4 * 1024 * 1024)
             downloaded = time.monotonic()

@@ -66,6 +66,12 @@ def _when(epoch: float | None) -> str:
     return f"{stamp} ({_ago(epoch)})"
 
 
+def _clock_time(epoch: float | None) -> str:
+    if not epoch:
+        return "-"
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def _size(size: int | None) -> str:
     if not size:
         return "-"
@@ -121,6 +127,16 @@ def _render(console: Console, report: StatusReport) -> None:
             row("last start", timings)
         if agent.last_stop_reason:
             row("last stop", escape(agent.last_stop_reason))
+        if agent.start_blocked:
+            row(
+                "[red]cannot start[/]",
+                f"{agent.failed_starts} failed starts in a row: "
+                f"{escape(agent.start_failure or 'no reason recorded')}. Messages no longer wake "
+                f"it (they are kept); it tries once more by itself after "
+                f"{_clock_time(agent.blocked_until)}",
+            )
+        elif agent.failed_starts and agent.start_failure:
+            row("failed start", f"{agent.failed_starts}× {escape(agent.start_failure)}")
     row("openclaw", report.openclaw_version)
     if report.memory:
         memory = report.memory
@@ -160,7 +176,13 @@ def status(
     if as_json:
         return
     flag = f" --name {report.deployment}" if name else ""
-    if report.target == "local" and not report.running:
+    if report.agent and report.agent.start_blocked:
+        recommend(
+            app.console,
+            (f"openclaw-deploy logs --component agent{flag}", "see why it cannot start"),
+            (f"openclaw-deploy start{flag}", "try again once the cause is fixed"),
+        )
+    elif report.target == "local" and not report.running:
         recommend(app.console, ("openclaw-deploy init --target local", "start it again"))
     elif report.target == "aws" and report.stack_status is None:
         recommend(app.console, (f"openclaw-deploy deploy{flag}", "deploy it"))

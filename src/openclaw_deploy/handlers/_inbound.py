@@ -22,7 +22,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from openclaw_deploy.handlers import _common
 from openclaw_deploy.runtime import aws, ddb, resources
-from openclaw_deploy.runtime.lifecycle import AgentStartError, AgentStatus, ensure_agent_running
+from openclaw_deploy.runtime.lifecycle import (
+    AgentStartBlockedError,
+    AgentStartError,
+    AgentStatus,
+    ensure_agent_running,
+)
 from openclaw_deploy.runtime.queue import enqueue
 
 if TYPE_CHECKING:
@@ -135,6 +140,8 @@ class Wake:
     """The agent's status after the wake-up call (None if even that could not be read)."""
     error: str | None = None
     """Why the agent could not be woken (queued messages wait for the next wake)."""
+    blocked: bool = False
+    """The agent failed to start the same way too often: `error` says so, and what to do."""
 
 
 def enqueue_message(msg: QueueMessage) -> None:
@@ -167,6 +174,8 @@ def wake() -> Wake:
     lifecycle = _common.lifecycle()
     try:
         return Wake(status=ensure_agent_running(lifecycle, aws.ecs()))
+    except AgentStartBlockedError as error:
+        return Wake(status=error.status, error=str(error), blocked=True)
     except AgentStartError as error:
         reason = str(error)
     except (ClientError, BotoCoreError) as error:

@@ -184,7 +184,8 @@ def agent_start(request: Request) -> Response:
 
     lifecycle = _common.lifecycle()
     try:
-        status = ensure_agent_running(lifecycle, aws.ecs())
+        # The owner's own start: also after repeated failed starts (it clears them).
+        status = ensure_agent_running(lifecycle, aws.ecs(), force=True)
     except AgentStartError as problem:
         return _common.error(502, "agent_failed", str(problem))
     return _common.respond(202 if status.state != "Running" else 200, status.public())

@@ -226,6 +226,8 @@ def _on_message(
 def _wake_reply(chat_id: int) -> dict[str, Any] | None:
     """Wake the agent; say it is waking (once per wake), or show "typing" if it is up."""
     wake = _inbound.wake()
+    if wake.blocked and wake.error is not None:
+        return _say(chat_id, "⚠️ " + escape_html(wake.error))
     if wake.error is not None:
         return _say(chat_id, START_FAILED.format(reason=escape_html(wake.error[:300])))
     status = wake.status
@@ -277,6 +279,10 @@ def _status_text(status: AgentStatus) -> str:
     detail = ""
     if status.state == "Starting":
         detail = f" — {PHASE_LABELS.get(status.phase or 'starting', 'starting')}"
+    elif status.start_blocked(time.time()):
+        detail = " (it cannot start: messages no longer wake it)"
+        if status.failure_reason:
+            detail += f"\nLast failed start: {escape_html(status.failure_reason[:200])}"
     elif status.state == "Idle":
         detail = " (asleep; your next message wakes it)"
         if status.last_stop_reason:

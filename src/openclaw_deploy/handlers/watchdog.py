@@ -152,9 +152,8 @@ class Watchdog:
     def _running_tasks(self) -> dict[str, _Task]:
         arns: list[str] = []
         paginator = self._ecs.get_paginator("list_tasks")
-        for page in paginator.paginate(
-            cluster=self._config.cluster, startedBy=STARTED_BY, desiredStatus="RUNNING"
-        ):
+        # ECS refuses startedBy with any other filter; the default desiredStatus is RUNNING.
+        for page in paginator.paginate(cluster=self._config.cluster, startedBy=STARTED_BY):
             arns.extend(page.get("taskArns", []))
         return {task.arn: task for task in self._describe(arns)}
 
@@ -265,6 +264,9 @@ class Watchdog:
             return
         status = self._lifecycle.get()
         if status.state != IDLE or status.failed_starts >= self._limits.max_failed_starts:
+            return
+        if status.start_blocked(self._clock()):
+            report.add(f"not waking the agent: {status.failure_streak} identical failed starts")
             return
         # The last and least urgent check: its failure (a missing permission, say) is reported
         # and must not undo the repairs above by failing the round.

@@ -14,6 +14,12 @@ The handlers call `ensure_agent_running`; the bridge calls `set_phase`, `mark_ru
 Whoever moves a task's row to Idle (`mark_idle`, `fail_start`) also adds the task's run time to
 the month's usage row (`usage#YYYY-MM`, UTC) in the same table: the conditional write picks
 exactly one caller per task, so each task is counted once. `status` and `cost` read it.
+
+A start that keeps failing the same way stops waking the agent: after BLOCK_AFTER_FAILURES
+identical failed starts in a row, `ensure_agent_running` refuses (AgentStartBlockedError, with
+the reason and what to do) for FAILURE_HOLD_SECONDS after the last one, instead of starting another
+task that dies the same way. Messages stay queued. A start that reaches Running, a forced start
+(`openclaw-deploy start`) or `clear_failures` (after a deploy) lifts it.
 """
 
 from __future__ import annotations
@@ -65,6 +71,17 @@ STARTED_BY: Final = "openclaw-deploy"
 """ECS `startedBy` of every agent task: how the watchdog tells our tasks from anything else."""
 SPOT: Final = "FARGATE_SPOT"
 ON_DEMAND: Final = "FARGATE"
+BLOCK_AFTER_FAILURES: Final = 3
+"""Identical failed starts in a row after which messages no longer wake the agent."""
+FAILURE_STREAK_SECONDS: Final = 24 * 3600.0
+"""A failed start continues the streak when it follows the last identical one within this."""
+FAILURE_HOLD_SECONDS: Final = 3600.0
+"""How long after the last failed start a blocked agent stays blocked (then one start is tried,
+and if it fails the same way, it is blocked again)."""
+HINT_BLOCKED: Final = (
+    "See why with `openclaw-deploy logs --component agent` and `openclaw-deploy status`; once "
+    "fixed, `openclaw-deploy start` (or a successful `openclaw-deploy deploy`) tries again."
+)
 
 # Attribute names go through placeholders: several (state, name-like words) are reserved.
 _NAMES: Final = {
@@ -77,6 +94,9 @@ _NAMES: Final = {
     "#tm": "timings",
     "#why": "last_stop_reason",
     "#failed": "failed_starts",
+    "#fwhy": "failure_reason",
+    "#fstreak": "failure_streak",
+    "#fat": "failed_at",
 }
 
 
@@ -85,6 +105,19 @@ _PLACEHOLDER: Final = re.compile(r"#\w+")
 
 class AgentStartError(Exception):
     """RunTask did not start a task (the lifecycle row is back to Idle with the reason)."""
+
+
+class AgentStartBlockedError(AgentStartError):
+    """The agent failed to start the same way too often: messages no longer wake it."""
+
+    def __init__(self, status: AgentStatus) -> None:
+        self.status = status
+        reason = (status.failure_reason or "no reason was recorded").rstrip(". ")
+        super().__init__(
+            f"Your agent cannot start: {reason[:300]}. It failed to start this way "
+            f"{status.failure_streak} times in a row, so messages no longer wake it (they are "
+            f"kept, and answered once it runs). {HINT_BLOCKED}"
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -102,6 +135,23 @@ class AgentStatus:
     last_stop_reason: str | None = None
     failed_starts: int = 0
     """Starts in a row that never reached Running (the watchdog stops retrying on its own)."""
+    failure_reason: str | None = None
+    """Why the last failed start failed (kept until a start reaches Running)."""
+    failure_streak: int = 0
+    """Failed starts in a row with that same reason."""
+    failed_at: float | None = None
+    """When the last start failed."""
+
+    @property
+    def blocked_until(self) -> float | None:
+        """While before this time, messages do not wake the agent (None: they do)."""
+        if self.failure_streak < BLOCK_AFTER_FAILURES or self.failed_at is None:
+            return None
+        return self.failed_at + FAILURE_HOLD_SECONDS
+
+    def start_blocked(self, now: float) -> bool:
+        until = self.blocked_until
+        return self.state == IDLE and until is not None and now < until
 
     def public(self) -> dict[str, Any]:
         """The status as the HTTP API and `agent.status` frames show it (no task ARN)."""
@@ -213,7 +263,7 @@ class Lifecycle:
         now = self._clock()
         return self._update(
             "SET #st = :running, #ph = :ready, #since = :now, #hb = :now, #arn = :arn, "
-            "#tm = :timings, #failed = :zero",
+            "#tm = :timings, #failed = :zero, #fstreak = :zero",
             "#st = :starting AND (attribute_not_exists(#arn) OR #arn = :arn)",
             {
                 ":running": ddb.s(RUNNING),
@@ -271,28 +321,48 @@ class Lifecycle:
     def fail_start(self, reason: str, *, since: float | None = None) -> bool:
         """Starting → Idle when no task came up (RunTask failed, or the task died before it was
         ready). `since` pins the Starting episode the caller looked at, so a repair never
-        cancels a newer start. Counts toward `failed_starts`."""
-        condition = "#st = :starting"
-        now = self._clock()
-        values = {
-            ":idle": ddb.s(IDLE),
-            ":now": ddb.n(now),
-            ":why": ddb.s(reason),
-            ":starting": ddb.s(STARTING),
-            ":one": ddb.n(1),
-        }
-        if since is not None:
-            condition += " AND #since = :since"
-            values[":since"] = ddb.n(since)
-        old = self._write(
-            "SET #st = :idle, #since = :now, #why = :why REMOVE #arn, #ph, #hb ADD #failed :one",
-            condition,
-            values,
+        cancels a newer start. Counts toward `failed_starts`, and toward the streak of
+        identical failures that stops messages from waking the agent."""
+        for _attempt in range(3):
+            row = self.get()
+            if row.state != STARTING or (since is not None and row.since != since):
+                return False
+            now = self._clock()
+            streak = row.failure_streak + 1 if _same_failure(row, reason, now) else 1
+            # Pinned to the episode just read, so the streak is computed from the row it
+            # replaces; a lost race reads again.
+            old = self._write(
+                "SET #st = :idle, #since = :now, #why = :why, #fwhy = :why, #fat = :now, "
+                "#fstreak = :streak REMOVE #arn, #ph, #hb ADD #failed :one",
+                "#st = :starting AND #since = :since",
+                {
+                    ":idle": ddb.s(IDLE),
+                    ":now": ddb.n(now),
+                    ":why": ddb.s(reason),
+                    ":starting": ddb.s(STARTING),
+                    ":since": ddb.n(row.since),
+                    ":streak": ddb.n(streak),
+                    ":one": ddb.n(1),
+                },
+            )
+            if old is not None:
+                self._add_usage(old, now)  # a task that died before it was ready was billed too
+                return True
+        return False
+
+    def clear_failures(self) -> None:
+        """Forget the failed starts: messages wake the agent again (after a deploy, or when
+        the owner starts it by hand)."""
+        self._db.update_item(
+            TableName=self._table,
+            Key={"pk": ddb.s(ROW_KEY)},
+            UpdateExpression="SET #fstreak = :zero, #failed = :zero",
+            ExpressionAttributeNames={"#fstreak": "failure_streak", "#failed": "failed_starts"},
+            ExpressionAttributeValues={":zero": ddb.n(0)},
         )
-        if old is None:
-            return False
-        self._add_usage(old, now)  # a task that died before it was ready was billed too
-        return True
+
+    def now(self) -> float:
+        return self._clock()
 
     def usage(self, month: str) -> MonthUsage:
         """What the month's ended tasks added up to (a running task is not in it yet)."""
@@ -364,7 +434,22 @@ def _status(item: Mapping[str, Any]) -> AgentStatus:
         timings=ddb.get_number_map(item, "timings"),
         last_stop_reason=ddb.get_s(item, "last_stop_reason"),
         failed_starts=ddb.get_int(item, "failed_starts"),
+        failure_reason=ddb.get_s(item, "failure_reason"),
+        failure_streak=ddb.get_int(item, "failure_streak"),
+        failed_at=ddb.get_n(item, "failed_at"),
     )
+
+
+_VARYING: Final = re.compile(r"[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}|\d+(?:\.\d+)?")
+
+
+def _same_failure(row: AgentStatus, reason: str, now: float) -> bool:
+    """Whether `reason` repeats the row's last failed start (ids, counts and times aside)."""
+    if row.failure_streak <= 0 or row.failure_reason is None or row.failed_at is None:
+        return False
+    if now - row.failed_at > FAILURE_STREAK_SECONDS:
+        return False
+    return _VARYING.sub("#", row.failure_reason.lower()) == _VARYING.sub("#", reason.lower())
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -396,17 +481,25 @@ def _split(value: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
-def _is_capacity_problem(reason: str) -> bool:
-    # Spot shortage reads "Capacity is unavailable at this time..."; a cluster without the
-    # FARGATE_SPOT provider says the strategy names a "capacity provider" it lacks. Both mean:
-    # try on-demand.
-    return "capacity" in reason.lower()
+def _failure_reason(answer: Mapping[str, Any]) -> str:
+    failures = answer.get("failures") or []
+    reason = "; ".join(str(f.get("reason") or f.get("detail") or "unknown") for f in failures)
+    return reason or "RunTask returned no task"
+
+
+def _error_reason(error: ClientError | BotoCoreError) -> str:
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Message") or error)
+    return str(error)
 
 
 def run_agent_task(ecs_client: ECSClient, config: TaskConfig) -> tuple[str, str]:
-    """Start one agent task: Fargate Spot, then on-demand Fargate on a capacity error.
+    """Start one agent task: Fargate Spot, then on-demand Fargate when Spot fails for any
+    reason (no capacity, no Spot provider on the cluster, a Spot-only quota, a refusal worded
+    in a way nobody foresaw): a wake-up must not depend on Spot.
 
-    Returns (task ARN, the capacity that ran it). Raises AgentStartError otherwise.
+    Returns (task ARN, the capacity that ran it). Raises AgentStartError with the on-demand
+    reason (and Spot's) when neither started a task.
     """
     common: dict[str, Any] = {
         "cluster": config.cluster,
@@ -422,38 +515,41 @@ def run_agent_task(ecs_client: ECSClient, config: TaskConfig) -> tuple[str, str]
             }
         },
     }
-    attempts: tuple[tuple[str, dict[str, Any]], ...] = (
-        (SPOT, {"capacityProviderStrategy": [{"capacityProvider": SPOT, "weight": 1}]}),
-        (ON_DEMAND, {"launchType": ON_DEMAND}),
-    )
-    reason = "no attempt made"
-    for capacity, how in attempts:
-        try:
-            answer = ecs_client.run_task(**common, **how)
-        except ClientError as error:
-            reason = str(error.response.get("Error", {}).get("Message") or error)
-            if _is_capacity_problem(reason):
-                continue
-            raise AgentStartError(reason) from None
+    try:
+        answer = ecs_client.run_task(
+            **common, capacityProviderStrategy=[{"capacityProvider": SPOT, "weight": 1}]
+        )
+    except (ClientError, BotoCoreError) as error:
+        spot_reason = _error_reason(error)
+    else:
         tasks = answer.get("tasks") or []
         if tasks and tasks[0].get("taskArn"):
-            return tasks[0]["taskArn"], capacity
-        failures = answer.get("failures") or []
-        reason = "; ".join(str(f.get("reason") or f.get("detail") or "unknown") for f in failures)
-        reason = reason or "RunTask returned no task"
-        if not _is_capacity_problem(reason):
-            raise AgentStartError(reason)
-    raise AgentStartError(reason)
+            return tasks[0]["taskArn"], SPOT
+        spot_reason = _failure_reason(answer)
+    try:
+        answer = ecs_client.run_task(**common, launchType=ON_DEMAND)
+    except ClientError as error:
+        raise AgentStartError(f"{_error_reason(error)} (Fargate Spot: {spot_reason})") from None
+    tasks = answer.get("tasks") or []
+    if tasks and tasks[0].get("taskArn"):
+        return tasks[0]["taskArn"], ON_DEMAND
+    raise AgentStartError(f"{_failure_reason(answer)} (Fargate Spot: {spot_reason})")
 
 
 def ensure_agent_running(
-    lifecycle: Lifecycle, ecs_client: ECSClient, config: TaskConfig | None = None
+    lifecycle: Lifecycle,
+    ecs_client: ECSClient,
+    config: TaskConfig | None = None,
+    *,
+    force: bool = False,
 ) -> AgentStatus:
     """Wake the agent if it sleeps; return its status. Only the caller that wins Idle → Starting
     calls RunTask; everyone else sees Starting (or Running) and leaves it be.
 
     Raises AgentStartError when the task could not be started (the row is Idle again, with the
-    reason, so the next message tries afresh).
+    reason, so the next message tries afresh), and AgentStartBlockedError, without starting
+    anything, when the last starts failed the same way too often. `force` (the owner's own
+    start) clears that and tries anyway.
     """
     try:
         config = config or TaskConfig.from_env()
@@ -462,6 +558,10 @@ def ensure_agent_running(
     status = lifecycle.get()
     if status.state != IDLE:
         return status
+    if force and status.failure_streak:
+        lifecycle.clear_failures()
+    elif status.start_blocked(lifecycle.now()):
+        raise AgentStartBlockedError(status)
     if not lifecycle.try_begin_start():
         return lifecycle.get()  # another message won the race and is starting the task
     try:

@@ -126,7 +126,10 @@ def wake(app: AppContext, deployment: Deployment, reporter: Reporter) -> AgentCh
                 last_stop_reason=before.last_stop_reason,
             )
         try:
-            ensure_agent_running(lifecycle, app.client("ecs", deployment.region), config)
+            # The owner's own start: tried even after repeated failed starts (it clears them).
+            ensure_agent_running(
+                lifecycle, app.client("ecs", deployment.region), config, force=True
+            )
         except AgentStartError as problem:
             raise DeployError(
                 f"The agent task could not start: {problem}",
@@ -152,6 +155,14 @@ def wake(app: AppContext, deployment: Deployment, reporter: Reporter) -> AgentCh
         timings=dict(status.timings),
         last_stop_reason=None,
     )
+
+
+def clear_start_failures(app: AppContext, deployment: Deployment) -> None:
+    """Let messages wake the agent again after repeated failed starts (a deploy calls this once
+    it succeeded: whatever failed may be fixed now)."""
+    lifecycle = _lifecycle(app, deployment)
+    with translate_boto_errors("reset the agent's failed starts"):
+        lifecycle.clear_failures()
 
 
 def sleep_now(app: AppContext, deployment: Deployment, reporter: Reporter) -> AgentChange:

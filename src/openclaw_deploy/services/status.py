@@ -48,6 +48,14 @@ class AgentInfo:
     heartbeat_at: float | None
     timings: dict[str, float]
     last_stop_reason: str | None
+    failed_starts: int = 0
+    """Starts in a row that never reached Running."""
+    start_failure: str | None = None
+    """Why the last failed start failed (until a start reaches Running)."""
+    start_blocked: bool = False
+    """Identical failed starts in a row: messages no longer wake the agent (they are kept)."""
+    blocked_until: float | None = None
+    """When one start is tried again on its own (`openclaw-deploy start` tries at once)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -106,7 +114,8 @@ def lifecycle_for(app: AppContext, deployment: Deployment) -> Lifecycle:
     return Lifecycle(app.client("dynamodb", deployment.region), table, clock=app.clock)
 
 
-def _agent(status: AgentStatus) -> AgentInfo:
+def _agent(status: AgentStatus, now: float) -> AgentInfo:
+    blocked = status.start_blocked(now)
     return AgentInfo(
         state=status.state,
         phase=status.phase,
@@ -115,12 +124,16 @@ def _agent(status: AgentStatus) -> AgentInfo:
         heartbeat_at=status.heartbeat_at,
         timings=dict(status.timings),
         last_stop_reason=status.last_stop_reason,
+        failed_starts=status.failed_starts,
+        start_failure=status.failure_reason if status.failed_starts else None,
+        start_blocked=blocked,
+        blocked_until=status.blocked_until if blocked else None,
     )
 
 
 def agent_info(app: AppContext, deployment: Deployment) -> AgentInfo:
     with translate_boto_errors("read the agent's state"):
-        return _agent(lifecycle_for(app, deployment).get())
+        return _agent(lifecycle_for(app, deployment).get(), app.clock())
 
 
 def agent_and_usage(app: AppContext, deployment: Deployment) -> tuple[AgentInfo, UsageInfo]:
@@ -140,7 +153,7 @@ def agent_and_usage(app: AppContext, deployment: Deployment) -> tuple[AgentInfo,
         now=now,
         agent=deployment.agent,
     )
-    return _agent(status), usage
+    return _agent(status, now), usage
 
 
 def memory_info(
