@@ -23,7 +23,7 @@ from openclaw_deploy.context import AppContext
 from openclaw_deploy.infra import spec
 from openclaw_deploy.output import to_jsonable
 from openclaw_deploy.prompts import Prompter
-from openclaw_deploy.runtime.lifecycle import STARTING, STOPPING
+from openclaw_deploy.runtime.lifecycle import BLOCK_AFTER_FAILURES, STARTING, STOPPING
 from openclaw_deploy.runtime.telegram import TelegramBot
 from openclaw_deploy.services.cost import task_hour_usd
 from openclaw_deploy.services.status import aws_status
@@ -270,6 +270,44 @@ def test_start_and_stop_on_aws_run_the_task_where_the_handlers_would(workdir: Pa
         bridge.join(timeout=5)
     usage = moto.lifecycle().usage(time.strftime("%Y-%m", time.gmtime()))
     assert usage.tasks == 1 and 0 < usage.task_seconds < 120
+
+
+def test_an_agent_that_keeps_failing_to_start_shows_in_status_and_start_clears_it(
+    workdir: Path,
+) -> None:
+    moto = deploy_on_moto(workdir, NAME)
+    lifecycle = moto.lifecycle()
+    denied = "the agent could not read its queue: AccessDenied on sqs:GetQueueUrl (request {n})"
+    for n in range(BLOCK_AFTER_FAILURES):
+        assert lifecycle.try_begin_start()
+        assert lifecycle.fail_start(denied.format(n=n))
+
+    result = run("status", "--json")
+    assert result.exit_code == 0, result.output
+    agent = json.loads(result.stdout)["agent"]
+    assert agent["start_blocked"] is True
+    assert agent["failed_starts"] == BLOCK_AFTER_FAILURES
+    assert agent["start_failure"] == denied.format(n=BLOCK_AFTER_FAILURES - 1)
+    assert agent["blocked_until"] > time.time()
+    text = flat(run("status").output)
+    assert f"cannot start {BLOCK_AFTER_FAILURES} failed starts in a row" in text
+    assert "AccessDenied on sqs:GetQueueUrl" in text
+    assert "Messages no longer wake it (they are kept)" in text
+    assert "openclaw-deploy logs --component agent see why it cannot start" in text
+    assert "openclaw-deploy start try again once the cause is fixed" in text
+
+    stop, seen = threading.Event(), []
+    bridge = threading.Thread(target=_play_the_bridge, args=(moto, stop, seen), daemon=True)
+    bridge.start()
+    try:
+        started = run("start", "--json")
+        assert started.exit_code == 0, started.output
+        assert json.loads(started.stdout)["state"] == "Running"
+    finally:
+        stop.set()
+        bridge.join(timeout=5)
+    after = json.loads(run("status", "--json").stdout)["agent"]
+    assert (after["start_blocked"], after["failed_starts"]) == (False, 0)
 
 
 def test_start_before_any_deploy_is_a_clear_error(workdir: Path) -> None:

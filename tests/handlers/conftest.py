@@ -23,6 +23,7 @@ from openclaw_deploy.runtime import aws, resources
 from openclaw_deploy.runtime.contract import QueueMessage
 from tests.conftest import ACCOUNT, REGION
 from tests.fakes.telegram_api import FakeTelegram, fake_telegram
+from tests.handlers.ecs_rules import validate_list_tasks
 
 DEPLOYMENT = "test"
 WEBHOOK_SECRET = "webhook-secret_0123456789abcdefABCDEF"
@@ -213,6 +214,8 @@ def stack(aws_env: str, telegram: FakeTelegram, monkeypatch: pytest.MonkeyPatch)
         deployment.frames[params["ConnectionId"]].append(json.loads(text))
 
     aws.ecs().meta.events.register("before-parameter-build.ecs.RunTask", record_run_task)
+    # AWS refuses some ListTasks filter combinations that moto accepts: fail those here.
+    aws.ecs().meta.events.register("before-parameter-build.ecs.ListTasks", validate_list_tasks)
     aws.connections_api(aws_env).meta.events.register(
         "before-parameter-build.apigatewaymanagementapi.PostToConnection", record_frame
     )
