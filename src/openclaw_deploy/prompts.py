@@ -47,6 +47,18 @@ class Prompter:
     def interactive(self) -> bool:
         return self.mode != "off"
 
+    def _explain(self, why: str | None) -> None:
+        """Why a question is asked and where its answer comes from, just above the question."""
+        if why:
+            self._stderr.write(f"\n{why}\n")
+            self._stderr.flush()
+
+    def problem(self, message: str) -> None:
+        """A refused answer, said right below the question it answers (not at the screen's
+        bottom row, where questionary's own validation would put it)."""
+        self._stderr.write(f"  ✗ {message}\n")
+        self._stderr.flush()
+
     def _plain(self, question: str, default: str | None) -> str:
         suffix = f" [{default}]" if default else ""
         self._stderr.write(f"{question}{suffix}: ")
@@ -65,35 +77,42 @@ class Prompter:
         env: str | None = None,
         default: str | None = None,
         validate: Validator | None = None,
+        why: str | None = None,
     ) -> str:
         if not self.interactive:
             raise MissingInputError(question, flag=flag, env=env)
+        self._explain(why)
         while True:
             if self.mode == "tty":
                 import questionary
 
-                answer = questionary.text(
-                    question,
-                    default=default or "",
-                    validate=(lambda v: validate(v) or True) if validate else None,
-                ).unsafe_ask()
+                answer = questionary.text(question, default=default or "").unsafe_ask()
             else:
                 answer = self._plain(question, default)
             answer = (answer or "").strip()
             problem = validate(answer) if validate else (None if answer else "an answer is needed")
             if problem is None:
                 return answer
-            if self.mode != "tty":
-                self._stderr.write(f"  {problem}\n")
+            self.problem(problem)
 
     def secret(
-        self, question: str, *, flag: str, env: str | None, keep_existing: bool
+        self,
+        question: str,
+        *,
+        flag: str,
+        env: str | None,
+        keep_existing: bool,
+        why: str | None = None,
+        explain: bool = True,
     ) -> str | None:
-        """A hidden answer. With `keep_existing`, an empty answer keeps the stored secret (None)."""
+        """A hidden answer. With `keep_existing`, an empty answer keeps the stored secret (None).
+        `explain=False` when asking again after a refused answer (the reason was said once)."""
         if not self.interactive:
             if keep_existing:
                 return None
             raise MissingInputError(question, flag=flag, env=env)
+        if explain:
+            self._explain(why)
         hint = " (Enter keeps the stored one: ***)" if keep_existing else ""
         while True:
             if self.mode == "tty":
@@ -107,7 +126,7 @@ class Prompter:
                 return answer
             if keep_existing:
                 return None
-            self._stderr.write("  an answer is needed\n")
+            self.problem("an answer is needed")
 
     def select(
         self,
@@ -117,11 +136,13 @@ class Prompter:
         flag: str,
         env: str | None = None,
         default: str | None = None,
+        why: str | None = None,
     ) -> str:
         """Pick one of (value, label) pairs."""
         values = [value for value, _ in choices]
         if not self.interactive:
             raise MissingInputError(question, flag=flag, env=env)
+        self._explain(why)
         if self.mode == "tty":
             import questionary
 
@@ -136,7 +157,7 @@ class Prompter:
             answer = self._plain(f"{question} ({options})", default)
             if answer in values:
                 return answer
-            self._stderr.write(f"  choose one of: {options}\n")
+            self.problem(f"choose one of: {options}")
 
     def confirm(self, question: str, *, default: bool = False, flag: str = "--yes") -> bool:
         if not self.interactive:

@@ -7,12 +7,14 @@ surprises").
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import sys
 from pathlib import Path
 
 import boto3
+import pexpect
 import pytest
 from typer.testing import CliRunner
 
@@ -20,6 +22,7 @@ from openclaw_deploy.aws.ssm import SecretStore
 from openclaw_deploy.cli.app import app
 from openclaw_deploy.config import ConfigFile, Deployment
 from openclaw_deploy.runtime import resources
+from tests.fakes.llm_api import fake_llm_api
 from tests.fakes.telegram_api import fake_telegram
 
 NAME = "mybot"
@@ -88,3 +91,166 @@ def test_destroy_ticks_the_webhook_when_telegram_removed_it(aws_env: str, workdi
     assert code == 0, output
     assert "✓ Telegram removed the webhook" in output
     assert len(telegram.calls_to("deleteWebhook")) == 1
+
+
+# At a real terminal: questions explain themselves, answers are checked at once, stored keys are
+# offered only where they belong.
+
+
+def spawn(workdir: Path, *args: str, env: dict[str, str] | None = None) -> pexpect.spawn:
+    environment = {
+        k: v for k, v in os.environ.items() if k not in ("CI", "OPENCLAW_DEPLOY_PROMPTS")
+    }
+    environment.update(TERM="xterm", COLUMNS="120", LINES="40", **(env or {}))
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "openclaw_deploy", *args],
+        cwd=str(workdir),
+        env=environment,
+        encoding="utf-8",
+        timeout=30,
+        dimensions=(40, 120),
+    )
+    child.logfile_read = io.StringIO()
+    return child
+
+
+def transcript(child: pexpect.spawn) -> str:
+    return str(child.logfile_read.getvalue())
+
+
+def finish(child: pexpect.spawn) -> int:
+    child.expect(pexpect.EOF, timeout=120)
+    child.close()
+    return int(child.exitstatus if child.exitstatus is not None else -1)
+
+
+def test_a_refused_key_is_asked_again_at_once_with_where_to_get_one(
+    aws_env: str, workdir: Path
+) -> None:
+    good_key = "sk-good-0123456789abcdefghij"
+    with fake_llm_api(valid_key=good_key) as llm, fake_telegram() as telegram:
+        child = spawn(
+            workdir,
+            "init",
+            "--name",
+            NAME,
+            "--region",
+            REGION,
+            "--provider",
+            "openai",
+            "--model",
+            "gpt-5-mini",
+            "--owner-email",
+            "me@example.com",
+            "--llm-base-url",
+            llm.url,
+            "--telegram-api-url",
+            telegram.url,
+            "--no-deploy",
+        )
+        child.expect("Create one at https://platform.openai.com/api-keys")
+        child.expect("OpenAI API key")
+        child.sendline("sk-wrong-key-0000000000000000")
+        # Said right below the question, then asked again: no answer is lost.
+        child.expect("✗ OpenAI refused the API key")
+        child.expect("OpenAI API key")
+        child.sendline(good_key)
+        child.expect("@BotFather")
+        child.expect("Telegram bot token")
+        child.sendline("not-a-token")
+        child.expect("✗ The Telegram bot token is not valid")
+        child.expect("Telegram bot token")
+        child.sendline(telegram.token)
+        child.expect("is configured")
+        assert finish(child) == 0, transcript(child)
+    output = transcript(child)
+    assert good_key not in output and telegram.token not in output
+    assert [r["key"] for r in llm.requests] == ["sk-wrong-key-0000000000000000", good_key]
+    values = ssm_values()
+    assert values[resources.LLM_API_KEY.parameter_name(NAME)] == good_key
+
+
+def ssm_values() -> dict[str, str]:
+    ssm = boto3.client("ssm", region_name=REGION)
+    params = ssm.get_parameters_by_path(
+        Path="/openclaw-deploy", Recursive=True, WithDecryption=True
+    )
+    return {p["Name"]: p["Value"] for p in params["Parameters"]}
+
+
+def first_init(workdir: Path, key: str = "sk-openai-stored-0123456789") -> None:
+    code, output = run(
+        [
+            "init",
+            "--name",
+            NAME,
+            "--region",
+            REGION,
+            "--provider",
+            "openai",
+            "--owner-email",
+            "me@example.com",
+            "--skip-checks",
+            "--no-deploy",
+            "--yes",
+        ],
+        env={"OPENCLAW_LLM_API_KEY": key, "OPENCLAW_TELEGRAM_BOT_TOKEN": TOKEN},
+    )
+    assert code == 0, output
+
+
+def test_changing_the_provider_asks_for_its_key_instead_of_keeping_the_old_one(
+    aws_env: str, workdir: Path
+) -> None:
+    first_init(workdir)
+    # Without a terminal: refused, naming what to pass; nothing changes.
+    code, output = run(["init", "--provider", "anthropic", "--yes", "--skip-checks", "--no-deploy"])
+    assert code == 2, output
+    assert "from openai to anthropic" in output and "OPENCLAW_LLM_API_KEY" in output
+    assert "provider: openai" in (workdir / "openclaw-deploy.yaml").read_text()
+
+    # At a terminal: the key is asked for, with no offer to keep the other provider's.
+    child = spawn(workdir, "init", "--provider", "anthropic", "--skip-checks", "--no-deploy")
+    for _ in range(2):  # name, region: Enter keeps the previous answers
+        child.expect(r"\?")
+        child.sendline("")
+    child.expect("Model")
+    child.sendline("")
+    child.expect("the stored key belongs to openai, so it is not offered")
+    child.expect("Anthropic \\(Claude\\) API key")
+    child.sendline("")
+    child.expect("✗ an answer is needed")
+    child.sendline("sk-ant-new-0123456789abcdef")
+    child.expect("Enter keeps the stored one")  # the token is still this deployment's
+    child.sendline("")
+    child.expect("Owner email")
+    child.sendline("")
+    child.expect("is configured")
+    assert finish(child) == 0, transcript(child)
+    assert "API key (Enter keeps" not in transcript(child)
+    assert ssm_values()[resources.LLM_API_KEY.parameter_name(NAME)] == "sk-ant-new-0123456789abcdef"
+
+
+# 7. A deployment of the same name set up from another folder is not taken over silently.
+
+
+def test_init_in_a_new_folder_does_not_adopt_another_folders_deployment(
+    aws_env: str, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first_init(workdir)
+    other = workdir / "other"
+    other.mkdir()
+    monkeypatch.chdir(other)
+    args = ["init", "--name", NAME, "--provider", "openai", "--yes", "--skip-checks"]
+    args += ["--owner-email", "me@example.com", "--no-deploy"]
+    code, output = run(args, env={"OPENCLAW_LLM_API_KEY": "sk-other-folder-0123456789"})
+    assert code == 2, output
+    flat = " ".join(output.split())
+    assert "set up from another folder" in flat and "--adopt" in flat
+    assert not (other / "openclaw-deploy.yaml").exists()
+    assert ssm_values()[resources.LLM_API_KEY.parameter_name(NAME)] == "sk-openai-stored-0123456789"
+
+    code, output = run([*args, "--adopt"], env={"OPENCLAW_LLM_API_KEY": "sk-other-0123456789"})
+    assert code == 0, output
+    assert (other / "openclaw-deploy.yaml").exists()

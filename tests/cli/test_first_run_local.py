@@ -69,3 +69,55 @@ def test_port_and_password_stay_until_asked_and_logs_outlive_destroy(tmp_path: P
         purged = cli(tmp_path, "destroy", "--target", "local", "--yes", "--purge")
     assert purged.returncode == 0, purged.stderr
     assert not (tmp_path / ".openclaw-deploy" / "local" / "agent").exists()
+
+
+def test_ctrl_c_in_init_after_the_local_cloud_started_leaves_nothing_running(
+    tmp_path: Path,
+) -> None:
+    import io
+    import os
+    import sys
+
+    import pexpect
+
+    from openclaw_deploy.local import service
+    from openclaw_deploy.local.paths import LocalPaths
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "OPENCLAW_", "CI"))}
+    env.update(TERM="xterm", OPENCLAW_DEPLOY_CACHE=cli_cache())
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "openclaw_deploy", "init", "--target", "local", "--name", "agent"],
+        cwd=str(tmp_path),
+        env=env,
+        encoding="utf-8",
+        timeout=120,
+        dimensions=(40, 120),
+    )
+    child.logfile_read = io.StringIO()
+    child.expect("LLM provider")
+    child.send("\r")  # the offline demo model, the default
+    child.expect("Model")
+    child.send("\r")
+    child.expect("Owner email")  # asked after the local cloud started
+    paths = LocalPaths.for_deployment(tmp_path / "openclaw-deploy.yaml", "agent")
+    running = service.read_state(paths)
+    assert running is not None
+    child.sendcontrol("c")
+    child.expect(pexpect.EOF)
+    child.close()
+    output = child.logfile_read.getvalue()
+    assert child.exitstatus == 130, output
+    assert "Stopping the local cloud this init started" in output
+    assert service.read_state(paths) is None
+    with pytest.raises(ProcessLookupError):
+        os.kill(running.pid, 0)
+    assert not (tmp_path / "openclaw-deploy.yaml").exists()
+
+
+def cli_cache() -> str:
+    import os
+
+    from tests.e2e.local import REPO
+
+    return os.environ.get("OPENCLAW_DEPLOY_CACHE", str(REPO / ".cache" / "openclaw-deploy"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
@@ -24,13 +25,15 @@ from openclaw_deploy.config import (
     AgentSpec,
     Deployment,
 )
-from openclaw_deploy.errors import UsageError
+from openclaw_deploy.errors import AbortedError, CheckFailedError, UsageError
 from openclaw_deploy.output import emit, recommend
 from openclaw_deploy.prompts import Prompter
 from openclaw_deploy.runtime import resources
 from openclaw_deploy.runtime.providers import PROVIDER_IDS, PROVIDERS, get_provider
 
 if TYPE_CHECKING:
+    from openclaw_deploy.context import AppContext
+    from openclaw_deploy.runtime.providers import Provider
     from openclaw_deploy.services.init import InitResult
 
 HELP: Final = """Set up a deployment: AWS account and region, LLM provider and key, Telegram bot.
@@ -54,6 +57,33 @@ DEFAULT_NAME: Final = "agent"
 DEFAULT_REGION: Final = "us-east-1"
 LOCAL_OWNER: Final = "owner@example.com"
 NAME_RULE: Final = "3-24 lowercase letters, digits and dashes, starting with a letter"
+# Why each question is asked and where its answer comes from, said above the question.
+WHY_NAME: Final = "A name for this deployment; the AWS resources are named after it."
+WHY_REGION: Final = "The AWS region the agent runs in; one near you answers fastest."
+WHY_PROVIDER: Final = "The LLM service your agent thinks with (you pay it for what you use)."
+WHY_MODEL: Final = "The model to use; Enter takes the provider's recommended one."
+WHY_KEY: Final = "Your {label} API key: the agent calls the model with it. Create one at {page}"
+WHY_KEY_CHANGED: Final = " (the stored key belongs to {previous}, so it is not offered)"
+WHY_BOT: Final = (
+    "Your agent's Telegram bot. In Telegram, message @BotFather (https://t.me/BotFather), "
+    "send /newbot, and paste the token it answers with."
+)
+WHY_EMAIL: Final = "Your email: the web chat's login. AWS Cognito mails the first password to it."
+WHY_EMAIL_LOCAL: Final = "Your login for the local web chat (no mail is sent)."
+KEY_PAGES: Final = {
+    "anthropic": "https://console.anthropic.com/settings/keys",
+    "openai": "https://platform.openai.com/api-keys",
+    "openrouter": "https://openrouter.ai/settings/keys",
+    "deepseek": "https://platform.deepseek.com/api_keys",
+}
+OWNED_ELSEWHERE: Final = (
+    "A deployment named {name!r} already exists in aws://{account}/{region} ({what}), but "
+    "{config} does not know it: it was set up from another folder."
+)
+OWNED_ELSEWHERE_HINT: Final = (
+    "pick another --name, run openclaw-deploy in the folder that set it up, or pass --adopt to "
+    "manage it (and its stored secrets) from here"
+)
 
 
 def _check_name(value: str) -> str | None:
@@ -87,6 +117,7 @@ def _answer(
     env: str | None = None,
     default: str | None = None,
     check: object = None,
+    why: str | None = None,
 ) -> str:
     """A flag's value if given (validated), else a prompt, else the default, else an error."""
     validate = check if callable(check) else None
@@ -98,10 +129,44 @@ def _answer(
             )
         return given.strip()
     if prompter.interactive:
-        return prompter.text(question, flag=flag, env=env, default=default, validate=validate)
+        return prompter.text(
+            question, flag=flag, env=env, default=default, validate=validate, why=why
+        )
     if default:
         return default
     return prompter.text(question, flag=flag, env=env)  # raises MissingInputError
+
+
+def _secret(
+    prompter: Prompter,
+    given: str | None,
+    *,
+    question: str,
+    why: str,
+    flag: str,
+    env: str,
+    keep_existing: bool,
+    check: Callable[[str], str | None] | None,
+) -> tuple[str | None, str | None]:
+    """(secret, what its check found): a given value or a hidden answer, checked for real right
+    away, so a refused one is asked again at once instead of failing after every question.
+    None keeps the stored secret."""
+    explain = True
+    while True:
+        value = given
+        if value is None:
+            value = prompter.secret(
+                question, flag=flag, env=env, keep_existing=keep_existing, why=why, explain=explain
+            )
+        if value is None or check is None:
+            return value, None
+        try:
+            return value, check(value)
+        except CheckFailedError as error:
+            if given is not None or not prompter.interactive:
+                raise
+            prompter.problem(f"{error.message} {error.hint or ''}".strip())
+            explain = False
 
 
 class _Stdin:
@@ -119,6 +184,70 @@ class _Stdin:
                 hint=f"echo VALUE | openclaw-deploy init {flag} -",
             )
         return self._lines.pop(0)
+
+
+def _checked(app: AppContext, what: str, provider: Provider, key: str, base_url: str | None) -> str:
+    from openclaw_deploy.services.checks import check_llm_key
+
+    with app.reporter().task(what):
+        return check_llm_key(provider, key, base_url=base_url).detail
+
+
+def _checked_bot(app: AppContext, token: str, *, skip: bool, api_url: str | None) -> str | None:
+    """The bot's username (None when checks are skipped); the token's format is always checked."""
+    if problem := _check_token(token):
+        raise CheckFailedError(
+            f"The Telegram bot token is not valid: {problem}.",
+            hint="copy it again from @BotFather (/token)",
+        )
+    if skip:
+        return None
+    from openclaw_deploy.services.checks import check_telegram_token
+
+    with app.reporter().task("Checking the Telegram bot token (getMe)"):
+        return check_telegram_token(token, api_url=api_url).username
+
+
+def _stop_on_failure(ctx: typer.Context, app: AppContext, name: str) -> None:
+    """Stop the local cloud this run starts unless the run finishes (the config names it)."""
+    from openclaw_deploy.services.local import stop_local_cloud
+
+    finished = ctx.meta.setdefault("init_finished", [False])
+
+    def cleanup() -> None:
+        if not finished[0]:
+            app.err_console.print(
+                "\nStopping the local cloud this init started (nothing was kept)."
+            )
+            stop_local_cloud(app, name)
+
+    ctx.call_on_close(cleanup)
+
+
+def _refuse_one_owned_elsewhere(app: AppContext, name: str, region: str, account: str) -> None:
+    """A deployment of this name in the account but not in this config belongs to another folder:
+    taking it over silently would redeploy it with this folder's answers and its stored key."""
+    from openclaw_deploy.aws.cloudformation import CloudFormation
+    from openclaw_deploy.aws.ssm import SecretStore
+
+    what: list[str] = []
+    stack = resources.resource_prefix(name)
+    info = CloudFormation(app.client("cloudformation", region)).describe(stack)
+    if info is not None and info.status != "DELETE_COMPLETE":
+        what.append(f"stack {stack}")
+    stored = SecretStore(app.client("ssm", region), name).names_under(f"/openclaw-deploy/{name}/")
+    if stored:
+        what.append(f"{len(stored)} stored secret(s) under /openclaw-deploy/{name}/")
+    if not what:
+        return
+    message = OWNED_ELSEWHERE.format(
+        name=name, account=account, region=region, what=", ".join(what), config=app.config.path
+    )
+    if not app.prompter.interactive:
+        raise UsageError(message, hint=OWNED_ELSEWHERE_HINT)
+    app.err_console.print(f"[yellow]![/] {message}", highlight=False)
+    if not app.prompter.confirm("Manage it from here?", default=False, flag="--adopt"):
+        raise AbortedError("Nothing was changed.", hint=OWNED_ELSEWHERE_HINT)
 
 
 def _render(console: Console, result: InitResult) -> None:
@@ -245,6 +374,13 @@ def init(  # noqa: PLR0912, PLR0915 - one flow of questions; each step is a few 
     no_deploy: Annotated[
         bool, typer.Option("--no-deploy", help="Stop after storing configuration and secrets.")
     ] = False,
+    adopt: Annotated[
+        bool,
+        typer.Option(
+            "--adopt",
+            help="Manage from here a deployment of this name that another folder set up.",
+        ),
+    ] = False,
     yes: YesOption = False,
     owner_password: OwnerPasswordOption = None,
     new_password: NewPasswordOption = False,
@@ -290,6 +426,7 @@ def init(  # noqa: PLR0912, PLR0915 - one flow of questions; each step is a few 
         env="OPENCLAW_DEPLOY_NAME",
         default=config.default or DEFAULT_NAME,
         check=_check_name,
+        why=WHY_NAME,
     )
     previous: Deployment | None = config.deployments.get(name)
     target = target or (previous.target if previous else "aws")
@@ -304,6 +441,7 @@ def init(  # noqa: PLR0912, PLR0915 - one flow of questions; each step is a few 
         env="OPENCLAW_DEPLOY_REGION",
         default=(previous.region if previous else session_region) or DEFAULT_REGION,
         check=_check_region,
+        why=WHY_REGION,
     )
 
     from openclaw_deploy.aws.identity import caller_identity
@@ -316,6 +454,8 @@ def init(  # noqa: PLR0912, PLR0915 - one flow of questions; each step is a few 
             f"in [bold]{region}[/]",
             highlight=False,
         )
+        if previous is None and not adopt:
+            _refuse_one_owned_elsewhere(app, name, region, identity.account)
 
     # Locally, no key means the offline demo model: anyone can try it with nothing but this tool.
     default_provider = "offline" if local and not llm_api_key else "anthropic"
@@ -326,6 +466,7 @@ def init(  # noqa: PLR0912, PLR0915 - one flow of questions; each step is a few 
             flag="--provider",
             env="OPENCLAW_LLM_PROVIDER",
             default=previous.provider if previous else default_provider,
+            why=WHY_PROVIDER,
         )
         if prompter.interactive
         else (previous.provider if previous else default_provider)
@@ -341,12 +482,17 @@ def init(  # noqa: PLR0912, PLR0915 - one flow of questions; each step is a few 
         flag="--model",
         env="OPENCLAW_LLM_MODEL",
         default=default_model,
+        why=WHY_MODEL,
     )
 
     local_state = None
     if local:
-        from openclaw_deploy.services.local import start_local_cloud
+        from openclaw_deploy.services.local import local_cloud_running, start_local_cloud
 
+        if not local_cloud_running(app, name):
+            # Interrupted or failed before the config is written: stop what this run started,
+            # so "nothing was changed" holds and no cloud runs that no config names.
+            _stop_on_failure(ctx, app, name)
         local_state = start_local_cloud(
             app,
             name=name,
@@ -362,26 +508,49 @@ def init(  # noqa: PLR0912, PLR0915 - one flow of questions; each step is a few 
     from openclaw_deploy.aws.ssm import SecretStore
 
     store = SecretStore(app.client("ssm", region), name)
-    if spec.needs_key and llm_api_key is None:
-        has_key = store.exists(resources.LLM_API_KEY.parameter_name(name))
-        llm_api_key = prompter.secret(
-            f"{spec.label} API key",
+    base_url = llm_base_url or (previous.llm_base_url if previous else None)
+    bot_api_url = telegram_api_url or (previous.telegram_api_url if previous else None)
+    key_check: str | None = None
+    if spec.needs_key:
+        # A stored key is offered only for the provider it was given for.
+        same_provider = previous is not None and previous.provider == provider
+        has_key = same_provider and store.exists(resources.LLM_API_KEY.parameter_name(name))
+        if previous and not same_provider and llm_api_key is None and not prompter.interactive:
+            raise UsageError(
+                f"The provider changes from {previous.provider} to {provider}, which needs its "
+                f"own API key (the stored one is {previous.provider}'s).",
+                hint="pass the key in OPENCLAW_LLM_API_KEY, or --llm-api-key -",
+            )
+        why = WHY_KEY.format(label=spec.label, page=KEY_PAGES.get(provider, "its console"))
+        if previous and not same_provider:
+            why += WHY_KEY_CHANGED.format(previous=previous.provider)
+        llm_api_key, key_check = _secret(
+            prompter,
+            llm_api_key,
+            question=f"{spec.label} API key",
+            why=why,
             flag="--llm-api-key",
             env="OPENCLAW_LLM_API_KEY",
             keep_existing=has_key,
+            check=None
+            if skip_checks
+            else lambda key: _checked(
+                app, f"Checking the {spec.label} API key", spec, key, base_url
+            ),
         )
-    if telegram_bot_token is None and not local:  # locally, Telegram is optional
+    bot_username: str | None = None
+    if telegram_bot_token is not None or not local:  # locally, Telegram is optional
         has_token = store.exists(resources.TELEGRAM_BOT_TOKEN.parameter_name(name))
-        while True:
-            telegram_bot_token = prompter.secret(
-                "Telegram bot token (from @BotFather)",
-                flag="--telegram-bot-token",
-                env="OPENCLAW_TELEGRAM_BOT_TOKEN",
-                keep_existing=has_token,
-            )
-            if telegram_bot_token is None or not (problem := _check_token(telegram_bot_token)):
-                break
-            app.err_console.print(f"  {problem}", highlight=False)
+        telegram_bot_token, bot_username = _secret(
+            prompter,
+            telegram_bot_token,
+            question="Telegram bot token",
+            why=WHY_BOT,
+            flag="--telegram-bot-token",
+            env="OPENCLAW_TELEGRAM_BOT_TOKEN",
+            keep_existing=has_token,
+            check=lambda token: _checked_bot(app, token, skip=skip_checks, api_url=bot_api_url),
+        )
     owner_email = _answer(
         prompter,
         owner_email,
@@ -390,6 +559,7 @@ def init(  # noqa: PLR0912, PLR0915 - one flow of questions; each step is a few 
         env="OPENCLAW_OWNER_EMAIL",
         default=previous.owner_email if previous else (LOCAL_OWNER if local else None),
         check=_check_email,
+        why=WHY_EMAIL_LOCAL if local else WHY_EMAIL,
     )
 
     # Execute.
@@ -406,15 +576,18 @@ def init(  # noqa: PLR0912, PLR0915 - one flow of questions; each step is a few 
             llm_api_key=llm_api_key,
             telegram_bot_token=telegram_bot_token,
             skip_checks=skip_checks,
-            llm_base_url=llm_base_url or (previous.llm_base_url if previous else None),
-            telegram_api_url=telegram_api_url or (previous.telegram_api_url if previous else None),
+            llm_base_url=base_url,
+            telegram_api_url=bot_api_url,
             agent=previous.agent if previous else Deployment(name=name).agent,
+            key_check=key_check,
+            bot_username=bot_username,
         ),
         identity=identity,
         store=store,
         config=config,
         reporter=app.reporter(),
     )
+    ctx.meta.setdefault("init_finished", [False])[0] = True  # the config names it now
 
     if local_state is not None:
         from dataclasses import replace

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING
 from openclaw_deploy.aws.identity import Identity
 from openclaw_deploy.aws.ssm import SecretStore
 from openclaw_deploy.config import AgentSpec, ConfigFile, Deployment
+from openclaw_deploy.errors import UsageError
 from openclaw_deploy.output import Reporter
 from openclaw_deploy.runtime import resources
-from openclaw_deploy.runtime.providers import get_provider
+from openclaw_deploy.runtime.providers import Provider, get_provider
 
 if TYPE_CHECKING:
     from openclaw_deploy.services.local import LocalAccess
@@ -40,6 +41,10 @@ class InitRequest:
     llm_base_url: str | None = None
     telegram_api_url: str | None = None
     agent: AgentSpec = field(default_factory=AgentSpec)
+    key_check: str | None = None
+    """What checking `llm_api_key` found, when the command checked it as soon as it was given."""
+    bot_username: str | None = None
+    """The bot behind `telegram_bot_token`, when the command checked it already."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,6 +68,41 @@ class InitResult:
     """How to reach a local deployment (its URLs, and the owner password when just chosen)."""
 
 
+def _run_checks(
+    request: InitRequest, provider: Provider, previous: Deployment | None, reporter: Reporter
+) -> tuple[list[str], str | None]:
+    """What the checks found, and the bot's username; raises before anything is written."""
+    checks: list[str] = []
+    bot_username: str | None = None
+    changed_provider = previous is not None and previous.provider != request.provider
+    if provider.needs_key and request.llm_api_key is None and changed_provider:
+        # The stored key is the previous provider's: keeping it would fail at the first message.
+        raise UsageError(
+            f"The provider changes to {request.provider}: its API key is needed.",
+            hint="pass the key in OPENCLAW_LLM_API_KEY, or --llm-api-key -",
+        )
+    if request.skip_checks:
+        reporter.warn("Skipping the LLM key and Telegram token checks (--skip-checks).")
+    else:
+        if request.key_check is not None:
+            checks.append(request.key_check)
+        elif request.llm_api_key and provider.needs_key:
+            with reporter.task(f"Checking the {provider.label} API key"):
+                result = check_llm_key(provider, request.llm_api_key, base_url=request.llm_base_url)
+            checks.append(result.detail)
+        if request.bot_username is not None:
+            bot_username = request.bot_username
+            checks.append(f"Telegram bot @{bot_username}")
+        elif request.telegram_bot_token:
+            with reporter.task("Checking the Telegram bot token (getMe)"):
+                bot = check_telegram_token(
+                    request.telegram_bot_token, api_url=request.telegram_api_url
+                )
+            bot_username = bot.username
+            checks.append(f"Telegram bot @{bot.username}")
+    return checks, bot_username
+
+
 def run_init(
     request: InitRequest,
     *,
@@ -72,24 +112,9 @@ def run_init(
     reporter: Reporter,
 ) -> InitResult:
     provider = get_provider(request.provider)
-    checks: list[str] = []
-    bot_username: str | None = None
     previous = config.deployments.get(request.name)
 
-    if request.skip_checks:
-        reporter.warn("Skipping the LLM key and Telegram token checks (--skip-checks).")
-    else:
-        if request.llm_api_key and provider.needs_key:
-            with reporter.task(f"Checking the {provider.label} API key"):
-                result = check_llm_key(provider, request.llm_api_key, base_url=request.llm_base_url)
-            checks.append(result.detail)
-        if request.telegram_bot_token:
-            with reporter.task("Checking the Telegram bot token (getMe)"):
-                bot = check_telegram_token(
-                    request.telegram_bot_token, api_url=request.telegram_api_url
-                )
-            bot_username = bot.username
-            checks.append(f"Telegram bot @{bot.username}")
+    checks, bot_username = _run_checks(request, provider, previous, reporter)
     if bot_username is None and previous and not request.telegram_bot_token:
         bot_username = previous.telegram_bot_username
 
@@ -115,6 +140,8 @@ def run_init(
                     parameters[secret.key] = name
                     continue
                 value = secrets.token_urlsafe(32)  # only A-Za-z0-9_- as Telegram requires
+            if secret is resources.LLM_API_KEY and not provider.needs_key:
+                continue  # a key stored for an earlier provider is not this provider's
             if value:
                 store.put(
                     name, value, description=f"openclaw-deploy {request.name}: {secret.description}"
