@@ -222,9 +222,12 @@ def test_pairing_routes(stack: Stack) -> None:
     assert not pairing.is_paired(555)
 
 
-def test_telegram_path_reaches_the_webhook_handler(stack: Stack) -> None:
+def test_the_api_function_does_not_serve_the_telegram_webhook(stack: Stack) -> None:
+    """`POST /telegram` is routed to the telegram function, whose role may enqueue; the api
+    function's role may not, so it must never handle a webhook itself."""
     answer = api.handler(http_event("POST", "/telegram", sub=None, body={"update_id": 1}))
-    assert answer["statusCode"] == 401, "the webhook's own secret check answers"
+    assert answer["statusCode"] == 404
+    assert stack.drain() == []
 
 
 def test_an_aws_outage_is_a_503_without_details(

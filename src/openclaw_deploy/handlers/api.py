@@ -49,6 +49,7 @@ class Request:
         return _common.json_body(self.event)
 
 
+@_common.logged
 def handler(event: Event, context: Any = None) -> Response:
     event = _common.mapping(event)
     http = _common.mapping(_common.request_context(event).get("http"))
@@ -56,10 +57,6 @@ def handler(event: Event, context: Any = None) -> Response:
     path = event.get("rawPath") or http.get("path")
     if not isinstance(method, str) or not isinstance(path, str):
         return _common.error(400, "bad_request", "not an HTTP API event")
-    if path.rstrip("/").endswith("/telegram") and "/api/" not in path:
-        from openclaw_deploy.handlers import telegram_webhook
-
-        return telegram_webhook.handler(event, context)
     try:
         return _dispatch(method.upper(), path, event)
     except BadRequestError as problem:

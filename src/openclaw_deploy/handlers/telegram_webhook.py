@@ -73,6 +73,7 @@ PAIR_USAGE: Final = "Send <code>/pair CODE</code> with the code shown in the web
 ALREADY_PAIRED: Final = "You're already paired — just write."
 
 
+@_common.logged
 def handler(event: Event, context: Any = None) -> Response:
     event = _common.mapping(event)
     try:

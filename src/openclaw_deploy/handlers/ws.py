@@ -37,6 +37,7 @@ UNAUTHORIZED = "a valid ticket is required: get one from POST /api/ws-ticket"
 UNAVAILABLE = "a service the agent needs did not answer; try again"
 
 
+@_common.logged
 def handler(event: Event, context: Any = None) -> Response:
     event = _common.mapping(event)
     ctx = _common.request_context(event)
