@@ -34,6 +34,7 @@ FARGATE_SIZES: Final[dict[int, tuple[int, ...]]] = {
     2048: tuple(range(4096, 16385, 1024)),
 }
 """Fargate's valid cpu → memory (MiB) pairs for the sizes a personal agent would use."""
+MAX_BUDGET_USD: Final = 100_000
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,6 +60,9 @@ class Deployment:
     parameters: dict[str, str] = field(default_factory=dict)
     """Secret key (resources.Secret.key) → SSM parameter name. Names only, never values."""
     agent: AgentSpec = field(default_factory=AgentSpec)
+    monthly_budget_usd: int | None = None
+    """The monthly AWS Budget in whole USD (alerts at 80 % forecast, 100 % actual); None or 0:
+    no budget. `init` asks, `budget set` changes it."""
     openclaw_version: str | None = None
     """The OpenClaw release the agent image runs; None: the one this openclaw-deploy pins
     (`toolchain.OPENCLAW_VERSION`). `upgrade` moves it."""
@@ -235,6 +239,11 @@ def _parse_deployment(reader: _Reader, name: object, raw: object) -> Deployment:
             memory=memory,
             spot=spot,
             idle_timeout_minutes=reader.integer(agent_raw, "idle_timeout_minutes", aw, 15, 1, 720),
+        ),
+        monthly_budget_usd=(
+            reader.integer(data, "monthly_budget_usd", where, 0, 0, MAX_BUDGET_USD)
+            if data.get("monthly_budget_usd") is not None
+            else None
         ),
         openclaw_version=reader.string(
             data,

@@ -30,6 +30,7 @@ HANDLER_ENTRIES: Final = {
     "openclaw_deploy.handlers.ws": "ws",
     "openclaw_deploy.handlers.telegram_webhook": "telegram",
     "openclaw_deploy.handlers.watchdog": "watchdog",
+    "openclaw_deploy.handlers.notifier": "notifier",
 }
 SERVICES: Final = {
     "dynamodb": "dynamodb",

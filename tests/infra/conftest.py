@@ -24,6 +24,7 @@ ZONES = ("us-east-1a", "us-east-1b")
 NAME = "test"
 WEBHOOK_CONCURRENCY = 5
 BEDROCK_REGION = "eu-central-1"
+BUDGET_USD = 12
 PREVIOUS_TAG = "src-0123456789abcdef0123456789abcdef"
 
 
@@ -38,6 +39,7 @@ def default_spec() -> InfraSpec:
         owner_email="owner@example.com",
         secret_parameters={s.key: s.parameter_name(NAME) for s in resources.SECRETS},
         webhook_reserved_concurrency=WEBHOOK_CONCURRENCY,
+        monthly_budget_usd=BUDGET_USD,
     )
 
 

@@ -53,10 +53,11 @@ from openclaw_bridge.render import (
     render_config,
 )
 from openclaw_bridge.state import StateError, StateStore
-from openclaw_bridge.task import process_started_at, task_arn
+from openclaw_bridge.task import process_started_at, start_phases, task_arn
 from openclaw_bridge.telegram_out import DeliveryError, TelegramStream
 from openclaw_bridge.turns import SessionScheduler
 from openclaw_bridge.web import WebPoster, WebStream
+from openclaw_deploy.runtime import metrics
 from openclaw_deploy.runtime.connections import Connections
 from openclaw_deploy.runtime.contract import ContractError, QueueMessage
 from openclaw_deploy.runtime.history import History
@@ -273,6 +274,8 @@ class Bridge:
             self._close()
             return EXIT_FAILED
         self.web.broadcast("agent.status", state=RUNNING, phase="ready", since=self.clock())
+        for phase, seconds in start_phases(self.timings).items():
+            metrics.record(metrics.START_PHASE_SECONDS, seconds, Phase=phase)
         log.info(
             "agent ready in %.2f s (restore %.2f s, OpenClaw %.2f s); idle timeout %.0f s",
             self.timings["boot"],
@@ -595,6 +598,7 @@ class Bridge:
             log.error("the reply to %s was delivered but not recorded: %s", msg.message_id, error)
             return
         self._dirty = True
+        metrics.record(metrics.TURN_SECONDS, round(time.monotonic() - started, 3))
         log.info(
             "answered %s (%s) in %.2f s, first text after %s",
             msg.message_id,
@@ -622,6 +626,7 @@ class Bridge:
             self.request_stop(REASON_OPENCLAW_DIED)
             return
         log.error("OpenClaw could not answer %s: %s", msg.message_id, reason)
+        metrics.record(metrics.TURN_ERRORS, 1)
         notice = USER_TURN_FAILED.format(reason=reason)
         web.fail("agent_failed", notice)
         if telegram is not None:

@@ -44,3 +44,17 @@ def process_started_at() -> float:
         return time.time() - age
     except (OSError, ValueError, IndexError):
         return time.time()
+
+
+def start_phases(timings: Mapping[str, float]) -> dict[str, float]:
+    """The cold start inside the task as the dashboard shows it: `starting` (process start to
+    the restore: interpreter, imports, settings), `restoring` (state from S3) and `loading`
+    (OpenClaw until ready), from the bridge's `boot`, `restore` and `openclaw` timings."""
+    restore = float(timings.get("restore", 0.0))
+    loading = float(timings.get("openclaw", 0.0))
+    boot = float(timings.get("boot", restore + loading))
+    return {
+        "starting": round(max(0.0, boot - restore - loading), 3),
+        "restoring": round(restore, 3),
+        "loading": round(loading, 3),
+    }

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Final, Literal
 from botocore.exceptions import BotoCoreError, ClientError
 
 from openclaw_deploy.handlers import _common
-from openclaw_deploy.runtime import aws, ddb, resources
+from openclaw_deploy.runtime import aws, ddb, metrics, resources
 from openclaw_deploy.runtime.lifecycle import (
     AgentStartBlockedError,
     AgentStartError,
@@ -164,6 +164,7 @@ def accept(msg: QueueMessage, *, dedupe_key: str, store: Dedupe | None = None) -
                 store.release(dedupe_key)
             raise
         store.done(dedupe_key)
+        metrics.record(metrics.MESSAGES_RECEIVED, 1, Channel=msg.channel)
     return claim
 
 

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Final
 import boto3  # noqa: F401 - imported first, not nested: see bench/handler_imports.py
 from botocore.exceptions import BotoCoreError, ClientError
 
-from openclaw_deploy.handlers import _common
+from openclaw_deploy.handlers import _common, _health
 from openclaw_deploy.runtime import aws
 from openclaw_deploy.runtime.lifecycle import (
     IDLE,
@@ -144,7 +144,9 @@ class Watchdog:
         elif status.state == STARTING:
             self._check_start_without_task(status, report)
         self._wake_for_waiting_messages(report)
-        report.state = self._lifecycle.get().state
+        final = self._lifecycle.get()
+        report.state = final.state
+        _health.observe_agent(final, now=self._clock())
         return report
 
     # -- ECS ----------------------------------------------------------------------------------
@@ -299,4 +301,6 @@ def handler(event: Any = None, context: Any = None) -> dict[str, Any]:
         queue_url=queue_url,
         limits=Limits.from_env(),
     )
-    return watchdog.run().as_dict()
+    report = watchdog.run().as_dict()
+    _health.observe_telegram_webhook(now=time.time())
+    return report

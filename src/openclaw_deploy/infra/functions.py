@@ -105,6 +105,16 @@ ACCESS: Mapping[str, Access] = {
         watch_agent=True,
         start_agent=True,
         read_queue_depth=True,
+        # Asks Telegram whether the webhook is failing (getWebhookInfo) every few minutes.
+        secrets=(resources.TELEGRAM_BOT_TOKEN,),
+    ),
+    "notifier": Access(
+        description="Notifier: tells the owner on Telegram about alarms and the budget",
+        timeout_seconds=30,
+        # Paired users are the owner's chats; the dedupe table remembers each alarm's last
+        # state and counts messages per hour, so a flood of alarms is not a flood of messages.
+        tables={resources.PAIRING.key: R, resources.DEDUPE.key: RW},
+        secrets=(resources.TELEGRAM_BOT_TOKEN,),
     ),
 }
 MEMORY_MB = 256
@@ -230,6 +240,15 @@ class Functions(Construct):
         role.add_to_policy(
             iam.PolicyStatement(
                 actions=["ecs:RunTask"], resources=[family], conditions=self._cluster_condition()
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                # Tags propagated from the task definition (the cost-allocation tag) are
+                # authorized as tag-on-create of the task.
+                actions=["ecs:TagResource"],
+                resources=[self._task_arns()],
+                conditions={"StringEquals": {"ecs:CreateAction": "RunTask"}},
             )
         )
         role.add_to_policy(

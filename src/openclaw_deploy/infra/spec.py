@@ -103,6 +103,22 @@ def image_build_log_group(deployment: str) -> str:
     return f"/{resources.resource_prefix(deployment)}/image-build"
 
 
+def alarm_name(deployment: str, key: str) -> str:
+    """A CloudWatch alarm of the deployment (`status` lists them by this prefix)."""
+    return f"{resources.resource_prefix(deployment)}-{key}"
+
+
+def dashboard_name(deployment: str) -> str:
+    return resources.resource_prefix(deployment)
+
+
+def dashboard_url(deployment: str, region: str) -> str:
+    return (
+        f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
+        f"#dashboards/dashboard/{dashboard_name(deployment)}"
+    )
+
+
 def task_family(deployment: str) -> str:
     return f"{resources.resource_prefix(deployment)}-agent"
 
@@ -139,6 +155,8 @@ class InfraSpec:
     running_image_tag: str | None = None
     """The image tag the task definition runs, when it must not yet be the sources' own tag
     (that image is not built yet); None runs the sources' tag."""
+    monthly_budget_usd: int | None = None
+    """The AWS Budget on the deployment's cost-allocation tag, in whole USD; None or 0: none."""
     invite_owner: bool = True
     """Whether the owner's Cognito user (whose creation emails the invitation) is part of the
     stack. `deploy` leaves it out until the agent's image exists."""
@@ -150,6 +168,10 @@ class InfraSpec:
     @property
     def prefix(self) -> str:
         return resources.resource_prefix(self.name)
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return self.parameter(resources.TELEGRAM_BOT_TOKEN) is not None
 
     def parameter(self, secret: resources.Secret) -> str | None:
         """The SSM parameter name holding `secret`, or None when the deployment has none."""
@@ -176,4 +198,5 @@ class InfraSpec:
             owner_email=deployment.owner_email,
             secret_parameters=dict(deployment.parameters),
             openclaw_version=deployment.openclaw_version or OPENCLAW_VERSION,
+            monthly_budget_usd=deployment.monthly_budget_usd,
         )

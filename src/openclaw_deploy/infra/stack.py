@@ -20,6 +20,7 @@ from openclaw_deploy.infra.auth import Auth
 from openclaw_deploy.infra.data import Data
 from openclaw_deploy.infra.functions import Functions
 from openclaw_deploy.infra.image import AgentImage
+from openclaw_deploy.infra.monitoring import Monitoring
 from openclaw_deploy.infra.network import Network
 from openclaw_deploy.infra.spec import InfraSpec, cluster_name, task_family
 from openclaw_deploy.infra.staging import StagedSources
@@ -27,6 +28,7 @@ from openclaw_deploy.infra.watchdog import Watchdog
 from openclaw_deploy.infra.web import Web
 from openclaw_deploy.runtime import resources
 from openclaw_deploy.runtime.providers import bedrock_invoke_resources, resolve_model
+from openclaw_deploy.services.cost import task_hour_usd
 
 
 class OpenClawStack(cdk.Stack):
@@ -65,6 +67,15 @@ class OpenClawStack(cdk.Stack):
         auth = Auth(self, "Auth", spec=spec, web_url=web.url)
         apis.add_routes(auth=auth, functions=functions)
         Watchdog(self, "Watchdog", spec=spec, function=functions.functions["watchdog"])
+        Monitoring(
+            self,
+            "Monitoring",
+            spec=spec,
+            functions=functions.functions,
+            notifier=functions.functions["notifier"],
+            dead_letters=data.dead_letter_queues[resources.INBOUND.key],
+            task_hour_usd=task_hour_usd(spec.agent),
+        )
 
         shared = self._shared_environment(spec, data, apis)
         functions.set_environment(

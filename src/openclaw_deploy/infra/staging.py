@@ -28,6 +28,7 @@ HANDLER_MODULES: Final[dict[str, str]] = {
     "ws": "openclaw_deploy.handlers.ws",
     "telegram": "openclaw_deploy.handlers.telegram_webhook",
     "watchdog": "openclaw_deploy.handlers.watchdog",
+    "notifier": "openclaw_deploy.handlers.notifier",
 }
 """Lambda function key → the module whose `handler(event, context)` it runs."""
 DOCKERFILE: Final = "container/Dockerfile"

@@ -506,6 +506,8 @@ def run_agent_task(ecs_client: ECSClient, config: TaskConfig) -> tuple[str, str]
         "taskDefinition": config.task_definition,
         "count": 1,
         "startedBy": STARTED_BY,
+        # The task carries the deployment's cost-allocation tag, so the budget counts it.
+        "propagateTags": "TASK_DEFINITION",
         "networkConfiguration": {
             "awsvpcConfiguration": {
                 "subnets": list(config.subnets),

@@ -21,7 +21,7 @@ from openclaw_deploy.runtime import resources
 
 PARTITION: Final = "aws"
 
-LAMBDA_COMPONENTS: Final = ("api", "ws", "telegram", "watchdog")
+LAMBDA_COMPONENTS: Final = ("api", "ws", "telegram", "watchdog", "notifier")
 TASK: Final = "task"
 EXECUTION: Final = "execution"
 
