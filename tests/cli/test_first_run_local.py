@@ -21,7 +21,7 @@ def _json(result: Any) -> dict[str, Any]:
     return dict(json.loads(result.stdout))
 
 
-def _signs_in(api_url: str, email: str, password: str) -> bool:
+def _id_token(api_url: str, email: str, password: str) -> str | None:
     config = httpx.get(f"{api_url}/config.json", timeout=10).json()
     answer = httpx.post(
         config["cognito"]["endpoint"],
@@ -38,7 +38,13 @@ def _signs_in(api_url: str, email: str, password: str) -> bool:
         },
         timeout=10,
     )
-    return answer.status_code == 200 and "AuthenticationResult" in answer.json()
+    if answer.status_code != 200:
+        return None
+    return str(answer.json()["AuthenticationResult"]["IdToken"])
+
+
+def _signs_in(api_url: str, email: str, password: str) -> bool:
+    return _id_token(api_url, email, password) is not None
 
 
 def test_port_and_password_stay_until_asked_and_logs_outlive_destroy(tmp_path: Path) -> None:
@@ -50,6 +56,18 @@ def test_port_and_password_stay_until_asked_and_logs_outlive_destroy(tmp_path: P
         assert again["web_url"] == first["web_url"]  # a bookmark still works
         assert again["owner_password"] is None and again["password_kept"] is True
         assert _signs_in(again["api_url"], first["owner_email"], password)  # a saved password too
+
+        # Every request the handlers answer leaves one line in the gateway's log.
+        token = _id_token(again["api_url"], first["owner_email"], password)
+        answer = httpx.get(
+            f"{again['api_url']}/api/conversations",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        assert answer.status_code == 200, answer.text
+        gateway = cli(tmp_path, "logs", "--component", "gateway", "--filter", "/api/")
+        assert gateway.returncode == 0, gateway.stderr
+        assert "GET /api/conversations 200" in gateway.stdout
 
         destroyed = cli(tmp_path, "destroy", "--target", "local", "--yes")
         assert destroyed.returncode == 0, destroyed.stderr

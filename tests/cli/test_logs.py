@@ -36,11 +36,11 @@ def test_lines_from_several_components_come_out_in_time_order(tmp_path: Path) ->
             local_sources(tmp_path, ["agent", "gateway"]), since=None, needle=None, follow=False
         )
     )
-    assert [line.message.split(" ", 2)[-1] for line in lines] == [
+    assert [line.message for line in lines] == [  # each line's own time is shown once, before it
         "agent one",
         "gateway one",
         "agent two",
-        "continued",
+        "  continued",  # a continuation line keeps its indent
         "gateway two",
     ]
     assert [line.component for line in lines] == ["agent", "gateway", "agent", "agent", "gateway"]
@@ -55,7 +55,7 @@ def test_since_and_filter(tmp_path: Path) -> None:
             local_sources(tmp_path, ["agent"]), since=1_790_000_050.0, needle="error", follow=False
         )
     )
-    assert [line.message for line in lines] == [f"{stamp(100)} new error"]
+    assert [(line.timestamp, line.message) for line in lines] == [(1_790_000_100.0, "new error")]
 
 
 def test_follow_under_concurrent_writes_has_no_duplicate_and_no_gap(tmp_path: Path) -> None:
@@ -99,7 +99,7 @@ def test_previous_shows_the_last_task_that_ended(tmp_path: Path) -> None:
     lines = list(
         read_logs(local_sources(tmp_path, ["agent"]), since=None, needle=None, follow=False)
     )
-    chosen = [line.message.split(" ", 2)[-1] for line in previous_task(lines)]
+    chosen = [line.message for line in previous_task(lines)]
     assert chosen == ["--- task bbb started", "second task", "--- task bbb exited with 1"]
 
 
@@ -125,12 +125,10 @@ def test_previous_takes_a_task_the_row_no_longer_holds_before_its_exit_line(
     lines = list(
         read_logs(local_sources(tmp_path, ["agent"]), since=None, needle=None, follow=False)
     )
-    asleep = [
-        line.message.split(" ", 2)[-1] for line in previous_task(lines, alive=lambda t: False)
-    ]
+    asleep = [line.message for line in previous_task(lines, alive=lambda t: False)]
     assert asleep == ["--- task bbb started", "final backup"]
     awake = previous_task(lines, alive=lambda task: task == "bbb")
-    assert [line.message.split(" ", 2)[-1] for line in awake][-1] == "--- task aaa exited with 0"
+    assert [line.message for line in awake][-1] == "--- task aaa exited with 0"
 
 
 def test_previous_through_the_cli_keeps_its_task_when_filtered(
@@ -154,6 +152,5 @@ def test_previous_through_the_cli_keeps_its_task_when_filtered(
     # The local cloud is not running, so no task is: bbb ended with it (no exit line).
     result = CliRunner().invoke(app, ["logs", "--previous", "--filter", "error"])
     assert result.exit_code == 0, result.output
-    assert [line.rsplit(",000 ", 1)[-1] for line in result.stdout.splitlines()] == [
-        "second task ERROR"
-    ]
+    # One time per line: the event's, then the component, then the message without its stamp.
+    assert result.stdout.splitlines() == [f"{stamp(4)[11:19]} agent    second task ERROR"]

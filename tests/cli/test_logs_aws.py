@@ -288,3 +288,22 @@ def test_shell_completion_knows_commands_and_components(tmp_path: Path) -> None:
     assert installed.returncode == 0, installed.stderr
     assert (tmp_path / ".bash_completions" / "openclaw-deploy.sh").is_file()
     assert "openclaw-deploy.sh" in (tmp_path / ".bashrc").read_text()
+
+
+def test_nothing_to_show_says_so_and_suggests_a_wider_window(moto: MotoDeployment) -> None:
+    moto.log(API, "2026/11/26/[$LATEST]b", [(time.time() - 7200, "GET /api/agent 200")])
+    result = run("--since", "30m")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    flat = " ".join(result.stderr.split())
+    assert "No log lines in the last 30m." in flat and "--since 1d" in flat
+    assert "GET /api/agent 200" in run("--since", "3h").stdout
+
+
+def test_a_lambda_line_shows_one_time_not_two(moto: MotoDeployment) -> None:
+    now = time.time()
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(now - 30))
+    moto.log(API, "2026/11/26/[$LATEST]b", [(now - 30, f"[INFO]\t{stamp}\treq-1\tGET /api 200")])
+    (line,) = run("--since", "10m").stdout.splitlines()
+    assert line.split()[1:] == ["gateway", "INFO", "GET", "/api", "200"], line
+    assert stamp[:10] not in line

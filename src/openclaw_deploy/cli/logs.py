@@ -97,9 +97,11 @@ def logs(
     deployment = resolve_deployment(app, name, target)
     explicit = bool(component) and "all" not in (component or [])
     lines = service.open_logs(app, deployment, request, explicit_components=explicit)
+    printed = 0
     try:
         for line in lines:
             _print(line, as_json)
+            printed += 1
     except KeyboardInterrupt:
         raise typer.Exit(0) from None
     except BrokenPipeError:
@@ -108,6 +110,30 @@ def logs(
         with contextlib.suppress(OSError, ValueError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise typer.Exit(0) from None
+    if not printed and not as_json:
+        app.err_console.print(
+            _nothing(deployment.target, since, component, needle), highlight=False
+        )
+
+
+def _nothing(
+    target: str, since: str | None, component: list[str] | None, needle: str | None
+) -> str:
+    """Say that nothing matched, and what to widen (rather than print nothing at all)."""
+    window = f"in the last {since}" if since else ("" if target == "local" else "in the last 10m")
+    which = f" from {', '.join(component)}" if component else ""
+    matching = f" containing {needle!r}" if needle else ""
+    message = f"No log lines{which}{matching} {window}".rstrip() + "."
+    tips = []
+    if target != "local" or since:
+        tips.append("a wider --since (for example --since 1d)")
+    if needle:
+        tips.append("no --filter")
+    if component:
+        tips.append("--component all")
+    if not tips:
+        return message + " Nothing has run yet: send the agent a message, then look again."
+    return f"{message} Try {' or '.join(tips)}."
 
 
 def register(app: typer.Typer) -> None:

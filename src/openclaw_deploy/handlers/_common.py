@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextvars
+import functools
 import json
 import logging
 import os
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from openclaw_deploy.runtime import aws, resources
@@ -157,3 +160,43 @@ def task_config() -> TaskConfig:
     from openclaw_deploy.runtime.lifecycle import TaskConfig
 
     return TaskConfig.from_env()
+
+
+# -- one log line per request ----------------------------------------------------------------
+
+_LOGGING_REQUEST: contextvars.ContextVar[bool] = contextvars.ContextVar("logging", default=False)
+
+
+def _describe(event: Event) -> str:
+    """Method and path (HTTP) or route (WebSocket): never the query, headers or body, which can
+    carry tickets, tokens and messages."""
+    event = mapping(event)
+    context = request_context(event)
+    http = mapping(context.get("http"))
+    if http:
+        return f"{http.get('method', '?')} {http.get('path', '?')}"
+    route = context.get("routeKey") or context.get("eventType") or "?"
+    return f"ws {route}"
+
+
+def logged(handler: Callable[[Event, Any], Response]) -> Callable[[Event, Any], Response]:
+    """Wrap a Lambda handler so each request leaves one line: what, the status, how long.
+    A handler called from another logged one (the API routing /telegram) adds no second line."""
+
+    @functools.wraps(handler)
+    def wrapper(event: Event, context: Any = None) -> Response:
+        if _LOGGING_REQUEST.get():
+            return handler(event, context)
+        token = _LOGGING_REQUEST.set(True)
+        started = time.monotonic()
+        status: object = "error"
+        try:
+            answer = handler(event, context)
+            status = mapping(answer).get("statusCode", "-")
+            return answer
+        finally:
+            _LOGGING_REQUEST.reset(token)
+            took = (time.monotonic() - started) * 1000
+            log.info("%s %s %.0fms", _describe(event), status, took)
+
+    return wrapper

@@ -118,6 +118,20 @@ def check_components(requested: list[str]) -> list[str]:
     return requested
 
 
+_LAMBDA_PREFIX: Final = re.compile(r"^\[(\w+)\]\t\d{4}-\d{2}-\d{2}T[\d:.]+Z\t\S+\t")
+"""Python's Lambda runtime: `[INFO]\t<time>\t<request id>\t<message>`."""
+
+
+def without_stamp(message: str) -> str:
+    """A log message without the time it starts with: each line is shown after its own event
+    time, and a second one only makes the line longer."""
+    if match := _LAMBDA_PREFIX.match(message):
+        return f"{match.group(1)} {message[match.end() :]}"
+    if match := _STAMP.match(message):
+        return message[match.end() :].lstrip(" Z")
+    return message
+
+
 def _stamp(line: str) -> float | None:
     match = _STAMP.match(line)
     if not match:
@@ -159,6 +173,7 @@ class FileTail:
             stamp = _stamp(text)
             if stamp is not None:
                 self._last = stamp
+                text = without_stamp(text)  # the line is printed after its own time
             if self.only and self.only not in text:
                 continue
             out.append(LogLine(self._last, self.component, text))
@@ -267,7 +282,7 @@ class CloudWatchSource:
                 continue
             self._seen[key] = event.timestamp
             newest = max(newest, event.timestamp)
-            fresh.append(LogLine(event.timestamp, self.component, event.message))
+            fresh.append(LogLine(event.timestamp, self.component, without_stamp(event.message)))
         # The next poll starts `overlap` before the newest event seen, never before this one:
         # anything older was read already and its id can be forgotten.
         self._start = max(self._start, newest - self._overlap)
