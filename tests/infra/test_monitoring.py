@@ -33,8 +33,10 @@ def _alarms(synth: Synthesized) -> dict[str, dict[str, Any]]:
 def _dashboard_body(synth: Synthesized) -> dict[str, Any]:
     (dashboard,) = synth.of_type("AWS::CloudWatch::Dashboard").values()
     body = dashboard["Properties"]["DashboardBody"]
-    text = body if isinstance(body, str) else "".join(
-        part if isinstance(part, str) else "0" for part in body["Fn::Join"][1]
+    text = (
+        body
+        if isinstance(body, str)
+        else "".join(part if isinstance(part, str) else "0" for part in body["Fn::Join"][1])
     )
     return dict(json.loads(text))
 
@@ -43,9 +45,7 @@ def emitted_metrics() -> set[tuple[str, tuple[str, ...]]]:
     """(metric name, dimension keys) of every `metrics.record(metrics.X, ...)` call in the code
     that runs in the cloud, read from the source: a catalogue entry nobody records is not here."""
     by_constant = {
-        name: value
-        for name, value in vars(metrics).items()
-        if isinstance(value, metrics.Metric)
+        name: value for name, value in vars(metrics).items() if isinstance(value, metrics.Metric)
     }
     found: set[tuple[str, tuple[str, ...]]] = set()
     for folder in EMITTING:
@@ -95,9 +95,11 @@ def test_every_metric_the_dashboard_and_alarms_show_is_emitted_by_the_code(
         "TurnSeconds",
         "TurnErrors",
     }
-    missing = {(name, keys) for name, keys in shown if (name, tuple(sorted(keys))) not in {
-        (n, tuple(sorted(k))) for n, k in emitted
-    }}
+    missing = {
+        (name, keys)
+        for name, keys in shown
+        if (name, tuple(sorted(keys))) not in {(n, tuple(sorted(k))) for n, k in emitted}
+    }
     assert not missing, f"shown but never emitted: {missing}"
     # and every dimension value shown is one the code uses
     for channel in metrics.CHANNELS:

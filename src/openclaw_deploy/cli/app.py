@@ -137,9 +137,11 @@ def _register() -> None:
     # Command modules are small (flags, help, examples); importing them costs nothing heavy.
     from openclaw_deploy.cli import (
         agent,
+        budget,
         cost,
         deploy,
         destroy,
+        dlq,
         doctor,
         init,
         logs,
@@ -159,6 +161,8 @@ def _register() -> None:
         relay,
         agent,
         cost,
+        budget,
+        dlq,
         upgrade,
         destroy,
         synth,

@@ -111,7 +111,9 @@ class Monitoring(Construct):
 
     # -- alarms -------------------------------------------------------------------------------
 
-    def _custom(self, metric: metrics.Metric, statistic: str, **dimensions: str) -> cloudwatch.Metric:
+    def _custom(
+        self, metric: metrics.Metric, statistic: str, **dimensions: str
+    ) -> cloudwatch.Metric:
         return cloudwatch.Metric(
             namespace=metrics.NAMESPACE,
             metric_name=metric.name,
@@ -307,9 +309,7 @@ class Monitoring(Construct):
                 stacked=True,
                 width=12,
             ),
-            cloudwatch.GraphWidget(
-                title="Messages per channel", left=channels, width=12
-            ),
+            cloudwatch.GraphWidget(title="Messages per channel", left=channels, width=12),
         )
         dashboard.add_widgets(
             cloudwatch.GraphWidget(
