@@ -1,4 +1,4 @@
-"""A local "Fargate": runs the agent container's entrypoint as a process for each ECS task.
+"""A local "Fargate": runs the agent container for each ECS task, as a process or from its image.
 
 It watches the tasks the handlers start with RunTask on the moto server. A new task gets a process
 with the environment ECS would give the container: the task definition's variables, the RunTask
@@ -6,6 +6,17 @@ overrides, the `secrets` resolved from SSM, and `OPENCLAW_TASK_ARN`. `stop_task`
 and SIGKILL after the task definition's `stopTimeout`, as on Fargate. A process that exits on its
 own stops its task, with the exit code as the reason. Each task gets fresh scratch space, removed
 when it ends: like Fargate, nothing on the task's disk outlives it.
+
+Two ways to run it:
+* the process mode (default, fast): the bridge's entrypoint with this machine's Python and the
+  cached OpenClaw, in a scratch folder;
+* the image mode (`ImageRuntime`): the image built from `container/Dockerfile`
+  (`local.image`), each task in a fresh writable root of it, as the image's user with its
+  environment, working folder and entrypoint (`local.container` sets the root up).
+
+In both, where the machine allows it (`local.cgroup`), the task runs at its task definition's
+size: its CPU quota and memory limit. Over the memory, the whole task is killed with exit code
+137 and the reason Fargate gives (`OutOfMemoryError: Container killed due to memory usage`).
 """
 
 from __future__ import annotations
@@ -24,19 +35,46 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Final
+
+from openclaw_deploy.local.cgroup import OOM_EXIT_CODE, OOM_REASON, CgroupHost, Sizing, TaskCgroup
+from openclaw_deploy.local.container import Launch
+from openclaw_deploy.local.image import Buildah, ImageConfig
 
 log = logging.getLogger("openclaw_deploy.local.fargate")
+HOST_ONLY_ENV: Final = (
+    "PATH",
+    "HOME",
+    "PYTHONPATH",
+    "OPENCLAW_BRIDGE_OPENCLAW_CMD",
+    "OPENCLAW_BRIDGE_TEMPLATE",
+)
+"""How the process mode finds this machine's Python, OpenClaw and files; the image's own ENV
+says these inside the image."""
+LAUNCHER: Final = [sys.executable, "-m", "openclaw_deploy.local.container"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImageRuntime:
+    """The image mode: the built image (by id) and what it says about running it."""
+
+    buildah: Buildah
+    image_id: str
+    config: ImageConfig
 
 
 @dataclass
 class _Running:
     arn: str
     process: subprocess.Popen[bytes]
-    home: Path
+    home: Path | None
     stop_timeout: float
     log_stream: IO[bytes]
     sigterm_at: float | None = None
+    cgroup: TaskCgroup | None = None
+    container: str | None = None
+    """The image mode's working container (its writable root), removed when the task ends."""
+    oom: bool = False
 
 
 def free_port() -> int:
@@ -49,6 +87,11 @@ def _stamp() -> str:
     """The time as the log lines write it (UTC), so `logs` merges the markers in order."""
     now = time.time()
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now)) + f",{int(now % 1 * 1000):03d}"
+
+
+def _launcher_env() -> dict[str, str]:
+    """Enough for this Python to import the launcher; the task's own environment is piped."""
+    return {key: os.environ[key] for key in ("PATH", "PYTHONPATH") if key in os.environ}
 
 
 def _task_id(arn: str) -> str:
@@ -67,6 +110,8 @@ class LocalFargate:
         scratch: Path,
         agent_log: Path,
         extra_env: Callable[[], dict[str, str]] | None = None,
+        image: ImageRuntime | None = None,
+        cgroups: CgroupHost | None = None,
     ) -> None:
         self._ecs = ecs
         self._ssm = ssm
@@ -76,8 +121,22 @@ class LocalFargate:
         self._scratch = scratch
         self._agent_log = agent_log
         self._extra_env = extra_env
+        self._image = image
+        self._cgroups = cgroups
         self._running: dict[str, _Running] = {}
         self._lock = threading.Lock()
+        self.sizing = cgroups.probe() if cgroups else Sizing(sized=False, reason="not asked")
+        if cgroups and self.sizing.sized:
+            for name in cgroups.sweep(f"{cluster}-"):
+                log.info("removed the leftover cgroup %s", name)
+        if not self.sizing.sized:
+            log.warning(
+                "agent tasks run unsized (no CPU quota, no memory limit): %s", self.sizing.reason
+            )
+
+    @property
+    def runtime(self) -> str:
+        return "image" if self._image else "process"
 
     @property
     def running(self) -> list[str]:
@@ -99,53 +158,159 @@ class LocalFargate:
         env["OPENCLAW_TASK_ARN"] = task["taskArn"]
         return env
 
+    def _cgroup(self, arn: str, definition: dict[str, Any]) -> TaskCgroup | None:
+        if self._cgroups is None or not self.sizing.sized:
+            return None
+        cpu, memory = int(definition["cpu"]), int(definition["memory"])
+        try:
+            group = self._cgroups.create(
+                f"{self._cluster}-{_task_id(arn)}", cpu_units=cpu, memory_mib=memory
+            )
+        except OSError as error:
+            log.warning("task %s runs unsized: %s", _task_id(arn), error)
+            return None
+        log.info(
+            "task %s sized as its task definition: %.2f vCPU (quota %d us), %d MiB",
+            _task_id(arn),
+            cpu / 1024,
+            group.cpu_quota_us,
+            memory,
+        )
+        return group
+
+    def _launch_image(
+        self, arn: str, env: dict[str, str], group: TaskCgroup | None, stream: IO[bytes]
+    ) -> tuple[subprocess.Popen[bytes], str]:
+        assert self._image is not None
+        image = self._image
+        name = f"{self._cluster}-{_task_id(arn)}"
+        image.buildah.remove(name)  # a leftover of a crashed run with the same task id
+        started = time.monotonic()
+        rootfs = image.buildah.new_root(image.image_id, name)
+        log.info("task %s root ready in %.2fs", _task_id(arn), time.monotonic() - started)
+        container_env = dict(image.config.env)
+        container_env.update(
+            {
+                key: value
+                for key, value in env.items()
+                if key not in HOST_ONLY_ENV and not key.startswith(("LANG", "LC_"))
+            }
+        )
+        # The host's network is shared: OpenClaw's loopback port must not collide.
+        container_env["OPENCLAW_BRIDGE_GATEWAY_PORT"] = str(free_port())
+        launch = Launch(
+            command=image.config.command,
+            env=container_env,
+            cgroup_procs=group.procs_files if group else [],
+            rootfs=str(rootfs),
+            user=image.config.user,
+            workdir=image.config.workdir,
+            hostname=_task_id(arn)[:12],
+        )
+        try:
+            return self._popen(LAUNCHER, _launcher_env(), stream, launch), name
+        except BaseException:
+            image.buildah.remove(name)
+            raise
+
+    @staticmethod
+    def _popen(
+        command: list[str], env: dict[str, str], stream: IO[bytes], launch: Launch | None
+    ) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(
+            command,
+            env=env,
+            stdout=stream,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.PIPE if launch else subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: signals reach OpenClaw as well
+        )
+        if launch is not None:
+            assert process.stdin is not None
+            # The environment (secrets) goes through a pipe: never on disk or a command line.
+            process.stdin.write(launch.to_json().encode())
+            process.stdin.close()
+        return process
+
     def _start(self, arn: str) -> None:
         task = self._ecs.describe_tasks(cluster=self._cluster, tasks=[arn])["tasks"][0]
         definition = self._ecs.describe_task_definition(taskDefinition=task["taskDefinitionArn"])[
             "taskDefinition"
         ]
         env = self._environment(task, definition)
-        home = self._scratch / _task_id(arn)
-        shutil.rmtree(home, ignore_errors=True)
-        home.mkdir(parents=True)
-        env["OPENCLAW_BRIDGE_HOME"] = str(home)
-        env["OPENCLAW_BRIDGE_GATEWAY_PORT"] = str(free_port())
         self._agent_log.parent.mkdir(parents=True, exist_ok=True)
         stream = self._agent_log.open("ab")
         stream.write(f"{_stamp()} --- task {_task_id(arn)} started\n".encode())
         stream.flush()
-        process = subprocess.Popen(
-            self._command,
-            env=env,
-            stdout=stream,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,  # its own process group: signals reach OpenClaw as well
-        )
+        group = self._cgroup(arn, definition)
+        home: Path | None = None
+        container: str | None = None
+        try:
+            if self._image is not None:
+                process, container = self._launch_image(arn, env, group, stream)
+            else:
+                home = self._scratch / _task_id(arn)
+                shutil.rmtree(home, ignore_errors=True)
+                home.mkdir(parents=True)
+                env["OPENCLAW_BRIDGE_HOME"] = str(home)
+                env["OPENCLAW_BRIDGE_GATEWAY_PORT"] = str(free_port())
+                if group is None:
+                    process = self._popen(self._command, env, stream, None)
+                else:  # the launcher joins the task's cgroups, then becomes the command
+                    launch = Launch(command=self._command, env=env, cgroup_procs=group.procs_files)
+                    process = self._popen(LAUNCHER, _launcher_env(), stream, launch)
+        except BaseException:
+            stream.close()
+            if group is not None:
+                group.remove()
+            if home is not None:
+                shutil.rmtree(home, ignore_errors=True)
+            raise
         stop_timeout = float(definition["containerDefinitions"][0].get("stopTimeout", 30))
         with self._lock:
-            self._running[arn] = _Running(arn, process, home, stop_timeout, stream)
-        log.info("task %s started as pid %d", _task_id(arn), process.pid)
+            self._running[arn] = _Running(
+                arn, process, home, stop_timeout, stream, cgroup=group, container=container
+            )
+        log.info("task %s started as pid %d (%s)", _task_id(arn), process.pid, self.runtime)
 
     def _signal(self, running: _Running, sig: int) -> None:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(running.process.pid, sig)
+            if running.container is None:
+                os.killpg(running.process.pid, sig)
+            else:  # as `docker stop`: the launcher hands it to the container's PID 1
+                os.kill(running.process.pid, sig)
+        if sig == signal.SIGKILL and running.cgroup is not None:
+            running.cgroup.kill_all()
+
+    def _out_of_memory(self, running: _Running) -> None:
+        log.warning(
+            "task %s went over its memory limit: killed (%s)", _task_id(running.arn), OOM_REASON
+        )
+        running.oom = True
+        self._signal(running, signal.SIGKILL)
 
     def _finish(self, running: _Running) -> None:
-        code = running.process.returncode
+        if running.cgroup is not None and not running.oom and running.cgroup.under_oom():
+            running.oom = True  # it died of the limit between two polls
+        code = OOM_EXIT_CODE if running.oom else running.process.returncode
+        reason = (
+            OOM_REASON if running.oom else f"Essential container in task exited (exit code {code})"
+        )
         running.log_stream.write(
-            f"{_stamp()} --- task {_task_id(running.arn)} exited with {code}\n".encode()
+            f"{_stamp()} --- task {_task_id(running.arn)} exited with {code}"
+            f"{f' ({OOM_REASON})' if running.oom else ''}\n".encode()
         )
         running.log_stream.close()
-        shutil.rmtree(running.home, ignore_errors=True)
+        if running.cgroup is not None:
+            running.cgroup.remove()
+        if running.home is not None:
+            shutil.rmtree(running.home, ignore_errors=True)
+        if running.container is not None and self._image is not None:
+            self._image.buildah.remove(running.container)
         with self._lock:
             self._running.pop(running.arn, None)
         try:
-            self._ecs.stop_task(
-                cluster=self._cluster,
-                task=running.arn,
-                reason=f"Essential container in task exited (exit code {code})",
-            )
+            self._ecs.stop_task(cluster=self._cluster, task=running.arn, reason=reason)
         except Exception:
             log.debug("stop_task after exit failed", exc_info=True)
         log.info("task %s exited with %s", _task_id(running.arn), code)
@@ -166,6 +331,8 @@ class LocalFargate:
         for arn, running in current.items():
             if running.process.poll() is not None:
                 self._finish(running)
+            elif running.cgroup is not None and not running.oom and running.cgroup.under_oom():
+                self._out_of_memory(running)
             elif arn not in wanted:
                 if running.sigterm_at is None:
                     log.info("task %s stopping: SIGTERM", _task_id(arn))
