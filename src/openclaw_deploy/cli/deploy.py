@@ -19,9 +19,10 @@ from openclaw_deploy.cli.common import (
     app_context,
     resolve_deployment,
 )
+from openclaw_deploy.cli.init import ImageOption
 from openclaw_deploy.config import Deployment
 from openclaw_deploy.context import AppContext
-from openclaw_deploy.errors import AbortedError
+from openclaw_deploy.errors import AbortedError, UsageError
 from openclaw_deploy.output import emit, recommend
 
 if TYPE_CHECKING:  # the services load only when a command runs, keeping --help fast
@@ -264,6 +265,7 @@ def deploy(
     target: TargetOption = None,
     owner_password: OwnerPasswordOption = None,
     new_password: NewPasswordOption = False,
+    image: ImageOption = None,
     yes: YesOption = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -275,9 +277,15 @@ def deploy(
             deployment,
             owner_password=owner_password,
             new_password=new_password,
+            image=image,
             as_json=as_json,
         )
         return
+    if image is not None:
+        raise UsageError(
+            "--image is for the local target: on AWS the agent always runs from its image.",
+            hint="leave out --image",
+        )
     result = deploy_flow(app, deployment, yes=yes, as_json=as_json, local_docker=local_docker)
     emit(app.console, result, as_json=as_json, render=render_result)
     if not as_json:
@@ -290,13 +298,14 @@ def _deploy_local(
     *,
     owner_password: str | None,
     new_password: bool,
+    image: bool | None,
     as_json: bool,
 ) -> None:
     """The local target: restart the local cloud on the current code and settings."""
     from openclaw_deploy.services.local import redeploy_local
 
     access = redeploy_local(
-        app, deployment, owner_password=owner_password, new_password=new_password
+        app, deployment, owner_password=owner_password, new_password=new_password, image=image
     )
 
     def render(console: Console, value: object) -> None:

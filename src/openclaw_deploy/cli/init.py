@@ -57,6 +57,16 @@ DEFAULT_NAME: Final = "agent"
 DEFAULT_REGION: Final = "us-east-1"
 LOCAL_OWNER: Final = "owner@example.com"
 NAME_RULE: Final = "3-24 lowercase letters, digits and dashes, starting with a letter"
+ImageOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--image/--no-image",
+        envvar="OPENCLAW_DEPLOY_LOCAL_IMAGE",
+        help="Local target only: run the agent from the image built from container/Dockerfile "
+        "(buildah, as root; the first build takes minutes, later ones reuse its layers) instead "
+        "of as a process. Default: as the local cloud ran last time, else as a process.",
+    ),
+]
 # Why each question is asked and where its answer comes from, said above the question.
 WHY_NAME: Final = "A name for this deployment; the AWS resources are named after it."
 WHY_REGION: Final = "The AWS region the agent runs in; one near you answers fastest."
@@ -381,6 +391,7 @@ def init(  # noqa: PLR0912, PLR0915 - one flow of questions; each step is a few 
             help="Manage from here a deployment of this name that another folder set up.",
         ),
     ] = False,
+    image: ImageOption = None,
     yes: YesOption = False,
     owner_password: OwnerPasswordOption = None,
     new_password: NewPasswordOption = False,
@@ -431,6 +442,11 @@ def init(  # noqa: PLR0912, PLR0915 - one flow of questions; each step is a few 
     previous: Deployment | None = config.deployments.get(name)
     target = target or (previous.target if previous else "aws")
     local = target == "local"
+    if image is not None and not local:
+        raise UsageError(
+            "--image is for the local target: on AWS the agent always runs from its image.",
+            hint="pass --target local, or leave out --image",
+        )
     session_region = None if region or previous or local else app.session().region_name
     region = region or (DEFAULT_REGION if local and not previous else None)
     region = _answer(
@@ -502,6 +518,7 @@ def init(  # noqa: PLR0912, PLR0915 - one flow of questions; each step is a few 
             llm_base_url=llm_base_url or (previous.llm_base_url if previous else None),
             telegram_api_url=telegram_api_url or (previous.telegram_api_url if previous else None),
             agent=previous.agent if previous else AgentSpec(),
+            image=image,
         )
         identity = caller_identity(app.client("sts", region), region)
 

@@ -26,10 +26,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from openclaw_deploy.local.paths import LocalPaths
 from openclaw_deploy.runtime import resources
+
+if TYPE_CHECKING:
+    from openclaw_deploy.local.fargate import ImageRuntime
 
 log = logging.getLogger("openclaw_deploy.local.daemon")
 ACCOUNT: Final = "123456789012"  # moto's account
@@ -65,6 +68,10 @@ class Spec:
     cpu: int = 512
     memory: int = 2048
     idle_timeout_minutes: int = 15
+    agent_runtime: str = "process"
+    """How the local Fargate runs the agent: "process" (fast) or "image" (the built image)."""
+    agent_image: str | None = None
+    """The image mode's image id (`local.image.build_agent_image`, run by the CLI)."""
 
     @classmethod
     def load(cls, path: Path) -> Spec:
@@ -163,6 +170,7 @@ class Daemon:
         from aiohttp import web
 
         from openclaw_deploy.local import apigw, data, moto_compat, provision
+        from openclaw_deploy.local.cgroup import CgroupHost
         from openclaw_deploy.local.fargate import LocalFargate, bridge_command, bridge_pythonpath
         from openclaw_deploy.local.iam import authz, enforce
 
@@ -343,6 +351,8 @@ class Daemon:
             command=bridge_command(),
             scratch=self.paths.agent_home,
             agent_log=self.paths.log("agent"),
+            image=_image_runtime(self.spec),
+            cgroups=CgroupHost(),
         )
         threads = [
             threading.Thread(target=fargate.run, args=(self.stop,), name="fargate", daemon=True),
@@ -365,6 +375,14 @@ class Daemon:
                     "web_url": f"{api_url}/" if web_dir else None,
                     "telegram_webhook_url": f"{api_url}/telegram",
                     "offline_model_url": offline.base_url if offline else None,
+                    "agent_runtime": fargate.runtime,
+                    "agent_image": self.spec.agent_image if fargate.runtime == "image" else None,
+                    "agent_sizing": {
+                        "sized": fargate.sizing.sized,
+                        "cpu": self.spec.cpu,
+                        "memory": self.spec.memory,
+                        "reason": fargate.sizing.reason,
+                    },
                     "resources": json.loads(local.to_json()),
                     "environment": {
                         **local.environment(),
@@ -502,6 +520,22 @@ class Daemon:
                 handler(event, LambdaContext(function_name="watchdog"))
             except Exception:
                 logging.getLogger("openclaw_deploy.handlers.watchdog").exception("watchdog failed")
+
+
+def _image_runtime(spec: Spec) -> ImageRuntime | None:
+    """The image mode's runtime: the image the CLI built, read from buildah's storage."""
+    if spec.agent_runtime != "image":
+        return None
+    from openclaw_deploy.local.fargate import ImageRuntime
+    from openclaw_deploy.local.image import Buildah, require_root_tools, storage_home
+
+    if not spec.agent_image:
+        raise ValueError("the image mode needs spec.agent_image (the CLI builds it)")
+    require_root_tools()
+    buildah = Buildah(storage_home())
+    return ImageRuntime(
+        buildah=buildah, image_id=spec.agent_image, config=buildah.image_config(spec.agent_image)
+    )
 
 
 class _OptionalSecrets:

@@ -44,9 +44,23 @@ def start_local_cloud(
     llm_base_url: str | None,
     telegram_api_url: str | None,
     agent: AgentSpec,
+    image: bool | None = None,
 ) -> LocalState:
-    """Start (or restart, when its settings changed) the local cloud; point `app` at it."""
+    """Start (or restart, when its settings changed) the local cloud; point `app` at it.
+
+    `image`: run the agent from the image built here (True), as a process (False), or as the
+    local cloud ran last time (None)."""
     paths = paths_for(app, name)
+    reporter = app.reporter()
+    runtime = _agent_runtime(paths, image)
+    agent_image = None
+    if runtime == "image":
+        from openclaw_deploy.local.image import build_agent_image
+
+        built = build_agent_image(reporter)
+        if built.cached:
+            reporter.done(f"The agent image is up to date ({built.image_id[:12]}, all cached)")
+        agent_image = built.image_id
     spec = Spec(
         name=name,
         region=region,
@@ -57,8 +71,9 @@ def start_local_cloud(
         cpu=agent.cpu,
         memory=agent.memory,
         idle_timeout_minutes=agent.idle_timeout_minutes,
+        agent_runtime=runtime,
+        agent_image=agent_image,
     )
-    reporter = app.reporter()
     running = service.read_state(paths)
     changed = paths.spec.is_file() and json.loads(paths.spec.read_text("utf-8")) != asdict(spec)
     if running is not None and changed:
@@ -67,6 +82,16 @@ def start_local_cloud(
     state = service.start(paths, spec, reporter)
     app.use_local_cloud(state.moto_url)
     return state
+
+
+def _agent_runtime(paths: LocalPaths, image: bool | None) -> str:
+    if image is not None:
+        return "image" if image else "process"
+    try:
+        previous = json.loads(paths.spec.read_text("utf-8"))
+    except (OSError, ValueError):
+        return "process"
+    return "image" if previous.get("agent_runtime") == "image" else "process"
 
 
 def generate_password() -> str:
@@ -151,6 +176,7 @@ def redeploy_local(
     *,
     owner_password: str | None,
     new_password: bool = False,
+    image: bool | None = None,
 ) -> LocalAccess:
     """`deploy --target local`: restart the local cloud on the current code and settings.
 
@@ -181,6 +207,7 @@ def redeploy_local(
         llm_base_url=deployment.llm_base_url,
         telegram_api_url=deployment.telegram_api_url,
         agent=deployment.agent,
+        image=image,
     )
     store = SecretStore(app.client("ssm", deployment.region), deployment.name)
     for name, value in carried.items():
