@@ -42,6 +42,12 @@ ACTION_OF: Final = {
         "UploadPart": "s3:PutObject",
         "CompleteMultipartUpload": "s3:PutObject",
     },
+    "budgets": {
+        "DescribeBudget": "budgets:ViewBudget",
+        "DescribeBudgets": "budgets:ViewBudget",
+        "UpdateBudget": "budgets:ModifyBudget",
+        "CreateBudget": "budgets:ModifyBudget",
+    },
     "sqs": {
         "SendMessageBatch": "sqs:SendMessage",
         "DeleteMessageBatch": "sqs:DeleteMessage",

@@ -29,6 +29,8 @@ SCANNED: Final = tuple(
 SERVICES: Final = {
     name: name
     for name in (
+        "budgets",
+        "ce",
         "cloudformation",
         "cloudfront",
         "codebuild",
