@@ -198,5 +198,14 @@ class InfraSpec:
             owner_email=deployment.owner_email,
             secret_parameters=dict(deployment.parameters),
             openclaw_version=deployment.openclaw_version or OPENCLAW_VERSION,
-            monthly_budget_usd=deployment.monthly_budget_usd,
+            monthly_budget_usd=_budget_usd(deployment),
         )
+
+
+def _budget_usd(deployment: Deployment) -> int:
+    """The configured budget, else a few dollars above the modelled monthly cost."""
+    if deployment.monthly_budget_usd is not None:
+        return deployment.monthly_budget_usd
+    from openclaw_deploy.services.budget import default_budget_usd  # imports this module
+
+    return default_budget_usd(deployment)

@@ -95,7 +95,7 @@ def show(app: AppContext, deployment: Deployment) -> BudgetInfo:
     if deployment.target == "local":
         return BudgetInfo(
             deployment=deployment.name,
-            configured_usd=deployment.monthly_budget_usd,
+            configured_usd=_configured(deployment),
             live_usd=None,
             spent_usd=None,
             forecast_usd=None,
@@ -118,7 +118,7 @@ def show(app: AppContext, deployment: Deployment) -> BudgetInfo:
     spend = (live or {}).get("CalculatedSpend", {})
     return BudgetInfo(
         deployment=deployment.name,
-        configured_usd=deployment.monthly_budget_usd,
+        configured_usd=_configured(deployment),
         live_usd=_amount((live or {}).get("BudgetLimit")),
         spent_usd=_amount(spend.get("ActualSpend")),
         forecast_usd=_amount(spend.get("ForecastedSpend")),
@@ -148,3 +148,9 @@ def set_budget(app: AppContext, deployment: Deployment, usd: int) -> BudgetInfo:
     if deployment.target == "aws" and (info.live_usd is None or usd == 0):
         info.notes.insert(0, "Run `openclaw-deploy deploy` to apply it.")
     return info
+
+
+def _configured(deployment: Deployment) -> int:
+    if deployment.monthly_budget_usd is not None:
+        return deployment.monthly_budget_usd
+    return default_budget_usd(deployment)
