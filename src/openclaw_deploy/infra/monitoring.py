@@ -13,7 +13,7 @@ activated in the Billing console; it alerts at 80 % of the forecast and 100 % of
 A budget of 0 leaves it out (regions whose CloudFormation lacks the type, or owners who keep
 their own).
 
-Cost: 7 alarms with 14 alarm metrics ($0.10 each after the account's 10 free), one dashboard
+Cost: 6 alarms with 13 alarm metrics ($0.10 each after the account's 10 free), one dashboard
 (3 free per account), the custom metrics of `runtime.metrics` (10 free per account).
 """
 
