@@ -171,6 +171,17 @@ class CgroupHost:
             raise
         return group
 
+    def task_groups(self, prefix: str = "") -> list[TaskCgroup]:
+        """The task groups named `prefix...` that exist now (one per running task)."""
+        cpu_parent, memory_parent = self._parents()
+        if not memory_parent.is_dir():
+            return []
+        return [
+            TaskCgroup(cpu_parent / child.name, child)
+            for child in sorted(memory_parent.iterdir())
+            if child.is_dir() and child.name.startswith(prefix)
+        ]
+
     def sweep(self, prefix: str) -> list[str]:
         """Remove the groups named `prefix...` that a previous run left behind (a crash);
         other local clouds' groups are left alone. Returns the names removed."""

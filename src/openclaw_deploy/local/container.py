@@ -154,8 +154,8 @@ def _table(path: Path) -> list[list[str]]:
         return []
 
 
-def resolve_user(spec: str, etc: Path) -> tuple[int, int, list[int]]:
-    """uid, gid and supplementary groups of a Docker `USER` (`name`, `uid`, `uid:gid`, ...)."""
+def resolve_user(spec: str, etc: Path) -> tuple[int, int, list[int], str]:
+    """uid, gid, supplementary groups and home of a Docker `USER` (`name`, `uid`, `uid:gid`)."""
     user, _, group = spec.partition(":")
     passwd = _table(etc / "passwd")
     groups = _table(etc / "group")
@@ -180,7 +180,8 @@ def resolve_user(spec: str, etc: Path) -> tuple[int, int, list[int]]:
         {int(row[2]) for row in groups if len(row) > 3 and name and name in row[3].split(",")}
         | {gid}
     )
-    return uid, gid, extra
+    home = entry[5] if entry is not None and len(entry) > 5 and entry[5] else "/"
+    return uid, gid, extra, home
 
 
 def _executable(command: str, env: dict[str, str]) -> str:
@@ -201,7 +202,12 @@ def _become_task(launch: Launch) -> None:
     name = launch.hostname.encode()
     _check(_libc.sethostname(name, len(name)), "sethostname")
     _prepare_root(root, launch.hostname)
-    uid, gid, groups = resolve_user(launch.user, root / "etc")
+    uid, gid, groups, home = resolve_user(launch.user, root / "etc")
+    env = dict(launch.env)
+    # As Docker does: HOME from the user's passwd entry, HOSTNAME, a PATH when the image has none.
+    env.setdefault("HOME", home)
+    env.setdefault("HOSTNAME", launch.hostname)
+    env.setdefault("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
     os.chroot(root)
     os.chdir(launch.workdir)
     os.setgroups(groups)
@@ -209,7 +215,7 @@ def _become_task(launch: Launch) -> None:
     os.setuid(uid)
     # After the credentials change (which would clear it): if the launcher dies, so does PID 1.
     _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
-    os.execve(_executable(launch.command[0], launch.env), launch.command, launch.env)  # noqa: S606
+    os.execve(_executable(launch.command[0], env), launch.command, env)  # noqa: S606
 
 
 def _wait(pid: int) -> int:

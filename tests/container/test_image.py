@@ -1,0 +1,86 @@
+"""The agent image, built here from `container/Dockerfile` (buildah on the stand-in base).
+
+What AWS will run: the pinned OpenClaw, the bridge's entrypoint, and a user that can write only
+its own folders, so a hijacked agent cannot change the code that runs it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from openclaw_deploy.local.image import AGENT_IMAGE, Buildah, base_reference, storage_home
+from openclaw_deploy.toolchain import OPENCLAW_VERSION
+from tests.local.image import AgentImage, agent_image, run_in_image
+
+__all__ = ["agent_image"]  # the session fixture, shared with the end-to-end test
+pytestmark = pytest.mark.slow
+
+# Folders the agent's user must not change: the code, OpenClaw, the system, the bridge's venv.
+READ_ONLY = (
+    "/",
+    "/app",
+    "/app/container/bridge/openclaw_bridge",
+    "/app/src/openclaw_deploy/runtime",
+    "/app/templates",
+    "/opt/bridge",
+    "/opt/bridge/bin",
+    "/usr",
+    "/usr/local/bin",
+    "/usr/local/lib/node_modules/openclaw",
+    "/etc",
+    "/root",
+    "/var",
+)
+# Where it may write: its home (OpenClaw's state lives in ~/agent) and scratch space.
+WRITABLE_ROOTS = ("/home/openclaw", "/tmp", "/var/tmp", "/run/lock", "/var/lock")
+
+
+def test_the_image_builds_from_the_dockerfile_on_the_stand_in_base(
+    agent_image: AgentImage,
+) -> None:
+    from openclaw_deploy.assets import asset_dir
+
+    assert agent_image.tag == AGENT_IMAGE
+    assert agent_image.base == base_reference(asset_dir("container") / "Dockerfile")
+    assert agent_image.base.startswith("public.ecr.aws/docker/library/node:")
+    config = Buildah(storage_home()).image_config(agent_image.image_id)
+    assert config.user == "10001:10001"
+    assert config.entrypoint[0] == "/usr/bin/tini"
+    assert config.env["OPENCLAW_BRIDGE_HOME"] == "/home/openclaw/agent"
+
+
+def test_openclaw_in_the_image_is_the_pinned_version(agent_image: AgentImage) -> None:
+    result = run_in_image(agent_image, "id -u; openclaw --version")
+    assert result.returncode == 0, result.stderr
+    uid, version = result.stdout.split("\n", 1)
+    assert uid == "10001"
+    assert f"OpenClaw {OPENCLAW_VERSION}" in version
+
+
+def test_the_agents_user_writes_only_its_own_folders(agent_image: AgentImage) -> None:
+    tries = " ".join(READ_ONLY)
+    script = (
+        f'for d in {tries}; do if touch "$d/.probe" 2>/dev/null; then echo "wrote $d"; fi; done; '
+        'test "$HOME" = /home/openclaw && mkdir -p ~/agent/state '
+        "&& touch ~/agent/state/db /tmp/scratch && echo home-and-tmp-ok; "
+        "find / -xdev \\( -path /proc -o -path /sys -o -path /dev \\) -prune "
+        "-o -writable -print 2>/dev/null"
+    )
+    result = run_in_image(agent_image, script)
+    lines = result.stdout.splitlines()
+    assert [line for line in lines if line.startswith("wrote ")] == []
+    assert "home-and-tmp-ok" in lines
+    writable = [line for line in lines if line.startswith("/")]
+    assert "/home/openclaw/agent/state/db" in writable  # the scan sees what it can write
+    outside = [
+        path
+        for path in writable
+        if not any(path == root or path.startswith(f"{root}/") for root in WRITABLE_ROOTS)
+    ]
+    assert outside == [], f"the agent's user can write outside its folders: {outside}"
+
+
+def test_root_in_the_image_can_write_where_the_user_cannot(agent_image: AgentImage) -> None:
+    # The probe above fails for the right reason: the user's rights, not a read-only root.
+    result = run_in_image(agent_image, "touch /app/.probe /usr/.probe && echo ok", user="0:0")
+    assert result.stdout.strip() == "ok", result.stderr
