@@ -8,9 +8,15 @@ from __future__ import annotations
 
 import pytest
 
-from openclaw_deploy.local.image import AGENT_IMAGE, Buildah, base_reference, storage_home
+from openclaw_deploy.local.image import (
+    AGENT_IMAGE,
+    AgentImage,
+    Buildah,
+    base_reference,
+    storage_home,
+)
 from openclaw_deploy.toolchain import OPENCLAW_VERSION
-from tests.local.image import AgentImage, agent_image, run_in_image
+from tests.local.image import agent_image, run_in_image
 
 __all__ = ["agent_image"]  # the session fixture, shared with the end-to-end test
 pytestmark = pytest.mark.slow
