@@ -66,9 +66,18 @@ class Local:
         return [e for e in entries if e["decision"] != "Allowed"]
 
 
-def start(workdir: Path) -> Local:
+def start(workdir: Path, *options: str) -> Local:
+    """`init --target local` with `options` (e.g. `--image`); the cloud keeps running."""
     result = cli(
-        workdir, "init", "--target", "local", "--yes", "--owner-password", PASSWORD, "--json"
+        workdir,
+        "init",
+        "--target",
+        "local",
+        "--yes",
+        "--owner-password",
+        PASSWORD,
+        "--json",
+        *options,
     )
     assert result.returncode == 0, result.stderr
     access = json.loads(result.stdout)["local"]
