@@ -19,7 +19,7 @@ from openclaw_deploy.toolchain import OPENCLAW_VERSION
 from tests.local.image import agent_image, run_in_image
 
 __all__ = ["agent_image"]  # the session fixture, shared with the end-to-end test
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]  # a cold build takes minutes
 
 # Folders the agent's user must not change: the code, OpenClaw, the system, the bridge's venv.
 READ_ONLY = (

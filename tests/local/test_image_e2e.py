@@ -20,7 +20,7 @@ from tests.e2e.test_local_target import _chat
 from tests.local.image import agent_image
 
 __all__ = ["agent_image"]
-pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.timeout(1800)]
 
 
 def _uid(pid: int) -> int:
