@@ -8,14 +8,18 @@ surprises").
 from __future__ import annotations
 
 import io
+import json
 import os
+import re
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
 import boto3
 import pexpect
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from openclaw_deploy.aws.ssm import SecretStore
@@ -166,6 +170,7 @@ def test_a_refused_key_is_asked_again_at_once_with_where_to_get_one(
         assert finish(child) == 0, transcript(child)
     output = transcript(child)
     assert good_key not in output and telegram.token not in output
+    assert re.search(r"Checking the OpenAI API key \(\d+s\)", output)  # a wait shows its time
     assert [r["key"] for r in llm.requests] == ["sk-wrong-key-0000000000000000", good_key]
     values = ssm_values()
     assert values[resources.LLM_API_KEY.parameter_name(NAME)] == good_key
@@ -254,3 +259,179 @@ def test_init_in_a_new_folder_does_not_adopt_another_folders_deployment(
     code, output = run([*args, "--adopt"], env={"OPENCLAW_LLM_API_KEY": "sk-other-0123456789"})
     assert code == 0, output
     assert (other / "openclaw-deploy.yaml").exists()
+
+
+# 5. Failures say what failed and how to fix it, without contradicting themselves.
+
+
+def test_a_region_typo_is_caught_before_any_call_with_a_fix(aws_env: str, workdir: Path) -> None:
+    code, output = run(
+        ["init", "--name", NAME, "--region", "us-est-1", "--provider", "openai", "--yes"],
+        env={"OPENCLAW_LLM_API_KEY": "sk-0123456789abcdefghij"},
+    )
+    flat = " ".join(output.split())
+    assert code == 2, output
+    assert "no such AWS region (did you mean" in flat and "us-east-1" in flat and "Fix:" in flat
+    assert "<html" not in output.lower()
+
+
+def test_a_failure_after_the_stack_completed_does_not_say_failed_complete() -> None:
+    from openclaw_deploy.services.deploy import failure_message
+
+    message = failure_message("Deploying openclaw-mybot", [], "CREATE_COMPLETE")
+    assert "failed (CREATE_COMPLETE)" not in message
+    assert message.startswith("Deploying openclaw-mybot failed.")
+    assert "The stack itself is CREATE_COMPLETE." in message
+    rolled_back = failure_message("Deploying openclaw-mybot", [], "ROLLBACK_COMPLETE")
+    assert "failed (ROLLBACK_COMPLETE)" in rolled_back
+
+
+# 4. A deploy after which nothing can be reached is not reported as a success.
+
+
+def test_a_deploy_without_urls_is_a_failure_with_a_way_forward() -> None:
+    from openclaw_deploy.cli.deploy import refuse_unusable, render_result
+    from openclaw_deploy.errors import DeployFailedError
+    from openclaw_deploy.services.deploy import DeployResult
+
+    result = DeployResult(
+        name=NAME,
+        stack_name="openclaw-mybot",
+        status="CREATE_COMPLETE",
+        account="123456789012",
+        region=REGION,
+        web_url=None,
+        api_url=None,
+        owner_login=None,
+        owner_status=None,
+        telegram_bot=None,
+        telegram_webhook=None,
+        image_tag="src-1",
+        image="skipped",
+        seconds=600,
+        monthly_cost_usd=1.0,
+        skipped=["the web UI upload"],
+    )
+    console = Console(file=io.StringIO(), width=120)
+    render_result(console, result)
+    shown = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "Deployed 'mybot' in part" in shown and "cannot be used yet" in shown
+    with pytest.raises(DeployFailedError) as failed:
+        refuse_unusable(result)
+    assert "cannot be used: no web chat URL" in failed.value.message
+    assert failed.value.hint and "openclaw-deploy deploy --name mybot" in failed.value.hint
+    assert failed.value.exit_code != 0
+
+
+# 10. Text that is true.
+
+
+def test_init_no_deploy_recommends_deploy(aws_env: str, workdir: Path) -> None:
+    first_init(workdir)
+    code, output = run(["init", "--yes", "--skip-checks", "--no-deploy"])
+    assert code == 0, output
+    assert "infrastructure release" not in output
+    assert "openclaw-deploy deploy --name mybot" in " ".join(output.split())
+
+
+def test_doctor_uses_the_region_init_would_use(
+    aws_env: str, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    _, output = run(["doctor", "--json"])  # other checks (node, bootstrap) may fail here
+    checks = {c["name"]: c for c in json.loads(output)["checks"]}
+    assert checks["region"]["ok"] is True
+    assert checks["region"]["detail"].startswith("us-east-1 (none is set")
+    assert checks["aws-credentials"]["ok"] is True
+
+
+def test_plan_in_another_region_says_whose_prices_and_fits_120_columns(
+    aws_env: str, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = SecretStore(boto3.client("ssm", region_name="us-west-2"), NAME)
+    parameter = resources.LLM_API_KEY.parameter_name(NAME)
+    store.put(parameter, "sk-0123456789abcdefghij", description="test")
+    config = ConfigFile(path=workdir / "openclaw-deploy.yaml")
+    config.upsert(
+        Deployment(
+            name=NAME,
+            region="us-west-2",
+            provider="openai",
+            model="gpt-5-mini",
+            owner_email="me@example.com",
+            parameters={resources.LLM_API_KEY.key: parameter},
+        )
+    )
+    config.save()
+    monkeypatch.setenv("COLUMNS", "120")
+    code, output = run(["deploy"])  # no terminal: stops at the bootstrap question
+    assert code == 2, output
+    assert "us-east-1 list prices of" in output and "us-west-2's differ by a few percent" in output
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Estimated cost:")) + 1
+    table = []
+    for line in lines[start:]:
+        if not line.startswith(" "):
+            break
+        table.append(line)
+    # Every row and every wrapped basis stays inside 120 columns and in its own column.
+    assert len(table) > 5 and all(len(line) <= 120 for line in table), table
+    assert all(line.lstrip()[0] == "$" or line.startswith(" " * 20) for line in table), table
+
+
+def test_cost_on_the_local_target_says_it_costs_nothing_here(aws_env: str, workdir: Path) -> None:
+    config = ConfigFile(path=workdir / "openclaw-deploy.yaml")
+    config.upsert(
+        Deployment(
+            name="agent",
+            target="local",
+            provider="offline",
+            model="demo",
+            owner_email="owner@example.com",
+        )
+    )
+    config.save()
+    code, output = run(["cost"])
+    assert code == 0, output
+    assert "On this machine it costs nothing" in output
+
+
+def test_pair_code_without_telegram_says_there_is_no_bot(aws_env: str, workdir: Path) -> None:
+    from tests.cli.operate import deploy_on_moto
+
+    deploy_on_moto(workdir, NAME)
+    code, output = run(["pair", "code"])
+    assert code == 2, output
+    assert "has no Telegram bot" in " ".join(output.split())
+
+
+def test_completion_for_the_shell_named_and_choices_in_help_and_completion(
+    tmp_path: Path,
+) -> None:
+    env = {**os.environ, "HOME": str(tmp_path)}
+
+    def cli(*args: str, **extra: str) -> str:
+        return subprocess.run(
+            [sys.executable, "-m", "openclaw_deploy", *args],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**env, **extra},
+        ).stdout
+
+    assert cli("--show-completion", "zsh").startswith("#compdef openclaw-deploy")
+    assert "complete --command openclaw-deploy" in cli("--show-completion=fish")
+    helped = " ".join(cli("init", "--help").split())
+    assert "--target [aws|local]" in helped and "[anthropic|openai|" in helped
+
+    def complete(words: str) -> list[str]:
+        return cli(
+            "status",
+            _OPENCLAW_DEPLOY_COMPLETE="complete_bash",
+            COMP_WORDS=words,
+            COMP_CWORD=str(len(words.split(" ")) - 1),
+        ).split()
+
+    assert complete("openclaw-deploy init --target ") == ["aws", "local"]
+    assert complete("openclaw-deploy logs --target l") == ["local"]
+    assert "openrouter" in complete("openclaw-deploy init --provider open")

@@ -94,8 +94,9 @@ def test_revoke_asks_first_and_takes_yes(deployment: Pairing) -> None:
     assert refused.exit_code == 2
     assert "pass --yes" in refused.output
     assert deployment.is_paired(5151)
-    done = run("pair", "revoke", "5151", "--yes")
+    done = run("pair", "revoke", "5151", "--yes", "--json")
     assert done.exit_code == 0, done.output
+    assert json.loads(done.output) == {"revoked": "5151"}
     assert not deployment.is_paired(5151)
 
 

@@ -122,8 +122,12 @@ def test_real_cdk_cli_deploys_into_moto_then_destroy_goes_as_far_as_moto_allows(
     _moto_localhost(monkeypatch)
     _init(telegram)
     deployed = CliRunner().invoke(app, ["deploy", "--yes"], catch_exceptions=False)
-    assert deployed.exit_code == 0, deployed.output
+    # moto's stack has no outputs, so nothing can be reached: a failure, whatever the stack says.
+    assert deployed.exit_code == 8, deployed.output
     output = deployed.output
+    flat = " ".join(output.split())
+    assert "in part" in flat and "cannot be used: no web chat URL" in flat
+    assert "Fix: openclaw-deploy deploy --name mybot (safe to run again)" in flat
     assert "Bootstrapping the CDK in aws://123456789012/us-east-1" in output
     assert f"Stack {STACK} is CREATE_COMPLETE" in output
 

@@ -174,8 +174,44 @@ def _register() -> None:
 _register()
 
 
+SHELLS: Final = ("bash", "zsh", "fish", "powershell", "pwsh")
+
+
+def _completion_for_named_shell(argv: list[str]) -> bool:
+    """`--show-completion zsh` / `--install-completion fish`: typer's flags take no shell and
+    would detect (or guess) one, printing bash for a zsh user. Honour the shell named."""
+    for index, arg in enumerate(argv):
+        flag, _, named = arg.partition("=")
+        if flag not in ("--show-completion", "--install-completion"):
+            continue
+        shell = named or (argv[index + 1] if index + 1 < len(argv) else "")
+        if shell not in SHELLS:
+            if named or (shell and not shell.startswith("-")):
+                typer.echo(f"Unknown shell {shell!r}: choose one of {', '.join(SHELLS)}.", err=True)
+                sys.exit(2)
+            return False
+        from typer._completion_shared import get_completion_script, install
+
+        if flag == "--install-completion":
+            installed, path = install(shell=shell, prog_name="openclaw-deploy")
+            typer.echo(f"{installed} completion installed in {path}")
+            typer.echo("Completion will take effect once you restart the terminal")
+        else:
+            typer.echo(
+                get_completion_script(
+                    prog_name="openclaw-deploy",
+                    complete_var="_OPENCLAW_DEPLOY_COMPLETE",
+                    shell=shell,
+                )
+            )
+        return True
+    return False
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
+    if _completion_for_named_shell(sys.argv[1:] if argv is None else argv):
+        return
     try:
         app(args=argv, prog_name="openclaw-deploy")
     except KeyboardInterrupt:  # pragma: no cover - Ctrl-C during click's own parsing

@@ -71,11 +71,25 @@ NewPasswordOption = Annotated[
         help="Local target only: give the owner a new generated password (shown once).",
     ),
 ]
+
+
+def complete_target(incomplete: str) -> list[str]:
+    return [target for target in ("aws", "local") if target.startswith(incomplete)]
+
+
+def complete_provider(incomplete: str) -> list[str]:
+    from openclaw_deploy.runtime.providers import PROVIDER_IDS
+
+    return [provider for provider in PROVIDER_IDS if provider.startswith(incomplete)]
+
+
 TargetOption = Annotated[
     str | None,
     typer.Option(
         "--target",
         envvar="OPENCLAW_DEPLOY_TARGET",
+        metavar="[aws|local]",
+        autocompletion=complete_target,
         help="aws or local (default: the deployment's, from the config file).",
     ),
 ]

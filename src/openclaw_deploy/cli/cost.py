@@ -16,6 +16,7 @@ from openclaw_deploy.cli.common import (
     app_context,
     resolve_deployment,
 )
+from openclaw_deploy.cli.deploy import cost_table, prices_note
 from openclaw_deploy.cli.status import hours_text
 from openclaw_deploy.errors import UsageError
 from openclaw_deploy.output import emit, recommend
@@ -36,6 +37,7 @@ Examples:
   openclaw-deploy cost --hours-per-day 6 --json
 """
 MAX_HOURS_PER_DAY: Final = 24.0
+LOCAL_FREE: Final = "On this machine it costs nothing (only your LLM provider bills you)."
 
 
 def _render(console: Console, report: CostReport) -> None:
@@ -49,23 +51,23 @@ def _render(console: Console, report: CostReport) -> None:
     )
     low, high = cost.total_range_usd
     band = f" (${low:.2f}-${high:.2f} as Spot prices move)" if low != high else ""
+    if report.target == "local":
+        console.print(
+            f"\n[bold green]{LOCAL_FREE}[/] What follows is what it would cost on AWS.",
+            highlight=False,
+        )
     console.print(f"\n[bold]Estimated: ${cost.total_usd:.2f}/month[/]{band}", highlight=False)
-    for item in cost.items:
-        console.print(
-            f"  ${item.monthly_usd:6.2f}  {item.item:<40} [dim]{escape(item.basis)}[/]",
-            highlight=False,
-        )
-    for item in cost.one_time:
-        console.print(
-            f"  ${item.monthly_usd:6.2f}  {item.item:<40} [dim]once per image change: "
-            f"{escape(item.basis)}[/]",
-            highlight=False,
-        )
+    rows = [(item.monthly_usd, item.item, item.basis) for item in cost.items]
+    rows += [
+        (item.monthly_usd, item.item, f"once per image change: {item.basis}")
+        for item in cost.one_time
+    ]
+    console.print(cost_table(rows), soft_wrap=False)
     assumed = cost.assumptions
     console.print(
         f"\n[bold]Assumptions:[/] the agent awake {assumed['agent_hours_per_day']:g} h a day for "
         f"{assumed['days']} days, {assumed['messages_per_day']} messages a day; "
-        f"{cost.region} list prices of {cost.prices_as_of}; always-free tiers applied, "
+        f"{prices_note(cost, report.region)}; always-free tiers applied, "
         "new-account free tiers not.",
         highlight=False,
     )

@@ -22,10 +22,13 @@ from openclaw_deploy.cli.common import (
 from openclaw_deploy.cli.init import ImageOption
 from openclaw_deploy.config import Deployment
 from openclaw_deploy.context import AppContext
-from openclaw_deploy.errors import AbortedError, UsageError
+from openclaw_deploy.errors import AbortedError, DeployFailedError, UsageError
 from openclaw_deploy.output import emit, recommend
 
-if TYPE_CHECKING:  # the services load only when a command runs, keeping --help fast
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    # the services load only when a command runs, keeping --help fast
     from openclaw_deploy.services.cost import CostEstimate
     from openclaw_deploy.services.deploy import DeployContext, DeployPlan, DeployResult
 
@@ -74,20 +77,41 @@ def deploy_context(app: AppContext, region: str) -> DeployContext:
     )
 
 
-def render_cost(console: Console, cost: CostEstimate, *, itemized: bool = True) -> None:
+def prices_note(cost: CostEstimate, region: str | None) -> str:
+    """Whose prices these are; another region's differ by a few percent."""
+    note = f"{cost.region} list prices of {cost.prices_as_of}"
+    if region and region != cost.region:
+        note += f"; {region}'s differ by a few percent"
+    return note
+
+
+def cost_table(items: list[tuple[float, str, str]]) -> Table:
+    """Amount, item, basis: the basis wraps inside its own column, never under the amounts."""
+    from rich.table import Table
+
+    table = Table.grid(padding=(0, 2), pad_edge=True)
+    table.add_column(justify="right", no_wrap=True)
+    table.add_column(no_wrap=True, max_width=40)
+    table.add_column(overflow="fold", style="dim")
+    for usd, item, basis in items:
+        table.add_row(f"${usd:.2f}", item, basis)
+    return table
+
+
+def render_cost(
+    console: Console, cost: CostEstimate, *, itemized: bool = True, region: str | None = None
+) -> None:
     low, high = cost.total_range_usd
     band = f" (${low:.2f}-${high:.2f} as Spot prices move)" if low != high else ""
     hours = cost.assumptions.get("agent_hours_per_day")
     console.print(
         f"[bold]Estimated cost:[/] ${cost.total_usd:.2f}/month{band}, with the agent awake "
-        f"{hours} h a day ({cost.region} prices of {cost.prices_as_of}):",
+        f"{hours} h a day ({prices_note(cost, region)}):",
         highlight=False,
     )
     if itemized:
-        for item in cost.items:
-            console.print(
-                f"  ${item.monthly_usd:6.2f}  {item.item:<40} {item.basis}", highlight=False
-            )
+        rows = [(item.monthly_usd, item.item, item.basis) for item in cost.items]
+        console.print(cost_table(rows), soft_wrap=False)
 
 
 def render_plan(console: Console, plan: DeployPlan) -> None:
@@ -133,15 +157,18 @@ def render_plan(console: Console, plan: DeployPlan) -> None:
             + (" and before the owner is invited" if not plan.owner_in_stack else ""),
             highlight=False,
         )
-    render_cost(console, plan.cost)
+    render_cost(console, plan.cost, region=plan.region)
 
 
 def render_result(console: Console, result: DeployResult) -> None:
     minutes, seconds = divmod(int(result.seconds), 60)
-    console.print(
-        f"\n[bold green]Deployed {result.name!r}[/] ({result.status}) in {minutes}m{seconds:02d}s",
-        highlight=False,
+    headline = (
+        f"[bold yellow]Deployed {result.name!r} in part[/] (stack {result.status}, "
+        "but it cannot be used yet)"
+        if result.missing
+        else f"[bold green]Deployed {result.name!r}[/] ({result.status})"
     )
+    console.print(f"\n{headline} in {minutes}m{seconds:02d}s", highlight=False)
     rows: list[tuple[str, str]] = [("web chat", result.web_url or "-")]
     if result.owner_login:
         login = {
@@ -243,7 +270,19 @@ def _bootstrap_text() -> str:
     return BOOTSTRAP_EXPLANATION
 
 
+def refuse_unusable(result: DeployResult) -> None:
+    """A deploy after which nothing can be reached is a failure, whatever the stack says."""
+    if result.missing:
+        raise DeployFailedError(
+            f"The stack {result.stack_name} is {result.status}, but the deployment cannot be "
+            f"used: {'; '.join(result.missing)}.",
+            hint=f"openclaw-deploy deploy --name {result.name} (safe to run again); "
+            f"openclaw-deploy logs --name {result.name} to see why",
+        )
+
+
 def recommend_after_deploy(app: AppContext, result: DeployResult) -> None:
+    refuse_unusable(result)
     steps: list[tuple[str, str]] = []
     if result.web_url:
         steps.append((result.web_url, "open the web chat and sign in"))
@@ -288,7 +327,9 @@ def deploy(
         )
     result = deploy_flow(app, deployment, yes=yes, as_json=as_json, local_docker=local_docker)
     emit(app.console, result, as_json=as_json, render=render_result)
-    if not as_json:
+    if as_json:
+        refuse_unusable(result)
+    else:
         recommend_after_deploy(app, result)
 
 

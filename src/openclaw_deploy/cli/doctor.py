@@ -40,8 +40,16 @@ def doctor(ctx: typer.Context, name: NameOption = None, as_json: JsonOption = Fa
         region = app.config.resolve(name).region
     if region is None:
         region = app.session().region_name
+    defaulted = region is None
+    if region is None:  # as init does: a newcomer with no region set still gets us-east-1
+        from openclaw_deploy.cli.init import DEFAULT_REGION
+
+        region = DEFAULT_REGION
     report = run_doctor(
-        sts=lambda: app.client("sts", region), ssm=lambda: app.client("ssm", region), region=region
+        sts=lambda: app.client("sts", region),
+        ssm=lambda: app.client("ssm", region),
+        region=region,
+        region_defaulted=defaulted,
     )
     emit(app.console, report, as_json=as_json, render=_render)
     if not report.ok:

@@ -16,6 +16,8 @@ from openclaw_deploy.cli.common import (
     OwnerPasswordOption,
     YesOption,
     app_context,
+    complete_provider,
+    complete_target,
 )
 from openclaw_deploy.config import (
     EMAIL_PATTERN,
@@ -100,8 +102,28 @@ def _check_name(value: str) -> str | None:
     return None if NAME_RE.match(value) else f"a deployment name is {NAME_RULE}"
 
 
+def _known_regions() -> set[str]:
+    """Every region botocore knows, in every partition (no network call)."""
+    import boto3
+
+    session = boto3.session.Session()
+    return {
+        region
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("ecs", partition_name=partition)
+    }
+
+
 def _check_region(value: str) -> str | None:
-    return None if REGION_PATTERN.match(value) else "an AWS region looks like us-east-1"
+    if not REGION_PATTERN.match(value):
+        return "an AWS region looks like us-east-1"
+    known = _known_regions()
+    if not known or value in known:
+        return None
+    import difflib
+
+    near = difflib.get_close_matches(value, sorted(known), n=2)
+    return "there is no such AWS region" + (f" (did you mean {' or '.join(near)}?)" if near else "")
 
 
 def _check_email(value: str) -> str | None:
@@ -305,7 +327,11 @@ def init(  # noqa: PLR0912, PLR0915 - one flow of questions; each step is a few 
     target: Annotated[
         str | None,
         typer.Option(
-            "--target", envvar="OPENCLAW_DEPLOY_TARGET", help="Where it runs: aws or local."
+            "--target",
+            envvar="OPENCLAW_DEPLOY_TARGET",
+            metavar="[aws|local]",
+            autocompletion=complete_target,
+            help="Where it runs: aws or local.",
         ),
     ] = None,
     region: Annotated[
@@ -321,6 +347,8 @@ def init(  # noqa: PLR0912, PLR0915 - one flow of questions; each step is a few 
         typer.Option(
             "--provider",
             envvar="OPENCLAW_LLM_PROVIDER",
+            metavar=f"[{'|'.join(PROVIDER_IDS)}]",
+            autocompletion=complete_provider,
             help=f"LLM provider: {', '.join(PROVIDER_IDS)}.",
         ),
     ] = None,
@@ -635,6 +663,7 @@ def init(  # noqa: PLR0912, PLR0915 - one flow of questions; each step is a few 
         result = dataclasses.replace(result, deployed=True)
         if as_json:
             emit(app.console, {"init": result, "deploy": deployed}, as_json=True, render=print)
+            deploy_command.refuse_unusable(deployed)
         else:
             deploy_command.render_result(app.console, deployed)
             deploy_command.recommend_after_deploy(app, deployed)
@@ -654,13 +683,12 @@ def init(  # noqa: PLR0912, PLR0915 - one flow of questions; each step is a few 
     else:
         recommend(
             app.console,
-            (
-                "openclaw-deploy deploy",
-                "deploying arrives with the infrastructure release; configuration is stored",
-            ),
             ("openclaw-deploy doctor", "check that this machine has everything a deploy needs"),
+            (
+                f"openclaw-deploy deploy --name {name}",
+                "create it in AWS (it shows the plan and cost first; 10-20 minutes the first time)",
+            ),
         )
-    _ = no_deploy  # init stops after configuration until `deploy` exists
 
 
 def register(app: typer.Typer) -> None:

@@ -16,8 +16,9 @@ from openclaw_deploy.cli.common import (
     app_context,
     resolve_deployment,
 )
-from openclaw_deploy.errors import AbortedError
+from openclaw_deploy.errors import AbortedError, UsageError
 from openclaw_deploy.output import emit, recommend
+from openclaw_deploy.runtime import resources
 
 if TYPE_CHECKING:
     from openclaw_deploy.config import Deployment
@@ -143,6 +144,7 @@ def revoke(
     name: NameOption = None,
     target: TargetOption = None,
     yes: YesOption = False,
+    as_json: JsonOption = False,
 ) -> None:
     from openclaw_deploy.services import pairing
 
@@ -150,7 +152,11 @@ def revoke(
     if not yes and not app.prompter.confirm(f"Revoke Telegram user {user_id}?", default=False):
         raise AbortedError("Nothing was revoked.")
     pairing.revoke(app, deployment, user_id)
-    app.console.print(f"Revoked {user_id}: their messages no longer reach the agent.")
+
+    def render(console: Console, value: object) -> None:
+        console.print(f"Revoked {user_id}: their messages no longer reach the agent.")
+
+    emit(app.console, {"revoked": user_id}, as_json=as_json, render=render)
 
 
 @pair_app.command("code", help='A code to send to the bot as "/pair CODE" (10 minutes, once).')
@@ -163,6 +169,12 @@ def code(
     from openclaw_deploy.services import pairing
 
     app, deployment = _deployment(ctx, name, target)
+    if resources.TELEGRAM_BOT_TOKEN.key not in deployment.parameters:
+        raise UsageError(
+            f"Deployment {deployment.name!r} has no Telegram bot, so there is nothing to pair "
+            "with (the web chat needs no code).",
+            hint=f"openclaw-deploy init --name {deployment.name} with a token from @BotFather",
+        )
     result = pairing.owner_code(app, deployment)
 
     def render(console: Console, value: object) -> None:

@@ -333,6 +333,8 @@ class CostReport:
     estimate: CostEstimate
     used: UsageInfo | None
     notes: list[str] = field(default_factory=list)
+    region: str | None = None
+    """Where the deployment runs (the prices are `PRICES_REGION`'s)."""
 
 
 def month_bounds(now: float) -> tuple[float, float]:
@@ -489,4 +491,5 @@ def cost_report(
         estimate=estimate(settings.spec, usage),
         used=used,
         notes=notes,
+        region=None if deployment.target == "local" else deployment.region,
     )

@@ -177,6 +177,14 @@ class DeployResult:
     notes: list[str] = field(default_factory=list)
     service_linked_role_created: bool = False
 
+    @property
+    def missing(self) -> list[str]:
+        """What keeps the deployment from being used, though the stack is complete."""
+        missing = [] if self.web_url else ["no web chat URL in the stack's outputs"]
+        if not self.api_url:
+            missing.append("no HTTP API URL in the stack's outputs")
+        return missing + [f"skipped {step}" for step in self.skipped]
+
 
 # --- prepare -------------------------------------------------------------------------------
 
@@ -456,7 +464,12 @@ def prepare_deploy(
 
 
 def failure_message(what: str, failures: list[FailedResource], status: str | None) -> str:
-    lines = [f"{what} failed" + (f" ({status})" if status else "") + "."]
+    # A status that did not fail (the CDK CLI failed after CloudFormation finished) is said as
+    # what it is, not in brackets after "failed" as though it were the failure.
+    failed_status = status and ("FAILED" in status or "ROLLBACK" in status)
+    lines = [f"{what} failed" + (f" ({status})" if failed_status else "") + "."]
+    if status and not failed_status:
+        lines.append(f"The stack itself is {status}.")
     if failures:
         lines.append("What failed, and why:")
         lines.extend(f"  - {f.name} ({f.resource_type}) {f.status}: {f.reason}" for f in failures)

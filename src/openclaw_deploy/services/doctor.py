@@ -49,12 +49,15 @@ def _node() -> Check:
     return Check("node", True, f"Node {version} ({toolchain.node_path()})")
 
 
-def _credentials(sts: Callable[[], Any], region: str | None) -> list[Check]:
+def _credentials(
+    sts: Callable[[], Any], region: str | None, *, defaulted: bool = False
+) -> list[Check]:
     from openclaw_deploy.aws.identity import caller_identity
 
     checks = []
     if region:
-        checks.append(Check("region", True, region))
+        note = " (none is set: the default init uses; --region or AWS_REGION to change)"
+        checks.append(Check("region", True, region + (note if defaulted else "")))
     else:
         checks.append(
             Check(
@@ -102,9 +105,13 @@ def _bootstrap(ssm: Callable[[], Any], region: str) -> Check:
 
 
 def run_doctor(
-    *, sts: Callable[[], Any], ssm: Callable[[], Any], region: str | None
+    *,
+    sts: Callable[[], Any],
+    ssm: Callable[[], Any],
+    region: str | None,
+    region_defaulted: bool = False,
 ) -> DoctorReport:
-    checks = [_python(), _node(), *_credentials(sts, region)]
+    checks = [_python(), _node(), *_credentials(sts, region, defaulted=region_defaulted)]
     if region and all(check.ok for check in checks):
         checks.append(_bootstrap(ssm, region))
     return DoctorReport(checks)
