@@ -686,7 +686,7 @@ def init(  # noqa: PLR0912, PLR0915 - one flow of questions; each step is a few 
             ("openclaw-deploy doctor", "check that this machine has everything a deploy needs"),
             (
                 f"openclaw-deploy deploy --name {name}",
-                "create it in AWS (it shows the plan and cost first; 10-20 minutes the first time)",
+                "create it in AWS (plan and cost first; 15-25 minutes the first time)",
             ),
         )
 
