@@ -1,0 +1,219 @@
+"""Cold start through the local target: message -> first streamed token, from idle, side by side.
+
+Each configuration gets its own fresh local target (`init --target local`), sized through the
+config file's `agent` section (then `deploy --target local` restarts it at that size), and one
+web message wakes the agent. Configurations:
+
+* the real image (`--image`) at the default task size, 0.5 vCPU / 2 GB;
+* the same image at 2 vCPU / 4 GB (the smallest memory Fargate allows with 2 vCPU);
+* the process mode at 0.5 vCPU / 2 GB (no image), unless `--no-process`.
+
+The task's CPU quota and memory limit are cgroup limits (see `openclaw_deploy.local.cgroup`); on
+a machine with fewer cores than the quota, the larger size cannot show its full effect. The
+breakdown comes from the local Fargate's and the bridge's logs: the task's root (image mode),
+the bridge's boot (restore + OpenClaw), the first turn's first text, and the rest (the Lambda
+handler, RunTask, the local Fargate's poll, starting the bridge's Python).
+
+On AWS a Fargate task also waits for capacity and an ENI and pulls the whole image before any of
+this; that part is printed as a separate estimate, not measured here.
+
+    OPENCLAW_DEPLOY_CACHE=.cache/openclaw-deploy .venv/bin/python bench/cold_start.py [--rounds 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from local_target import PASSWORD, cli, wait_until, ws_first_token
+
+DEFAULT_CPU, DEFAULT_MEMORY = 512, 2048
+ROOT_READY = re.compile(r"root ready in ([\d.]+)s")
+AGENT_READY = re.compile(r"agent ready in ([\d.]+) s \(restore ([\d.]+) s, OpenClaw ([\d.]+) s\)")
+FIRST_TEXT = re.compile(r"answered \S+ \(web\) in [\d.]+ s, first text after (\d+) ms")
+# A published measurement of what precedes the container on Fargate (not measured here): a
+# 413 MB image without SOCI took 53-62 s from task creation to container start (elasticscale.com,
+# "Reduce AWS Fargate pull times with SOCI", 2024). AWS's own guide names the parts (capacity,
+# ENI: "several seconds", the pull) without figures.
+PUBLISHED_IMAGE_MB = 413.0
+PUBLISHED_START_S = (53.0, 62.0)
+
+
+@dataclass(frozen=True)
+class Config:
+    label: str
+    image: bool
+    cpu: int
+    memory: int
+
+
+@dataclass
+class Run:
+    first_token: float
+    root: float | None
+    boot: float | None
+    restore: float | None
+    openclaw: float | None
+    first_text: float | None
+
+    @property
+    def rest(self) -> float | None:
+        parts = [self.boot, self.first_text]
+        if any(part is None for part in parts):
+            return None
+        return self.first_token - sum(p for p in parts if p) - (self.root or 0.0)
+
+
+@dataclass
+class Results:
+    config: Config
+    runs: list[Run] = field(default_factory=list)
+
+    def median(self, attribute: str) -> float | None:
+        values = [getattr(run, attribute) for run in self.runs]
+        present = [v for v in values if v is not None]
+        return statistics.median(present) if present else None
+
+
+def _match(pattern: re.Pattern[str], text: str) -> tuple[float, ...] | None:
+    found = pattern.findall(text)
+    if not found:
+        return None
+    last = found[-1]
+    return tuple(float(v) for v in (last if isinstance(last, tuple) else (last,)))
+
+
+def measure(config: Config) -> Run:
+    workdir = Path(tempfile.mkdtemp(prefix="bench-cold-"))
+    home = workdir / ".openclaw-deploy" / "local" / "agent"
+    flag = "--image" if config.image else "--no-image"
+    base = ("--target", "local", "--yes", "--owner-password", PASSWORD, "--json")
+    result = cli(workdir, "init", *base, flag)
+    if (config.cpu, config.memory) != (DEFAULT_CPU, DEFAULT_MEMORY):
+        path = workdir / "openclaw-deploy.yaml"
+        data = yaml.safe_load(path.read_text())
+        agent = data["deployments"]["agent"].setdefault("agent", {})
+        agent.update({"cpu": config.cpu, "memory": config.memory})
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+        result = cli(workdir, "deploy", "--name", "agent", *base[1:])
+    access = json.loads(result.stdout)
+    access = access.get("local", access)
+    state = json.loads((home / "state.json").read_text())
+    sizing = state.get("agent_sizing", {})
+    if not sizing.get("sized") or (sizing.get("cpu"), sizing.get("memory")) != (
+        config.cpu,
+        config.memory,
+    ):
+        print(f"  note: {config.label} runs as {sizing}", file=sys.stderr)
+    try:
+        first = asyncio.run(
+            ws_first_token(access["api_url"], access["ws_url"], "bench-cold", "cold-1")
+        )
+        wait_until(lambda: FIRST_TEXT.search((home / "logs" / "agent.log").read_text()), 30)
+    finally:
+        pid = state["pid"]
+        os.kill(pid, signal.SIGTERM)
+        wait_until(lambda: not Path(f"/proc/{pid}").exists(), 200)
+    agent_log = (home / "logs" / "agent.log").read_text(errors="replace")
+    fargate_log = (home / "logs" / "fargate.log").read_text(errors="replace")
+    root = _match(ROOT_READY, fargate_log)
+    ready = _match(AGENT_READY, agent_log)
+    text = _match(FIRST_TEXT, agent_log)
+    return Run(
+        first_token=first,
+        root=root[0] if root else None,
+        boot=ready[0] if ready else None,
+        restore=ready[1] if ready else None,
+        openclaw=ready[2] if ready else None,
+        first_text=text[0] / 1000 if text else None,
+    )
+
+
+def _cell(value: float | None) -> str:
+    return f"{value:9.2f}" if value is not None else f"{'-':>9}"
+
+
+def image_size_mb() -> float | None:
+    from openclaw_deploy.local.image import AGENT_IMAGE, Buildah, storage_home
+
+    try:
+        size = Buildah(storage_home()).inspect_image(AGENT_IMAGE).get("Docker", {}).get("size")
+    except Exception:  # noqa: BLE001 - the estimate is optional
+        return None
+    return float(size) / 1e6 if size else None
+
+
+def report(results: list[Results]) -> None:
+    width = 22
+    print()
+    print(f"{'':34}" + "".join(f"{r.config.label:>{width}}" for r in results))
+    rows = [
+        ("message -> first token (s)", "first_token"),
+        ("  task root ready (s)", "root"),
+        ("  bridge boot to ready (s)", "boot"),
+        ("    of which restore (s)", "restore"),
+        ("    of which OpenClaw (s)", "openclaw"),
+        ("  first turn, first text (s)", "first_text"),
+        ("  the rest: wake, RunTask, poll (s)", "rest"),
+    ]
+    for title, attribute in rows:
+        print(f"{title:34}" + "".join(f"{_cell(r.median(attribute)):>{width}}" for r in results))
+    reference = results[0].median("first_token")
+    if reference:
+        print(
+            f"{'ratio to ' + results[0].config.label:34}"
+            + "".join(f"{(r.median('first_token') or 0) / reference:>{width}.2f}" for r in results)
+        )
+    print(f"\n{len(results[0].runs)} cold start(s) per configuration (medians shown).")
+    size = image_size_mb()
+    if size:
+        scale = size / PUBLISHED_IMAGE_MB
+        print(
+            f"Estimate, not measured: Fargate's own provisioning and image pull come before all "
+            f"this. Published: {PUBLISHED_START_S[0]:.0f}-{PUBLISHED_START_S[1]:.0f} s for a "
+            f"{PUBLISHED_IMAGE_MB:.0f} MB image; scaled by size to this {size:.0f} MB image "
+            f"(uncompressed): about {PUBLISHED_START_S[0] * scale:.0f}-"
+            f"{PUBLISHED_START_S[1] * scale:.0f} s (a rough upper bound: layers are compressed "
+            f"and part of the time is fixed)."
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=1, help="cold starts per configuration")
+    parser.add_argument("--no-process", action="store_true", help="skip the process mode")
+    args = parser.parse_args()
+    configs = [
+        Config("image 0.5 vCPU/2 GB", image=True, cpu=512, memory=2048),
+        Config("image 2 vCPU/4 GB", image=True, cpu=2048, memory=4096),
+    ]
+    if not args.no_process:
+        configs.append(Config("process 0.5 vCPU/2 GB", image=False, cpu=512, memory=2048))
+    results = [Results(config) for config in configs]
+    for round_number in range(args.rounds):  # interleaved: load on the machine hits all alike
+        for result in results:
+            started = time.monotonic()
+            result.runs.append(measure(result.config))
+            print(
+                f"round {round_number + 1}: {result.config.label}: "
+                f"{result.runs[-1].first_token:.1f} s ({time.monotonic() - started:.0f} s)",
+                file=sys.stderr,
+            )
+    report(results)
+
+
+if __name__ == "__main__":
+    main()
