@@ -7,6 +7,8 @@ eats memory until something stops it.
 
 from __future__ import annotations
 
+import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -18,6 +20,7 @@ import pytest
 
 from openclaw_deploy.local import provision
 from openclaw_deploy.local.cgroup import OOM_REASON, CgroupHost
+from openclaw_deploy.local.container import Launch
 from openclaw_deploy.local.fargate import LocalFargate
 
 DEPLOYMENT = "sizes"
@@ -125,7 +128,7 @@ def test_the_task_runs_under_its_definitions_cpu_quota_and_memory_limit(
     # Stopped, the task leaves no cgroup behind.
     ecs_setup["ecs"].stop_task(cluster=cluster, task=arn, reason="test")
     _poll_until(fargate, lambda: not fargate.running)
-    assert cgroups.sweep(f"{cluster}-") == []
+    assert cgroups.task_groups(f"{cluster}-") == []
     assert "exited with" in log.read_text()
 
 
@@ -142,4 +145,31 @@ def test_a_task_over_its_memory_limit_is_killed_with_137_and_the_oom_reason(
     eaten = [int(line.split()[1]) for line in log.splitlines() if line.startswith("ate ")]
     assert 400 <= max(eaten) < 512  # it got close to the limit, never past it
     assert not fargate.running
-    assert cgroups.sweep(f"{cluster}-") == []
+    assert cgroups.task_groups(f"{cluster}-") == []
+
+
+def test_leftover_groups_are_swept_but_a_group_in_use_is_left_alone(cgroups: CgroupHost) -> None:
+    busy = cgroups.create("sweep-test-busy", cpu_units=256, memory_mib=512)
+    cgroups.create("sweep-test-empty", cpu_units=256, memory_mib=512)
+    launch = Launch(
+        command=["sleep", "30"], env={"PATH": "/usr/bin:/bin"}, cgroup_procs=busy.procs_files
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "openclaw_deploy.local.container"], stdin=subprocess.PIPE
+    )
+    try:
+        assert process.stdin is not None
+        process.stdin.write(launch.to_json().encode())
+        process.stdin.close()
+        deadline = time.monotonic() + 10
+        while not busy.pids() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert busy.pids() == [process.pid]  # the launcher became the command, in the group
+
+        assert cgroups.sweep("sweep-test-") == ["sweep-test-empty"]
+        assert [g.memory.name for g in cgroups.task_groups("sweep-test-")] == ["sweep-test-busy"]
+    finally:
+        busy.remove()  # kills what runs in it
+        process.wait(10)
+    assert process.returncode == -signal.SIGKILL
+    assert cgroups.task_groups("sweep-test-") == []

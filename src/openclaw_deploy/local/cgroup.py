@@ -183,20 +183,17 @@ class CgroupHost:
         ]
 
     def sweep(self, prefix: str) -> list[str]:
-        """Remove the groups named `prefix...` that a previous run left behind (a crash);
-        other local clouds' groups are left alone. Returns the names removed."""
+        """Remove the empty groups named `prefix...` that a crashed run left behind; returns
+        their names. A group with processes is never touched: another local cloud of the same
+        deployment name (another folder, a parallel test) may be running its task in it."""
         removed: list[str] = []
-        cpu_parent, memory_parent = self._parents()
-        names = {
-            child.name
-            for parent in (cpu_parent, memory_parent)
-            if parent.is_dir()
-            for child in parent.iterdir()
-            if child.is_dir() and child.name.startswith(prefix)
-        }
-        for name in sorted(names):
-            TaskCgroup(cpu_parent / name, memory_parent / name).remove()
-            removed.append(name)
+        for group in self.task_groups(prefix):
+            if group.pids():
+                continue
+            for folder in (group.cpu, group.memory):
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+            removed.append(group.memory.name)
         return removed
 
 
