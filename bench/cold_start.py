@@ -102,29 +102,28 @@ def measure(config: Config) -> Run:
     flag = "--image" if config.image else "--no-image"
     base = ("--target", "local", "--yes", "--owner-password", PASSWORD, "--json")
     result = cli(workdir, "init", *base, flag)
-    if (config.cpu, config.memory) != (DEFAULT_CPU, DEFAULT_MEMORY):
-        path = workdir / "openclaw-deploy.yaml"
-        data = yaml.safe_load(path.read_text())
-        agent = data["deployments"]["agent"].setdefault("agent", {})
-        agent.update({"cpu": config.cpu, "memory": config.memory})
-        path.write_text(yaml.safe_dump(data, sort_keys=False))
-        result = cli(workdir, "deploy", "--name", "agent", *base[1:])
-    access = json.loads(result.stdout)
-    access = access.get("local", access)
-    state = json.loads((home / "state.json").read_text())
-    sizing = state.get("agent_sizing", {})
-    if not sizing.get("sized") or (sizing.get("cpu"), sizing.get("memory")) != (
-        config.cpu,
-        config.memory,
-    ):
-        print(f"  note: {config.label} runs as {sizing}", file=sys.stderr)
     try:
+        if (config.cpu, config.memory) != (DEFAULT_CPU, DEFAULT_MEMORY):
+            path = workdir / "openclaw-deploy.yaml"
+            data = yaml.safe_load(path.read_text())
+            agent = data["deployments"]["agent"].setdefault("agent", {})
+            agent.update({"cpu": config.cpu, "memory": config.memory})
+            path.write_text(yaml.safe_dump(data, sort_keys=False))
+            result = cli(workdir, "deploy", "--name", "agent", *base)
+        access = json.loads(result.stdout)
+        access = access.get("local", access)
+        sizing = json.loads((home / "state.json").read_text()).get("agent_sizing", {})
+        if not sizing.get("sized") or (sizing["cpu"], sizing["memory"]) != (
+            config.cpu,
+            config.memory,
+        ):
+            print(f"  note: {config.label} runs as {sizing}", file=sys.stderr)
         first = asyncio.run(
             ws_first_token(access["api_url"], access["ws_url"], "bench-cold", "cold-1")
         )
         wait_until(lambda: FIRST_TEXT.search((home / "logs" / "agent.log").read_text()), 30)
     finally:
-        pid = state["pid"]
+        pid = json.loads((home / "state.json").read_text())["pid"]
         os.kill(pid, signal.SIGTERM)
         wait_until(lambda: not Path(f"/proc/{pid}").exists(), 200)
     agent_log = (home / "logs" / "agent.log").read_text(errors="replace")
