@@ -152,7 +152,7 @@ def test_real_cdk_cli_deploys_into_moto_then_destroy_goes_as_far_as_moto_allows(
     }
     functions = boto3.client("lambda", region_name=REGION).list_functions()["Functions"]
     assert sorted(f["FunctionName"] for f in functions) == [
-        f"{STACK}-{key}" for key in ("api", "telegram", "watchdog", "ws")
+        f"{STACK}-{key}" for key in sorted(HANDLER_MODULES)
     ]
     # (moto drops Architectures; ARM64 is checked in the template.)
     assert {f["Handler"] for f in functions} == {
@@ -161,7 +161,15 @@ def test_real_cdk_cli_deploys_into_moto_then_destroy_goes_as_far_as_moto_allows(
     groups = boto3.client("logs", region_name=REGION).describe_log_groups(
         logGroupNamePrefix=f"/{STACK}/"
     )["logGroups"]
-    assert len(groups) == 7 and {g["retentionInDays"] for g in groups} == {30}
+    assert sorted(g["logGroupName"] for g in groups) == sorted(
+        [
+            f"/{STACK}/agent",
+            f"/{STACK}/http-api-access",
+            f"/{STACK}/image-build",
+            *(f"/{STACK}/lambda/{key}" for key in HANDLER_MODULES),
+        ]
+    )
+    assert {g["retentionInDays"] for g in groups} == {30}
     # moto returns no outputs: the post-deploy steps say they were skipped (see module doc).
     assert "Skipped the web UI upload" in output
 
