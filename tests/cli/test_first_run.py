@@ -166,6 +166,8 @@ def test_a_refused_key_is_asked_again_at_once_with_where_to_get_one(
         child.expect("✗ The Telegram bot token is not valid")
         child.expect("Telegram bot token")
         child.sendline(telegram.token)
+        child.expect("Monthly budget in USD")
+        child.sendline("")
         child.expect("is configured")
         assert finish(child) == 0, transcript(child)
     output = transcript(child)
@@ -230,6 +232,8 @@ def test_changing_the_provider_asks_for_its_key_instead_of_keeping_the_old_one(
     child.expect("Enter keeps the stored one")  # the token is still this deployment's
     child.sendline("")
     child.expect("Owner email")
+    child.sendline("")
+    child.expect("Monthly budget in USD")
     child.sendline("")
     child.expect("is configured")
     assert finish(child) == 0, transcript(child)

@@ -205,13 +205,13 @@ def test_prompts_ask_and_never_echo_a_stored_secret(
 ) -> None:
     monkeypatch.delenv("CI")
     monkeypatch.setenv("OPENCLAW_DEPLOY_PROMPTS", "plain")
-    answers = f"mybot\nus-east-1\nopenai\n\n{CANARY_KEY}\n{CANARY_TOKEN}\nme@example.com\n"
+    answers = f"mybot\nus-east-1\nopenai\n\n{CANARY_KEY}\n{CANARY_TOKEN}\nme@example.com\n\n"
     first = CliRunner().invoke(app, ["init", "--skip-checks", "--no-deploy"], input=answers)
     assert first.exit_code == 0, first.output
     assert "Model [gpt-5-mini]" in first.output
     # Again: every default is the previous answer; empty secrets keep the stored ones.
     second = CliRunner().invoke(
-        app, ["init", "--skip-checks", "--no-deploy"], input="\n\n\n\n\n\n\n"
+        app, ["init", "--skip-checks", "--no-deploy"], input="\n" * 8
     )
     assert second.exit_code == 0, second.output
     assert "Deployment name [mybot]" in second.output

@@ -82,6 +82,12 @@ WHY_BOT: Final = (
 )
 WHY_EMAIL: Final = "Your email: the web chat's login. AWS Cognito mails the first password to it."
 WHY_EMAIL_LOCAL: Final = "Your login for the local web chat (no mail is sent)."
+WHY_BUDGET: Final = (
+    "A monthly AWS Budget for this deployment: you are emailed (and told on Telegram) at 80 % of "
+    "its forecast and at 100 % of actual AWS spend. This agent is modelled at about "
+    "${modelled:.2f} a month on AWS (the LLM bills you separately); the default is that rounded "
+    "up plus ${margin}. Whole US dollars; 0: no budget."
+)
 KEY_PAGES: Final = {
     "anthropic": "https://console.anthropic.com/settings/keys",
     "openai": "https://platform.openai.com/api-keys",
@@ -240,6 +246,36 @@ def _checked_bot(app: AppContext, token: str, *, skip: bool, api_url: str | None
         return check_telegram_token(token, api_url=api_url).username
 
 
+def _budget(
+    prompter: Prompter, given: str | None, *, previous: int | None, agent: AgentSpec, ask: bool
+) -> int | None:
+    """The monthly budget in whole USD; None: the default, which follows the modelled cost."""
+    from openclaw_deploy.services.budget import (
+        BUDGET_MARGIN_USD,
+        budget_problem,
+        modelled_budget_usd,
+        parse_budget,
+    )
+
+    if given is not None:
+        return parse_budget(given)
+    if not ask or not prompter.interactive:
+        return previous
+    from openclaw_deploy.services.cost import estimate
+
+    default = modelled_budget_usd(agent)
+    answer = prompter.text(
+        "Monthly budget in USD",
+        flag="--monthly-budget",
+        env="OPENCLAW_MONTHLY_BUDGET",
+        default=str(default if previous is None else previous),
+        validate=budget_problem,
+        why=WHY_BUDGET.format(modelled=estimate(agent).total_usd, margin=BUDGET_MARGIN_USD),
+    )
+    usd = parse_budget(answer)
+    return None if previous is None and usd == default else usd
+
+
 def _stop_on_failure(ctx: typer.Context, app: AppContext, name: str) -> None:
     """Stop the local cloud this run starts unless the run finishes (the config names it)."""
     from openclaw_deploy.services.local import stop_local_cloud
@@ -282,6 +318,15 @@ def _refuse_one_owned_elsewhere(app: AppContext, name: str, region: str, account
         raise AbortedError("Nothing was changed.", hint=OWNED_ELSEWHERE_HINT)
 
 
+def _budget_text(result: InitResult) -> str:
+    if not result.monthly_budget_usd:
+        return "none (AWS Budgets will not alert you)"
+    text = f"${result.monthly_budget_usd} a month"
+    if result.budget_is_default:
+        text += " (the default: modelled cost + margin)"
+    return text + ("; applies on AWS only" if result.target == "local" else "")
+
+
 def _render(console: Console, result: InitResult) -> None:
     console.print(f"\n[bold green]Deployment {result.name!r} is configured.[/]", highlight=False)
     rows = [
@@ -291,6 +336,7 @@ def _render(console: Console, result: InitResult) -> None:
         ("model", f"{result.provider}/{result.model}"),
         ("owner", result.owner_email or "-"),
         ("telegram bot", f"@{result.telegram_bot}" if result.telegram_bot else "-"),
+        ("budget", _budget_text(result)),
         ("config file", result.config_path),
     ]
     for key, value in rows:
@@ -419,6 +465,16 @@ def init(  # noqa: PLR0912, PLR0915 - one flow of questions; each step is a few 
             help="Manage from here a deployment of this name that another folder set up.",
         ),
     ] = False,
+    monthly_budget: Annotated[
+        str | None,
+        typer.Option(
+            "--monthly-budget",
+            envvar="OPENCLAW_MONTHLY_BUDGET",
+            metavar="USD",
+            help="The monthly AWS Budget in US dollars (alerts at 80 % of forecast and 100 % of "
+            "actual; 0: none). Default: the modelled monthly cost rounded up plus 5.",
+        ),
+    ] = None,
     image: ImageOption = None,
     yes: YesOption = False,
     owner_password: OwnerPasswordOption = None,
@@ -454,6 +510,13 @@ def init(  # noqa: PLR0912, PLR0915 - one flow of questions; each step is a few 
         raise UsageError(
             f"The Telegram bot token is not valid: {problem}.",
             hint="copy it again from @BotFather (/token)",
+        )
+    from openclaw_deploy.services.budget import budget_problem
+
+    if monthly_budget is not None and (problem := budget_problem(monthly_budget)):
+        raise UsageError(
+            f"--monthly-budget {monthly_budget!r} is not valid: {problem}.",
+            hint="pass --monthly-budget 15 (US dollars a month), or 0 for no budget",
         )
 
     # Ask for what is missing; earlier answers are the defaults.
@@ -606,6 +669,14 @@ def init(  # noqa: PLR0912, PLR0915 - one flow of questions; each step is a few 
         check=_check_email,
         why=WHY_EMAIL_LOCAL if local else WHY_EMAIL,
     )
+    agent = previous.agent if previous else AgentSpec()
+    budget_usd = _budget(
+        prompter,
+        monthly_budget,
+        previous=previous.monthly_budget_usd if previous else None,
+        agent=agent,
+        ask=not local,  # the local target costs nothing: a budget only matters on AWS
+    )
 
     # Execute.
     from openclaw_deploy.services.init import InitRequest, run_init
@@ -623,7 +694,8 @@ def init(  # noqa: PLR0912, PLR0915 - one flow of questions; each step is a few 
             skip_checks=skip_checks,
             llm_base_url=base_url,
             telegram_api_url=bot_api_url,
-            agent=previous.agent if previous else Deployment(name=name).agent,
+            agent=agent,
+            monthly_budget_usd=budget_usd,
             key_check=key_check,
             bot_username=bot_username,
         ),

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from openclaw_deploy.aws.errors import translate_boto_errors
-from openclaw_deploy.config import Deployment, with_changes
+from openclaw_deploy.config import MAX_BUDGET_USD, AgentSpec, Deployment, with_changes
 from openclaw_deploy.context import AppContext
 from openclaw_deploy.infra.spec import TAG_DEPLOYMENT, stack_name
 from openclaw_deploy.services.cost import estimate
@@ -31,7 +31,31 @@ TAG_CONSOLE_URL: Final = "https://console.aws.amazon.com/billing/home#/tags"
 
 def default_budget_usd(deployment: Deployment) -> int:
     """A few dollars above the modelled monthly cost of the deployment's settings."""
-    return math.ceil(estimate(deployment.agent).total_usd) + BUDGET_MARGIN_USD
+    return modelled_budget_usd(deployment.agent)
+
+
+def modelled_budget_usd(agent: AgentSpec) -> int:
+    """The modelled monthly cost of an agent of these settings, rounded up, plus the margin."""
+    return math.ceil(estimate(agent).total_usd) + BUDGET_MARGIN_USD
+
+
+def budget_problem(text: str) -> str | None:
+    """Why `text` is not a monthly budget (None when it is): whole or decimal US dollars,
+    0 (no budget) up to MAX_BUDGET_USD."""
+    try:
+        value = float(text.strip().removeprefix("$"))
+    except ValueError:
+        return "a budget is a number of US dollars, such as 15 (0: no budget)"
+    if not math.isfinite(value) or value < 0:
+        return "a budget cannot be negative (0: no budget)"
+    if value > MAX_BUDGET_USD:
+        return f"a budget is at most {MAX_BUDGET_USD} USD"
+    return None
+
+
+def parse_budget(text: str) -> int:
+    """A checked budget (`budget_problem` is None) in whole USD, cents rounded up."""
+    return math.ceil(float(text.strip().removeprefix("$")))
 
 
 @dataclass(frozen=True, kw_only=True)

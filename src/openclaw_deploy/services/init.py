@@ -41,6 +41,8 @@ class InitRequest:
     llm_base_url: str | None = None
     telegram_api_url: str | None = None
     agent: AgentSpec = field(default_factory=AgentSpec)
+    monthly_budget_usd: int | None = None
+    """Whole USD; None: the default (the modelled monthly cost rounded up plus a margin)."""
     key_check: str | None = None
     """What checking `llm_api_key` found, when the command checked it as soon as it was given."""
     bot_username: str | None = None
@@ -63,6 +65,9 @@ class InitResult:
     """Parameter names written this time (values never shown)."""
     kept: list[str]
     checks: list[str]
+    monthly_budget_usd: int = 0
+    """The monthly budget the deployment gets (0: none), the default worked out."""
+    budget_is_default: bool = True
     deployed: bool = False
     local: LocalAccess | None = None
     """How to reach a local deployment (its URLs, and the owner password when just chosen)."""
@@ -165,6 +170,7 @@ def run_init(
         telegram_bot_username=bot_username,
         parameters=parameters,
         agent=request.agent,
+        monthly_budget_usd=request.monthly_budget_usd,
     )
     config.upsert(deployment)
     config.save()
@@ -183,4 +189,14 @@ def run_init(
         stored=stored,
         kept=kept,
         checks=checks,
+        monthly_budget_usd=_budget_usd(request),
+        budget_is_default=request.monthly_budget_usd is None,
     )
+
+
+def _budget_usd(request: InitRequest) -> int:
+    from openclaw_deploy.services.budget import modelled_budget_usd
+
+    if request.monthly_budget_usd is not None:
+        return request.monthly_budget_usd
+    return modelled_budget_usd(request.agent)
