@@ -146,13 +146,14 @@ def _cell(value: float | None) -> str:
 
 
 def image_size_mb() -> float | None:
+    """The agent image's size: its layers as stored here (uncompressed)."""
     from openclaw_deploy.local.image import AGENT_IMAGE, Buildah, storage_home
 
     try:
-        size = Buildah(storage_home()).inspect_image(AGENT_IMAGE).get("Docker", {}).get("size")
+        manifest = json.loads(Buildah(storage_home()).inspect_image(AGENT_IMAGE)["Manifest"])
     except Exception:  # noqa: BLE001 - the estimate is optional
         return None
-    return float(size) / 1e6 if size else None
+    return sum(int(layer.get("size", 0)) for layer in manifest.get("layers", [])) / 1e6
 
 
 def report(results: list[Results]) -> None:
