@@ -147,6 +147,17 @@ def test_alarms_that_matter_each_say_what_to_run(synthesized: Synthesized) -> No
     assert len(errors["Metrics"]) <= 10 + 1  # CloudWatch's limit of metrics per alarm
 
 
+def test_status_reads_the_alarms_and_the_topic_by_the_names_the_stack_gives_them(
+    synthesized: Synthesized,
+) -> None:
+    from openclaw_deploy.infra.spec import alarm_name
+    from openclaw_deploy.services.alarms import ALARM_KEYS, alarm_topic_name
+
+    assert set(_alarms(synthesized)) == {alarm_name(NAME, key) for key in ALARM_KEYS}
+    (topic,) = synthesized.of_type("AWS::SNS::Topic").values()
+    assert topic["Properties"]["TopicName"] == alarm_topic_name(NAME)
+
+
 def test_without_telegram_there_is_no_webhook_alarm(variant: Synthesized) -> None:
     assert not [n for n in _alarms(variant) if n.endswith("telegram-webhook-failing")]
 

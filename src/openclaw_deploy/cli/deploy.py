@@ -288,8 +288,32 @@ def recommend_after_deploy(app: AppContext, result: DeployResult) -> None:
         steps.append((result.web_url, "open the web chat and sign in"))
     if result.telegram_bot:
         steps.append((f"https://t.me/{result.telegram_bot}", "or message your bot"))
+    if email := _alert_email_to_confirm(app, result):
+        steps.append(
+            (
+                f"openclaw-deploy status --name {result.name}",
+                f"confirm the alert email: click the link AWS Notifications sent to {email} "
+                "(until then no alarm or budget email arrives); status shows when it is done",
+            )
+        )
     steps.append((f"openclaw-deploy destroy --name {result.name}", "remove it all again"))
     recommend(app.console, *steps)
+
+
+def _alert_email_to_confirm(app: AppContext, result: DeployResult) -> str | None:
+    """The owner's email while its alarm subscription waits for confirmation (or cannot be
+    read), None once it is confirmed."""
+    from openclaw_deploy.errors import DeployError
+    from openclaw_deploy.services.alarms import alert_email_pending
+
+    deployment = app.config.deployments.get(result.name)
+    if deployment is None or not deployment.owner_email:
+        return None
+    try:
+        pending = alert_email_pending(app, deployment, result.account)
+    except DeployError:
+        pending = None
+    return None if pending is False else deployment.owner_email
 
 
 def deploy(

@@ -21,6 +21,7 @@ from openclaw_deploy.cli.common import (
 from openclaw_deploy.output import emit, recommend
 
 if TYPE_CHECKING:
+    from openclaw_deploy.services.alarms import MonitoringInfo
     from openclaw_deploy.services.status import StatusReport, TelegramInfo
 
 HELP: Final = """Show the deployment, the agent, its memory, Telegram and this month's cost.
@@ -36,6 +37,10 @@ Examples:
   openclaw-deploy status
   openclaw-deploy status --target local --json
 """
+EMAIL_PENDING: Final = (
+    "[yellow]not confirmed yet[/]: click the link in the email from AWS Notifications; until "
+    "then no alarm or budget email arrives"
+)
 URL_LABELS: Final = {
     "web": "web chat",
     "http_api": "http api",
@@ -97,7 +102,44 @@ def _telegram(telegram: TelegramInfo) -> str:
     return text
 
 
-def _render(console: Console, report: StatusReport) -> None:
+def _monitoring(monitoring: MonitoringInfo | None) -> list[tuple[str, str]]:
+    """The rows for the alarms, the dashboard and the alert email."""
+    if monitoring is None:
+        return []
+    if not monitoring.emulated:
+        return [("alarms", escape(monitoring.note or "-"))]
+    rows: list[tuple[str, str]] = []
+    firing = [alarm for alarm in monitoring.alarms if alarm.state == "ALARM"]
+    counts = {
+        state: sum(1 for alarm in monitoring.alarms if alarm.state == state)
+        for state in ("ALARM", "OK", "INSUFFICIENT_DATA")
+    }
+    if monitoring.alarms:
+        summary = ", ".join(
+            f"{count} {label}"
+            for label, count in (
+                ("[red]in alarm[/]", counts["ALARM"]),
+                ("OK", counts["OK"]),
+                ("waiting for data", counts["INSUFFICIENT_DATA"]),
+            )
+            if count
+        )
+        rows.append(("alarms", summary))
+    elif not monitoring.problems:
+        rows.append(("alarms", "none yet (the next deploy creates them)"))
+    rows.extend(
+        ("[red]alarm[/]", f"{alarm.name} since {_ago(alarm.since)}: {escape(alarm.reason or '')}")
+        for alarm in firing
+    )
+    if monitoring.dashboard_url:
+        rows.append(("dashboard", monitoring.dashboard_url))
+    if monitoring.email:
+        state = {True: EMAIL_PENDING, False: "confirmed", None: "not subscribed yet"}
+        rows.append(("alert email", f"{monitoring.email}, {state[monitoring.email_pending]}"))
+    return rows
+
+
+def _render(console: Console, report: StatusReport) -> None:  # noqa: PLR0912 - a row per part
     def row(key: str, value: str) -> None:
         console.print(f"  {key:<13} {value}", highlight=False)
 
@@ -145,7 +187,6 @@ def _render(console: Console, report: StatusReport) -> None:
             f"last backup {_ago(memory.last_backup_at)}, {_size(memory.size_bytes)}, "
             f"{memory.versions} version(s) kept",
         )
-    row("telegram", _telegram(report.telegram))
     if report.usage:
         usage = report.usage
         running = (
@@ -157,7 +198,9 @@ def _render(console: Console, report: StatusReport) -> None:
             f"about ${usage.estimated_usd:.2f} (compute and IPv4; at this pace "
             f"{usage.projected_hours:.0f} h, ${usage.projected_usd:.2f})",
         )
-    for note in report.notes:
+    for key, value in [("telegram", _telegram(report.telegram)), *_monitoring(report.monitoring)]:
+        row(key, value)
+    for note in report.notes + (report.monitoring.problems if report.monitoring else []):
         console.print(f"  [yellow]![/] {escape(note)}", highlight=False)
 
 

@@ -21,6 +21,7 @@ from openclaw_deploy.context import AppContext
 from openclaw_deploy.errors import DeployError
 from openclaw_deploy.runtime import resources
 from openclaw_deploy.runtime.lifecycle import IDLE, AgentStatus, Lifecycle, month_of
+from openclaw_deploy.services.alarms import MonitoringInfo, local_monitoring, monitoring_info
 from openclaw_deploy.services.cost import UsageInfo, usage_info
 
 if TYPE_CHECKING:
@@ -107,6 +108,8 @@ class StatusReport:
     """What failed in the stack's last operation, and why (after a failed deploy)."""
     usage: UsageInfo | None = None
     openclaw_version: str = toolchain.OPENCLAW_VERSION
+    monitoring: MonitoringInfo | None = None
+    """The alarms' states, the dashboard's URL and the alert email's confirmation."""
 
 
 def lifecycle_for(app: AppContext, deployment: Deployment) -> Lifecycle:
@@ -241,6 +244,7 @@ def local_status(app: AppContext, deployment: Deployment) -> StatusReport:
             telegram=telegram,
             notes=["The local cloud is not running: openclaw-deploy init --target local"],
             openclaw_version=_version(deployment),
+            monitoring=local_monitoring(),
         )
     app.use_local_cloud(state.moto_url)
     agent, usage = agent_and_usage(app, deployment)
@@ -262,6 +266,7 @@ def local_status(app: AppContext, deployment: Deployment) -> StatusReport:
         last_deploy_at=state.started_at,
         usage=usage,
         openclaw_version=_version(deployment),
+        monitoring=local_monitoring(),
     )
 
 
@@ -364,16 +369,17 @@ def aws_status(app: AppContext, deployment: Deployment) -> StatusReport:
 
     # Independent reads, side by side. Clients are built here first: building is not
     # thread-safe, using them is.
-    for service in ("dynamodb", "s3", "ssm"):
+    for service in ("dynamodb", "s3", "ssm", "cloudwatch", "sns"):
         app.client(service, region)
     bucket = outputs.get(spec.OUTPUT_STATE_BUCKET)
     account = deployment.account or ""
-    if not bucket and not account:  # the stack always names it; a partial one may not
+    if not account:  # the config names it after init; the alarm topic's ARN needs it
         from openclaw_deploy.aws.identity import caller_identity
 
         account = caller_identity(app.client("sts", region), region).account
-    with ThreadPoolExecutor(max_workers=3) as pool:
+    with ThreadPoolExecutor(max_workers=4) as pool:
         agent_usage = pool.submit(agent_and_usage, app, deployment)
+        monitoring = pool.submit(monitoring_info, app, deployment, account)
         memory = pool.submit(memory_info, app, deployment, account, bucket=bucket)
         telegram = pool.submit(telegram_info, app, deployment, ask=True)
         notes = list(report.notes)
@@ -390,6 +396,7 @@ def aws_status(app: AppContext, deployment: Deployment) -> StatusReport:
             memory=memory_result,
             telegram=telegram.result(),
             notes=notes,
+            monitoring=monitoring.result(),
         )
 
 
