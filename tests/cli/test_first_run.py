@@ -228,7 +228,7 @@ def test_changing_the_provider_asks_for_its_key_instead_of_keeping_the_old_one(
     child.expect("Anthropic \\(Claude\\) API key")
     child.sendline("")
     child.expect("✗ an answer is needed")
-    child.sendline("sk-ant-new-0123456789abcdef")
+    child.sendline("sk-ant-new-test-key")
     child.expect("Enter keeps the stored one")  # the token is still this deployment's
     child.sendline("")
     child.expect("Owner email")
@@ -238,7 +238,7 @@ def test_changing_the_provider_asks_for_its_key_instead_of_keeping_the_old_one(
     child.expect("is configured")
     assert finish(child) == 0, transcript(child)
     assert "API key (Enter keeps" not in transcript(child)
-    assert ssm_values()[resources.LLM_API_KEY.parameter_name(NAME)] == "sk-ant-new-0123456789abcdef"
+    assert ssm_values()[resources.LLM_API_KEY.parameter_name(NAME)] == "sk-ant-new-test-key"
 
 
 # 7. A deployment of the same name set up from another folder is not taken over silently.
