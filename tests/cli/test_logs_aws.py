@@ -118,7 +118,7 @@ def test_previous_with_no_stopped_task_and_bad_input_are_clear_errors(
     unknown = run("--component", "db")
     assert unknown.exit_code == 2
     assert "Unknown component 'db'" in unknown.output
-    assert "agent, gateway, telegram, watchdog, daemon, all" in unknown.output
+    assert "agent, gateway, telegram, watchdog, notifier, daemon, all" in unknown.output
     since = run("--since", "ten minutes")
     assert since.exit_code == 2
     assert "is not a duration or a time" in since.output
@@ -307,3 +307,26 @@ def test_a_lambda_line_shows_one_time_not_two(moto: MotoDeployment) -> None:
     (line,) = run("--since", "10m").stdout.splitlines()
     assert line.split()[1:] == ["gateway", "INFO", "GET", "/api", "200"], line
     assert stamp[:10] not in line
+
+
+def test_the_notifier_has_its_own_component_on_aws_and_is_refused_locally(
+    moto: MotoDeployment, tmp_path: Path
+) -> None:
+    now = time.time()
+    notifier = spec.function_log_group(NAME, "notifier")
+    moto.log(notifier, "2026/11/26/[$LATEST]n", [(now - 20, "alarm dead-letters told on Telegram")])
+    moto.log(WATCHDOG, "2026/11/26/[$LATEST]c", [(now - 10, "agent idle, nothing to do")])
+
+    only = records(run("--since", "10m", "--component", "notifier", "--json").stdout)
+    assert [(r["component"], r["message"]) for r in only] == [
+        ("notifier", "alarm dead-letters told on Telegram")
+    ]
+    everything = records(run("--since", "10m", "--json").stdout)
+    assert {r["component"] for r in everything} == {"notifier", "watchdog"}
+    assert complete("openclaw-deploy logs --component n") == ["notifier"]
+
+    local = tmp_path / "local.yaml"
+    local.write_text("version: 1\ndefault: agent\ndeployments:\n  agent:\n    target: local\n")
+    refused = CliRunner().invoke(app, ["--config", str(local), "logs", "--component", "notifier"])
+    assert refused.exit_code == 2
+    assert "The notifier log exists on AWS only" in " ".join(refused.output.split())

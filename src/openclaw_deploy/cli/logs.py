@@ -71,7 +71,8 @@ def logs(
         list[str] | None,
         typer.Option(
             "--component",
-            help="agent, gateway, telegram, watchdog, daemon (local only) or all (repeatable).",
+            help="agent, gateway, telegram, watchdog, notifier (AWS only), daemon (local only) "
+            "or all (repeatable).",
             autocompletion=complete_component,
         ),
     ] = None,

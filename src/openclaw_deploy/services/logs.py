@@ -27,9 +27,10 @@ if TYPE_CHECKING:
     from openclaw_deploy.config import Deployment
     from openclaw_deploy.context import AppContext
 
-COMPONENTS: Final = ("agent", "gateway", "telegram", "watchdog", "daemon")
+COMPONENTS: Final = ("agent", "gateway", "telegram", "watchdog", "notifier", "daemon")
 """agent: the bridge and OpenClaw; gateway: the HTTP/WebSocket handlers; telegram: the webhook;
-watchdog: the scheduled checks; daemon: the local cloud itself (local target only)."""
+watchdog: the scheduled checks; notifier: what tells the owner about alarms and the budget on
+Telegram (AWS only); daemon: the local cloud itself (local target only)."""
 _STAMP: Final = re.compile(r"^(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2})(?:[,.](\d{1,6}))?")
 _SINCE: Final = re.compile(r"^(\d+)\s*([smhd])$")
 _UNITS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -37,10 +38,13 @@ _STARTED: Final = re.compile(r"--- task (\S+) started")
 _EXITED: Final = re.compile(r"--- task (\S+) exited")
 """The local Fargate's lines before and after each task's output."""
 LOCAL_ONLY: Final = ("daemon",)
+AWS_ONLY: Final = ("notifier",)
+"""The local target emulates no alarms, so nothing runs the notifier there."""
 AWS_FUNCTIONS: Final[dict[str, tuple[str, ...]]] = {
     "gateway": ("api", "ws"),
     "telegram": ("telegram",),
     "watchdog": ("watchdog",),
+    "notifier": ("notifier",),
 }
 """Component → the handler functions whose log groups make it up on AWS."""
 AWS_DEFAULT_SINCE_SECONDS: Final = 600.0
@@ -309,7 +313,7 @@ def aws_components(requested: list[str], explicit: bool) -> list[str]:
     if explicit and local_only:
         raise UsageError(
             f"The {local_only[0]} log exists on the local target only.",
-            hint="use --component agent, gateway, telegram, watchdog or all",
+            hint="use --component agent, gateway, telegram, watchdog, notifier or all",
         )
     return [c for c in requested if c not in LOCAL_ONLY]
 
@@ -343,6 +347,13 @@ def open_logs(
     """The lines `request` asks for, on the deployment's target: the backlog in time order, then
     (with `follow`) new lines as they come until the caller stops iterating."""
     if deployment.target == "local":
+        aws_only = [c for c in request.components if c in AWS_ONLY]
+        if explicit_components and aws_only:
+            raise UsageError(
+                f"The {aws_only[0]} log exists on AWS only: the local target emulates no alarms, "
+                "so nothing runs it.",
+                hint="use --component agent, gateway, telegram, watchdog, daemon or all",
+            )
         return _local_logs(app, deployment, request)
     return _aws_logs(app, deployment, request, explicit_components=explicit_components)
 
