@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from openclaw_deploy.runtime import aws, resources
+from openclaw_deploy.runtime.contract import ContractError, loads
 
 if TYPE_CHECKING:
     from openclaw_deploy.runtime.connections import Connections
@@ -86,13 +87,15 @@ def body_text(event: Event) -> str:
 
 
 def json_body(event: Event) -> Any:
+    """The body as JSON, within the size and nesting limits, with lone surrogates replaced."""
     text = body_text(event)
     if not text.strip():
         raise BadRequestError("a JSON body is required")
     try:
-        return json.loads(text)
-    except ValueError:
-        raise BadRequestError("the body is not valid JSON") from None
+        return loads(text, max_bytes=MAX_BODY_BYTES)
+    except ContractError as problem:
+        status = 413 if problem.code == "too_long" else 400
+        raise BadRequestError(f"the body: {problem}", status=status, code=problem.code) from None
 
 
 def header(event: Event, name: str) -> str | None:

@@ -25,7 +25,7 @@ from openclaw_deploy.handlers import _common
 from openclaw_deploy.handlers._common import BadRequestError, Event, Response
 from openclaw_deploy.handlers._tickets import Tickets
 from openclaw_deploy.runtime import aws, resources
-from openclaw_deploy.runtime.contract import ID_PATTERN
+from openclaw_deploy.runtime.contract import ID_PATTERN, ascii_int
 
 ENV_WS_URL: Final = "OPENCLAW_WS_URL"
 """The wss:// URL of the WebSocket API, returned with each ticket."""
@@ -132,13 +132,11 @@ def conversation_messages(request: Request) -> Response:
     session = request.params["session"]
     if not ID_PATTERN.match(session):
         raise BadRequestError(f"session must match {ID_PATTERN.pattern}")
-    limit_text = request.query.get("limit", str(DEFAULT_PAGE))
-    if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_PAGE:
-        raise BadRequestError(f"limit must be a whole number from 1 to {MAX_PAGE}")
+    limit = ascii_int(request.query.get("limit", str(DEFAULT_PAGE)))
+    if limit is None or not 1 <= limit <= MAX_PAGE:
+        raise BadRequestError(f"limit must be a whole number from 1 to {MAX_PAGE} (ASCII digits)")
     try:
-        page = _common.history().page(
-            session, limit=int(limit_text), before=request.query.get("before")
-        )
+        page = _common.history().page(session, limit=limit, before=request.query.get("before"))
     except ValueError as problem:
         raise BadRequestError(str(problem)) from None
     return _common.respond(

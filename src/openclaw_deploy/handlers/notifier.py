@@ -13,7 +13,6 @@ Without Telegram set up this does nothing (email still arrives).
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -25,6 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from openclaw_deploy.handlers import _common
 from openclaw_deploy.runtime import aws, ddb, resources
+from openclaw_deploy.runtime.contract import ContractError, loads
 from openclaw_deploy.runtime.telegram import TelegramBot, TelegramError, escape_html
 
 if TYPE_CHECKING:
@@ -79,8 +79,8 @@ def parse_record(record: Mapping[str, Any]) -> tuple[str, str] | None:
 def alarm_change(message: str) -> dict[str, Any] | None:
     """The CloudWatch alarm state change in an SNS message, or None (a budget alert)."""
     try:
-        data = json.loads(message)
-    except ValueError:
+        data = loads(message)
+    except ContractError:
         return None
     if isinstance(data, dict) and isinstance(data.get("AlarmName"), str):
         return data

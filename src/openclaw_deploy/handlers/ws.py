@@ -10,7 +10,6 @@ the agent: waking it is one conditional write and one RunTask.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import time
 from collections.abc import Mapping
@@ -24,10 +23,12 @@ from openclaw_deploy.handlers._common import BadRequestError, Event, Response
 from openclaw_deploy.handlers._tickets import Tickets
 from openclaw_deploy.runtime import aws, resources
 from openclaw_deploy.runtime.contract import (
+    FRAME_BYTES,
     ID_PATTERN,
     ContractError,
     QueueMessage,
     ReplyTarget,
+    loads,
     parse_client_frame,
     server_frame,
 )
@@ -130,8 +131,8 @@ def status_frame(status: AgentStatus) -> str:
 def _frame_id(raw: str) -> str | None:
     """The `id` of a frame we refuse, when there is one to echo back."""
     try:
-        data = json.loads(raw)
-    except ValueError:
+        data = loads(raw, max_bytes=FRAME_BYTES)
+    except ContractError:
         return None
     value = data.get("id") if isinstance(data, dict) else None
     return value if isinstance(value, str) and ID_PATTERN.match(value) else None

@@ -341,8 +341,16 @@ class Emulator:
         if web_dir is None:
             return web.Response(status=404, text="the web app is not built (scripts/build-web)")
         relative = request.match_info.get("path", "").lstrip("/")
-        target = (web_dir / relative).resolve()
-        if relative and target.is_file() and web_dir.resolve() in target.parents:
+        if not _servable(relative):
+            return web.json_response(
+                {"message": "no file can have this path"}, status=400, headers=_NO_STORE
+            )
+        try:
+            target = (web_dir / relative).resolve()
+            found = bool(relative) and target.is_file() and web_dir.resolve() in target.parents
+        except (OSError, ValueError):  # a name too long for the file system, say
+            found = False
+        if found:
             return web.FileResponse(target)
         return web.FileResponse(web_dir / "index.html", headers={"Cache-Control": "no-cache"})
 
@@ -371,6 +379,20 @@ async def _send(socket: web.WebSocketResponse, text: str) -> None:
     # The socket may close between the check and the send: the post was still accepted.
     with contextlib.suppress(ConnectionError, RuntimeError):
         await socket.send_str(text)
+
+
+_NO_STORE: Final = {"Cache-Control": "no-store"}
+MAX_STATIC_PATH: Final = 1024
+
+
+def _servable(relative: str) -> bool:
+    """Whether a path of the web app could name a file: no NUL or other control character, no
+    backslash, no `..` segment, not absurdly long (CloudFront and S3 refuse these too)."""
+    if len(relative) > MAX_STATIC_PATH or "\\" in relative:
+        return False
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in relative):
+        return False
+    return ".." not in relative.split("/")
 
 
 def _cors_headers() -> dict[str, str]:

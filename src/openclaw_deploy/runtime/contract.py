@@ -78,6 +78,82 @@ class ContractError(ValueError):
         self.code = code
 
 
+# -- untrusted JSON ----------------------------------------------------------------------------
+
+MAX_JSON_BYTES: Final = 256 * 1024
+"""Nothing any channel sends us is bigger (a chat message is at most 32,000 characters)."""
+MAX_JSON_DEPTH: Final = 32
+"""Deeper than anything we accept; checked before parsing, so no input reaches the recursion
+limit of the parser or of the code that walks its result."""
+_JSON_STRING: Final = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_BRACKETS: Final = re.compile(r"[\[\]{}]")
+_LONE_SURROGATE: Final = re.compile(r"[\ud800-\udfff]")
+_ASCII_INT: Final = re.compile(r"-?[0-9]{1,18}")
+
+
+def json_depth(text: str) -> int:
+    """How deeply arrays and objects nest in `text` (brackets inside strings do not count)."""
+    depth = deepest = 0
+    for bracket in _BRACKETS.findall(_JSON_STRING.sub("", text)):
+        if bracket in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def clean_text(text: str) -> str:
+    """`text` with each lone UTF-16 surrogate (valid in JSON, not in UTF-8) replaced by U+FFFD."""
+    return _LONE_SURROGATE.sub("\ufffd", text) if _LONE_SURROGATE.search(text) else text
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [_clean(item) for item in value]
+    if isinstance(value, dict):
+        return {clean_text(key): _clean(item) for key, item in value.items()}
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def loads(
+    raw: str | bytes, *, max_bytes: int = MAX_JSON_BYTES, max_depth: int = MAX_JSON_DEPTH
+) -> Any:
+    """`json.loads` for input from outside: ContractError (never RecursionError, a decode error
+    or a 5xx further on) for anything too big, too deep, not UTF-8 or not JSON. NaN and
+    Infinity are refused; lone surrogates in strings are replaced, so the text can be stored,
+    queued and sent on as UTF-8."""
+    if len(raw) > max_bytes:
+        raise ContractError("too_long", f"the JSON is over {max_bytes // 1024} KB")
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ContractError("bad_request", "the JSON is not UTF-8") from None
+    if json_depth(raw) > max_depth:
+        raise ContractError("bad_request", f"the JSON nests deeper than {max_depth} levels")
+    try:
+        data = json.loads(raw, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        raise ContractError("bad_request", "not valid JSON") from None
+    return _clean(data)
+
+
+def ascii_int(text: object) -> int | None:
+    """`text` as an integer when it is written in ASCII digits (an optional minus and at most 18
+    of them), else None: `int()` also takes `'²'`-like digits of other scripts, `' 1_0 '` and
+    thousands of digits."""
+    if not isinstance(text, str) or not _ASCII_INT.fullmatch(text):
+        return None
+    return int(text)
+
+
 @dataclass(frozen=True, kw_only=True)
 class ClientFrame:
     type: str
@@ -97,9 +173,9 @@ def parse_client_frame(raw: str | bytes | None) -> ClientFrame:
     if raw is None or len(raw) == 0:
         raise ContractError("bad_request", "empty frame")
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise ContractError("bad_request", "frame is not JSON") from None
+        data = loads(raw, max_bytes=FRAME_BYTES)
+    except ContractError as error:
+        raise ContractError(error.code, f"frame: {error}") from None
     if not isinstance(data, dict):
         raise ContractError("bad_request", "frame must be a JSON object")
     kind = data.get("type")
@@ -178,8 +254,8 @@ class QueueMessage:
     def from_json(cls, body: str) -> QueueMessage:
         """Parse a queue body; ContractError when it is malformed (it then goes to the DLQ)."""
         try:
-            data = json.loads(body)
-        except ValueError:
+            data = loads(body)
+        except ContractError:
             raise ContractError("bad_request", "queue message is not JSON") from None
         if not isinstance(data, dict) or data.get("v") != VERSION:
             raise ContractError("bad_request", f"queue message must be an object with v={VERSION}")
