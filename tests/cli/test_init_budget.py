@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from openclaw_deploy.cli.app import app
-from openclaw_deploy.config import AgentSpec, load_config
+from openclaw_deploy.config import AgentSpec, load_config, with_changes
 from openclaw_deploy.services.cost import estimate
 from tests.cli.test_first_run import finish, spawn, transcript
 
@@ -128,3 +128,18 @@ def test_at_a_terminal_the_budget_question_says_why_shows_the_default_and_checks
     child.expect("is configured")
     assert finish(child) == 0, transcript(child)
     assert saved_budget(workdir) == 40
+
+
+def test_running_init_again_keeps_what_other_commands_chose(workdir: Path) -> None:
+    code, output = run(*BASE, "--yes")
+    assert code == 0, output
+    config = load_config(workdir / "openclaw-deploy.yaml")
+    changed = with_changes(
+        config.deployments[NAME], openclaw_version="2026.1.1", monthly_budget_usd=9
+    )
+    config.upsert(changed)
+    config.save()
+    code, output = run(*BASE, "--yes")
+    assert code == 0, output
+    kept = load_config(workdir / "openclaw-deploy.yaml").deployments[NAME]
+    assert (kept.openclaw_version, kept.monthly_budget_usd) == ("2026.1.1", 9)

@@ -171,6 +171,8 @@ def run_init(
         parameters=parameters,
         agent=request.agent,
         monthly_budget_usd=request.monthly_budget_usd,
+        # Not one of init's questions: what `upgrade` chose stays.
+        openclaw_version=previous.openclaw_version if previous else None,
     )
     config.upsert(deployment)
     config.save()
