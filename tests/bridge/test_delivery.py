@@ -15,6 +15,7 @@ from openclaw_bridge.inbound import InboundQueue
 from openclaw_bridge.logs import RedactingFormatter, Redactor
 from openclaw_bridge.turns import SessionScheduler
 from openclaw_bridge.web import WebPoster, WebStream
+from openclaw_deploy.runtime import resources
 from openclaw_deploy.runtime.contract import ContractError
 from tests.bridge.harness import ConnectionsEndpoint, Deployment, provision, wait_for
 
@@ -76,7 +77,7 @@ def test_a_malformed_message_goes_to_the_dead_letter_queue(bridge_moto: str) -> 
     deployment = provision(bridge_moto)
     queue = InboundQueue(deployment.client("sqs"), deployment.queue_url)
     queue.discover()
-    assert queue.visibility_timeout == 300
+    assert queue.visibility_timeout == resources.INBOUND.visibility_timeout_seconds
     deployment.send_raw("this is not json")
     received = queue.receive(wait_seconds=1)
     assert len(received) == 1

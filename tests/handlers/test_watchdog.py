@@ -3,6 +3,7 @@ and messages left waiting. Time is moved by giving the watchdog a clock in the f
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -13,11 +14,11 @@ from openclaw_deploy.handlers.watchdog import Limits, Watchdog
 from openclaw_deploy.runtime import aws, resources
 from openclaw_deploy.runtime.contract import QueueMessage
 from openclaw_deploy.runtime.lifecycle import (
+    HEARTBEAT_STALE_SECONDS,
     IDLE,
     RUNNING,
     STARTED_BY,
     STARTING,
-    STOPPING,
     Lifecycle,
     TaskConfig,
     ensure_agent_running,
@@ -44,6 +45,10 @@ def round_at(stack: Stack, offset: float, limits: Limits | None = None) -> list[
     return dog.run().actions
 
 
+def task_id(arn: str) -> str:
+    return arn.rsplit("/", 1)[-1]
+
+
 def running_agent() -> str:
     status = ensure_agent_running(lifecycle(), aws.ecs())
     assert status.task_arn is not None
@@ -58,25 +63,38 @@ def task_status(stack: Stack, arn: str) -> str:
 
 def test_a_healthy_agent_is_left_alone(stack: Stack) -> None:
     arn = running_agent()
-    assert round_at(stack, 60) == []
+    assert round_at(stack, HEARTBEAT_STALE_SECONDS - 5) == []
     assert lifecycle().get().state == RUNNING
     assert task_status(stack, arn) == "RUNNING"
 
 
-def test_a_stale_heartbeat_stops_the_task_and_the_row_follows(stack: Stack) -> None:
+def test_a_stale_heartbeat_frees_the_row_at_once_and_stops_the_task(stack: Stack) -> None:
     arn = running_agent()
-    [action] = round_at(stack, 301)
-    assert "no heartbeat for" in action
-    status = lifecycle().get()
-    assert status.state == STOPPING
-    assert status.last_stop_reason is not None and "no heartbeat" in status.last_stop_reason
-    assert task_status(stack, arn) == "STOPPED"
-    # The bridge never marked itself idle (it was stuck): the next round sees the task gone.
-    [action] = round_at(stack, 302)
-    assert "gone: row Stopping → Idle" in action
+    assert round_at(stack, HEARTBEAT_STALE_SECONDS - 1) == [], "not stale yet"
+    [action] = round_at(stack, HEARTBEAT_STALE_SECONDS + 1)
+    assert action.startswith(f"stopped task {task_id(arn)}: no heartbeat for")
+    assert action.endswith("frozen; row Running → Idle")
+    # A frozen task sits out its whole stop timeout: the row does not wait for it, so the next
+    # message starts a new task now.
     status = lifecycle().get()
     assert (status.state, status.task_arn) == (IDLE, None)
     assert status.last_stop_reason is not None and "no heartbeat" in status.last_stop_reason
+    assert task_status(stack, arn) == "STOPPED"
+    # Should it wake up, its heartbeat finds the row no longer names it (and it exits).
+    assert not lifecycle().heartbeat(arn)
+
+
+def test_a_frozen_task_holding_a_message_is_replaced_in_the_same_round(stack: Stack) -> None:
+    frozen = running_agent()
+    _queue_one(stack)
+    held = aws.sqs().receive_message(QueueUrl=stack.queue_url, WaitTimeSeconds=0)["Messages"]
+    assert len(held) == 1, "the frozen task took the message"
+    first, second = round_at(stack, HEARTBEAT_STALE_SECONDS + 5)
+    assert first.startswith(f"stopped task {task_id(frozen)}")
+    assert second.startswith("woke the agent (task ")
+    assert second.endswith("0 message(s) waiting and 1 held by a task that is gone")
+    status = lifecycle().get()
+    assert status.state == STARTING and status.task_arn not in (None, frozen)
 
 
 def test_the_heartbeat_limit_comes_from_the_environment(
@@ -87,7 +105,8 @@ def test_the_heartbeat_limit_comes_from_the_environment(
     monkeypatch.setenv(watchdog.ENV_MAX_TASK_HOURS, "not a number")
     time.sleep(1.2)
     report = watchdog.handler({}, None)
-    assert report["state"] == STOPPING
+    assert report["state"] == IDLE
+    assert "no heartbeat" in report["actions"][0]
     assert Limits.from_env().max_task_seconds == 12 * 3600, "bad values fall back to defaults"
 
 
@@ -116,7 +135,8 @@ def stray_task(stack: Stack) -> str:
 def test_an_orphan_task_is_stopped(stack: Stack) -> None:
     orphan = stray_task(stack)
     report = watchdog.handler({}, None)
-    assert report["actions"] == [f"stopped orphan task {orphan}"]
+    [action] = report["actions"]
+    assert action.startswith(f"stopped task {task_id(orphan)}: no lifecycle row owns it")
     assert task_status(stack, orphan) == "STOPPED"
     assert lifecycle().get().state == IDLE
 
@@ -124,7 +144,8 @@ def test_an_orphan_task_is_stopped(stack: Stack) -> None:
 def test_a_second_task_beside_the_owned_one_is_an_orphan(stack: Stack) -> None:
     owned = running_agent()
     extra = stray_task(stack)
-    assert round_at(stack, 10) == [f"stopped orphan task {extra}"]
+    [action] = round_at(stack, 10)
+    assert action.startswith(f"stopped task {task_id(extra)}: no lifecycle row owns it")
     assert task_status(stack, owned) == "RUNNING"
 
 
@@ -139,7 +160,7 @@ def test_a_row_stuck_in_starting_without_a_task_is_repaired(stack: Stack) -> Non
     assert lifecycle().try_begin_start()  # ...and the handler died before RunTask
     assert round_at(stack, 60) == [], "within the grace period: RunTask may still be running"
     [action] = round_at(stack, 121)
-    assert action == "row stuck in Starting without a task → Idle"
+    assert re.fullmatch(r"row Starting for 12\d s without a task \(no task ARN\) → Idle", action)
     status = lifecycle().get()
     assert status.state == IDLE
     assert status.last_stop_reason == "the start did not complete (no task was recorded)"
@@ -149,7 +170,7 @@ def test_a_row_stuck_in_starting_without_a_task_is_repaired(stack: Stack) -> Non
 def test_a_task_that_never_gets_ready_is_stopped_and_counted(stack: Stack) -> None:
     status = ensure_agent_running(lifecycle(), aws.ecs())
     [action] = round_at(stack, 15 * 60 + 1)
-    assert "not ready in time" in action
+    assert "the agent was not ready within 15 minutes; row Starting → Idle" in action
     after = lifecycle().get()
     assert (after.state, after.failed_starts) == (IDLE, 1)
     assert status.task_arn is not None
@@ -160,7 +181,7 @@ def test_a_task_that_died_is_noticed(stack: Stack) -> None:
     arn = running_agent()
     stack.client("ecs").stop_task(cluster=stack.cluster, task=arn, reason="Spot interruption")
     [action] = round_at(stack, 30)
-    assert action == f"task {arn} gone: row Running → Idle"
+    assert action == f"task {task_id(arn)} is gone (Spot interruption): row Running → Idle"
     status = lifecycle().get()
     assert (status.state, status.last_stop_reason) == (IDLE, "the task stopped: Spot interruption")
 
@@ -193,7 +214,8 @@ def _queue_one(stack: Stack) -> None:
 def test_messages_waiting_while_the_agent_sleeps_wake_it(stack: Stack) -> None:
     _queue_one(stack)
     [action] = round_at(stack, 0)
-    assert action == "1 message(s) waiting while the agent slept: woke it"
+    assert action.startswith("woke the agent (task ")
+    assert action.endswith("1 message(s) waiting and 0 held by a task that is gone")
     assert lifecycle().get().state == STARTING
     assert len(stack.run_task_calls) == 1
 
@@ -217,6 +239,84 @@ def test_a_failing_queue_check_does_not_undo_the_round(stack: Stack) -> None:
         queue_url=stack.queue_url.replace("inbound", "missing"),
     )
     first, second = dog.run().actions
-    assert first == f"stopped orphan task {orphan}"
+    assert first.startswith(f"stopped task {task_id(orphan)}: no lifecycle row owns it")
     assert second.startswith("could not wake the agent for waiting messages")
     assert task_status(stack, orphan) == "STOPPED"
+
+
+# -- a stopped task, noticed at once (ECS's task state-change event) ---------------------------
+
+
+def stopped_event(arn: str, reason: str = "Essential container in task exited") -> dict[str, Any]:
+    """What EventBridge delivers for a stopped task (the fields the watchdog reads)."""
+    return {
+        "version": "0",
+        "source": "aws.ecs",
+        "detail-type": "ECS Task State Change",
+        "detail": {
+            "taskArn": arn,
+            "lastStatus": "STOPPED",
+            "desiredStatus": "STOPPED",
+            "startedBy": STARTED_BY,
+            "stoppedReason": reason,
+            "containers": [{"name": "agent", "exitCode": 137, "lastStatus": "STOPPED"}],
+        },
+    }
+
+
+def test_a_task_that_died_mid_reply_is_repaired_and_the_agent_woken_at_once(
+    stack: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    dead = running_agent()
+    _queue_one(stack)
+    held = aws.sqs().receive_message(QueueUrl=stack.queue_url, WaitTimeSeconds=0)["Messages"]
+    assert len(held) == 1, "the task was answering it when it died"
+    aws.ecs().stop_task(cluster=TaskConfig.from_env().cluster, task=dead, reason="killed")
+    with caplog.at_level("INFO", logger="openclaw_deploy.handlers.watchdog"):
+        report = watchdog.handler(stopped_event(dead), None)
+    first, second = report["actions"]
+    assert first == (
+        f"task {task_id(dead)} stopped (Essential container in task exited (exit code 137)): "
+        "row Running → Idle"
+    )
+    assert second.endswith("0 message(s) waiting and 1 held by a task that is gone")
+    status = lifecycle().get()
+    assert status.state == STARTING and status.task_arn not in (None, dead)
+    assert len(stack.run_task_calls) == 2
+    logged = [r.getMessage() for r in caplog.records if r.name.endswith("watchdog")]
+    assert logged == [f"watchdog: {first}", f"watchdog: {second}"]
+
+
+def test_a_task_that_died_while_starting_is_a_failed_start(stack: Stack) -> None:
+    status = ensure_agent_running(lifecycle(), aws.ecs())
+    assert status.task_arn is not None
+    report = watchdog.handler(stopped_event(status.task_arn, "CannotPullContainerError"), None)
+    assert report["actions"][0].endswith(
+        "before it was ready (CannotPullContainerError (exit code 137)): row Starting → Idle"
+    )
+    after = lifecycle().get()
+    assert after.state == IDLE and after.failed_starts == 1
+    assert after.failure_reason is not None and "CannotPullContainerError" in after.failure_reason
+
+
+def test_a_stopped_task_the_row_does_not_name_changes_nothing(
+    stack: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    current = running_agent()
+    with caplog.at_level("INFO", logger="openclaw_deploy.handlers.watchdog"):
+        report = watchdog.handler(stopped_event(current.replace(task_id(current), "old")), None)
+    assert report["actions"] == []
+    assert lifecycle().get().task_arn == current
+    assert any("does not name it: nothing to repair" in r.getMessage() for r in caplog.records)
+
+
+def test_events_that_are_not_a_stopped_agent_task_run_the_scheduled_round(stack: Stack) -> None:
+    arn = running_agent()
+    running = stopped_event(arn)
+    running["detail"]["lastStatus"] = "RUNNING"
+    foreign = stopped_event(arn)
+    foreign["detail"]["startedBy"] = "someone-else"
+    for event in (running, foreign, {"source": "aws.ecs", "detail-type": "ECS Task State Change"}):
+        assert watchdog.stopped_task(event) is None
+        assert watchdog.handler(event, None)["state"] == RUNNING
+    assert lifecycle().get().task_arn == arn

@@ -8,8 +8,10 @@ and exits non-zero; the lifecycle stops waking an agent that keeps failing the s
 
 Serve: long-poll the inbound queue; each message becomes a turn (one at a time per session),
 streamed to the web UI and Telegram, written to the history table, and deleted from the queue
-only once its reply was delivered. The main thread heartbeats, keeps in-flight messages
-invisible, backs up periodically and watches for the idle timeout.
+only once its reply was delivered. A keep-alive thread heartbeats and keeps in-flight messages
+invisible (the queue's visibility is short, so a message whose task died comes back within
+about half a minute); nothing slow runs on it, so a long backup never makes a live task look
+frozen. The main thread backs up periodically and watches for the idle timeout.
 
 Sleep (idle timeout, SIGTERM, or the row taken over): stop taking messages, let running turns
 finish within the stop budget or hand them back, stop OpenClaw, back up, mark the row Idle, exit.
@@ -285,6 +287,7 @@ class Bridge:
         )
         self._poller = threading.Thread(target=self._poll, name="poller", daemon=True)
         self._poller.start()
+        threading.Thread(target=self._keep_alive, name="keep-alive", daemon=True).start()
         self._supervise()
         return self.shutdown()
 
@@ -639,9 +642,21 @@ class Bridge:
 
     # -- supervise -----------------------------------------------------------------------------
 
+    def _keep_alive(self) -> None:
+        """Heartbeat and SQS visibility, on their own thread: the watchdog's stale-heartbeat
+        threshold and the queue's visibility are short, so nothing else may delay these.
+        Runs until the task ends (in-flight messages stay invisible while it shuts down)."""
+        next_heartbeat = time.monotonic() + self.config.heartbeat_seconds
+        while True:
+            now = time.monotonic()
+            if now >= next_heartbeat and not self.stop_event.is_set():
+                next_heartbeat = now + self.config.heartbeat_seconds
+                self._heartbeat()
+            self._keep_invisible(time.monotonic())
+            time.sleep(0.5)
+
     def _supervise(self) -> None:
         config = self.config
-        next_heartbeat = time.monotonic() + config.heartbeat_seconds
         next_backup = time.monotonic() + config.backup_interval_seconds
         next_touch = 0.0
         while not self.stop_event.wait(0.25):
@@ -649,10 +664,6 @@ class Bridge:
             if now >= next_touch:
                 next_touch = now + 5.0
                 health.touch(config.home)
-            if now >= next_heartbeat:
-                next_heartbeat = now + config.heartbeat_seconds
-                self._heartbeat()
-            self._keep_invisible(now)
             if self.process is not None and not self.process.alive():
                 self.request_stop(REASON_OPENCLAW_DIED)
                 break

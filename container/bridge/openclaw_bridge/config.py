@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Final
 
 from openclaw_deploy.runtime import resources
+from openclaw_deploy.runtime.lifecycle import HEARTBEAT_SECONDS
 
 ENV_HOME: Final = "OPENCLAW_BRIDGE_HOME"
 """Where the bridge keeps OpenClaw's state, the rendered config and scratch space."""
@@ -112,7 +113,7 @@ class BridgeConfig:
     llm_api_key: str | None = field(default=None, repr=False)
     telegram_bot_token: str | None = field(default=None, repr=False)
     poll_wait_seconds: int = 20
-    heartbeat_seconds: float = 30.0
+    heartbeat_seconds: float = HEARTBEAT_SECONDS
     backup_interval_seconds: float = 600.0
     idle_timeout_seconds: float | None = None
     stop_timeout_seconds: float = STOP_TIMEOUT_SECONDS
@@ -181,7 +182,7 @@ class BridgeConfig:
             llm_api_key=optional(resources.LLM_API_KEY.task_env or ""),
             telegram_bot_token=optional(resources.TELEGRAM_BOT_TOKEN.task_env or ""),
             poll_wait_seconds=min(20, int(_number(env, ENV_POLL_WAIT, 20))),
-            heartbeat_seconds=_number(env, ENV_HEARTBEAT, 30.0),
+            heartbeat_seconds=_number(env, ENV_HEARTBEAT, HEARTBEAT_SECONDS),
             backup_interval_seconds=_number(env, ENV_BACKUP_INTERVAL, 600.0),
             idle_timeout_seconds=_number(env, ENV_IDLE_TIMEOUT, 0) if idle else None,
             stop_timeout_seconds=_number(env, ENV_STOP_TIMEOUT, STOP_TIMEOUT_SECONDS),

@@ -78,6 +78,16 @@ FAILURE_STREAK_SECONDS: Final = 24 * 3600.0
 FAILURE_HOLD_SECONDS: Final = 3600.0
 """How long after the last failed start a blocked agent stays blocked (then one start is tried,
 and if it fails the same way, it is blocked again)."""
+HEARTBEAT_SECONDS: Final = 10.0
+"""How often a running bridge writes its heartbeat (on a thread that does nothing slow)."""
+HEARTBEAT_STALE_SECONDS: Final = 45.0
+"""After this long without a heartbeat the watchdog takes the task for frozen and replaces it.
+
+As short as the interval safely allows: a live bridge writes every HEARTBEAT_SECONDS, and one
+write can take up to ~20 s when DynamoDB is slow (connect 5 s + read 15 s before a retry), so
+45 s survives two slow writes in a row, or three lost ones, without stopping a working task.
+Together with the watchdog's one-minute schedule, a frozen task is replaced within ~105 s.
+"""
 HINT_BLOCKED: Final = (
     "See why with `openclaw-deploy logs --component agent` and `openclaw-deploy status`; once "
     "fixed, `openclaw-deploy start` (or a successful `openclaw-deploy deploy`) tries again."

@@ -114,8 +114,10 @@ class Queue:
 INBOUND: Final = Queue(
     key="inbound",
     description="Messages for the agent, FIFO per session, deduplicated by channel message id.",
-    # A turn can take minutes; the bridge extends visibility while it works on a message.
-    visibility_timeout_seconds=300,
+    # Short, and extended by the bridge every third of it while a turn runs (the SQS
+    # heartbeat): a turn can take minutes, but a message whose task died (crash, OOM, Spot
+    # reclaim, SIGKILL) is visible again within this many seconds, not after minutes.
+    visibility_timeout_seconds=30,
     max_receive_count=5,
     retention_seconds=4 * 24 * 3600,
 )
