@@ -66,7 +66,13 @@ class OpenClawStack(cdk.Stack):
         )
         auth = Auth(self, "Auth", spec=spec, web_url=web.url)
         apis.add_routes(auth=auth, functions=functions)
-        Watchdog(self, "Watchdog", spec=spec, function=functions.functions["watchdog"])
+        Watchdog(
+            self,
+            "Watchdog",
+            spec=spec,
+            function=functions.functions["watchdog"],
+            cluster_arn=agent.cluster.cluster_arn,
+        )
         Monitoring(
             self,
             "Monitoring",
