@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("openclaw_deploy.local.daemon")
 ACCOUNT: Final = "123456789012"  # moto's account
 WATCHDOG_INTERVAL_SECONDS: Final = 60.0
+ENV_TASK_EVENTS: Final = "OPENCLAW_LOCAL_TASK_EVENTS"
+"""`0` turns off the stopped-task events to the watchdog (the recovery benchmark's "before")."""
 HANDLER_MODULES: Final = {
     "api": "openclaw_deploy.handlers.api",
     "ws": "openclaw_deploy.handlers.ws",
@@ -353,6 +355,7 @@ class Daemon:
             agent_log=self.paths.log("agent"),
             image=_image_runtime(self.spec),
             cgroups=CgroupHost(),
+            on_stopped=self._task_stopped(cluster),
         )
         threads = [
             threading.Thread(target=fargate.run, args=(self.stop,), name="fargate", daemon=True),
@@ -509,6 +512,46 @@ class Daemon:
             )
         )
         return answer
+
+    def _task_stopped(self, cluster: str) -> Callable[[str, str, int | None], None] | None:
+        """What EventBridge does on AWS when an agent task stops: ECS's task state-change event
+        to the watchdog, at once (not while the local cloud itself shuts down)."""
+        if os.environ.get(ENV_TASK_EVENTS) == "0":
+            return None
+        handler = _handler("watchdog", self._credentials("watchdog"))
+        from openclaw_deploy.local.apigw import LambdaContext
+        from openclaw_deploy.runtime.lifecycle import STARTED_BY
+
+        cluster_arn = f"arn:aws:ecs:{self.spec.region}:{ACCOUNT}:cluster/{cluster}"
+
+        def stopped(arn: str, reason: str, exit_code: int | None) -> None:
+            if self.stop.is_set():
+                return
+            event = {
+                "version": "0",
+                "source": "aws.ecs",
+                "detail-type": "ECS Task State Change",
+                "account": ACCOUNT,
+                "region": self.spec.region,
+                "resources": [arn],
+                "detail": {
+                    "clusterArn": cluster_arn,
+                    "taskArn": arn,
+                    "lastStatus": "STOPPED",
+                    "desiredStatus": "STOPPED",
+                    "startedBy": STARTED_BY,
+                    "stoppedReason": reason,
+                    "containers": [{"name": "agent", "exitCode": exit_code}],
+                },
+            }
+            try:
+                handler(event, LambdaContext(function_name="watchdog"))
+            except Exception:
+                logging.getLogger("openclaw_deploy.handlers.watchdog").exception(
+                    "watchdog failed on the stopped-task event"
+                )
+
+        return stopped
 
     def _watchdog(self) -> None:
         handler = _handler("watchdog", self._credentials("watchdog"))

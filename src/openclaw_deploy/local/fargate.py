@@ -4,8 +4,9 @@ It watches the tasks the handlers start with RunTask on the moto server. A new t
 with the environment ECS would give the container: the task definition's variables, the RunTask
 overrides, the `secrets` resolved from SSM, and `OPENCLAW_TASK_ARN`. `stop_task` becomes SIGTERM,
 and SIGKILL after the task definition's `stopTimeout`, as on Fargate. A process that exits on its
-own stops its task, with the exit code as the reason. Each task gets fresh scratch space, removed
-when it ends: like Fargate, nothing on the task's disk outlives it.
+own stops its task, with the exit code as the reason, and `on_stopped` hears of it (as the
+watchdog hears of a stopped task from ECS's event on AWS). Each task gets fresh scratch space,
+removed when it ends: like Fargate, nothing on the task's disk outlives it.
 
 Two ways to run it:
 * the process mode (default, fast): the bridge's entrypoint with this machine's Python and the
@@ -112,7 +113,10 @@ class LocalFargate:
         extra_env: Callable[[], dict[str, str]] | None = None,
         image: ImageRuntime | None = None,
         cgroups: CgroupHost | None = None,
+        on_stopped: Callable[[str, str, int | None], None] | None = None,
     ) -> None:
+        self._on_stopped = on_stopped
+        """Told (task ARN, stopped reason, exit code) once a task's process has exited."""
         self._ecs = ecs
         self._ssm = ssm
         self._cluster = cluster
@@ -314,6 +318,11 @@ class LocalFargate:
         except Exception:
             log.debug("stop_task after exit failed", exc_info=True)
         log.info("task %s exited with %s", _task_id(running.arn), code)
+        if self._on_stopped is not None:
+            try:
+                self._on_stopped(running.arn, reason, code)
+            except Exception:
+                log.exception("the stopped-task event for %s failed", _task_id(running.arn))
 
     def poll_once(self) -> None:
         wanted = set(
