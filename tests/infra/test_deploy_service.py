@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -21,8 +22,10 @@ from openclaw_deploy.config import ConfigFile, Deployment, load_config
 from openclaw_deploy.errors import AwsError, ConfigError, DeployFailedError, UsageError
 from openclaw_deploy.infra import spec as names
 from openclaw_deploy.infra.spec import InfraSpec
+from openclaw_deploy.local.provision import provision_tables
 from openclaw_deploy.output import RecordingReporter
 from openclaw_deploy.runtime import resources
+from openclaw_deploy.runtime.lifecycle import BLOCK_AFTER_FAILURES, Lifecycle
 from openclaw_deploy.services import deploy as service
 from openclaw_deploy.services.destroy import execute_destroy, prepare_destroy
 from openclaw_deploy.services.synth import SynthResult, run_synth
@@ -220,6 +223,13 @@ def test_a_deploy_finishes_every_step_and_records_the_account(
         return run
 
     world["cdk"].deploy = deploy
+    # The agent had stopped waking after the same failed start three times.
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    provision_tables(dynamodb, NAME)
+    blocked = Lifecycle(dynamodb, resources.TASK_STATE.physical_name(NAME))
+    for _ in range(BLOCK_AFTER_FAILURES):
+        assert blocked.try_begin_start() and blocked.fail_start("CannotPullContainerError")
+    assert blocked.get().start_blocked(time.time())
     result = service.execute_deploy(
         plan,
         world["deployment"],
@@ -228,6 +238,7 @@ def test_a_deploy_finishes_every_step_and_records_the_account(
         reporter=RecordingReporter(),
         progress=RecordingProgress(),
     )
+    assert not blocked.get().start_blocked(time.time()), "a successful deploy lifts the block"
     # The image was not there when planned: the first deploy left the owner out, the second
     # (once the image was found) invited them.
     assert result.status == "UPDATE_COMPLETE" and result.skipped == [] and result.deploys == 2

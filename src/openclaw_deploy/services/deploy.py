@@ -722,6 +722,19 @@ def execute_deploy(
     )
 
 
+def _clear_start_failures(dynamodb: Any, name: str, reporter: Reporter) -> None:
+    """Whatever made the agent's starts fail may be fixed by this deploy: messages wake it
+    again (the same as `services.agent.clear_start_failures`, with the deploy's clients)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from openclaw_deploy.runtime.lifecycle import Lifecycle
+
+    try:
+        Lifecycle(dynamodb, resources.TASK_STATE.physical_name(name)).clear_failures()
+    except (ClientError, BotoCoreError) as error:
+        reporter.warn(f"Could not reset the agent's failed starts: {error}")
+
+
 def _finish(
     plan: DeployPlan,
     deployment: Deployment,
@@ -807,6 +820,7 @@ def _finish(
 
         webhook = attempt("the Telegram webhook", register)
 
+    _clear_start_failures(clients("dynamodb"), plan.name, reporter)
     bot = (webhook.bot if webhook else None) or deployment.telegram_bot_username
     updated = with_changes(deployment, account=plan.account, telegram_bot_username=bot)
     if updated != deployment:
