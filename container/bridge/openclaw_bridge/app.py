@@ -45,6 +45,7 @@ from openclaw_bridge.gateway import (
     OpenClawProcess,
     TurnCancelledError,
     TurnError,
+    openclaw_start_phases,
 )
 from openclaw_bridge.inbound import InboundQueue, Received
 from openclaw_bridge.render import (
@@ -424,6 +425,12 @@ class Bridge:
         except GatewayStartError as error:
             raise BootError(str(error)) from None
         self.gateway = GatewayClient(self.process.base_url, token)
+        if self.process.spawned_at is not None:
+            phases = openclaw_start_phases(config.log_file, self.process.spawned_at, ready)
+            log.info(
+                "OpenClaw start phases: %s",
+                ", ".join(f"{name} {seconds:.2f} s" for name, seconds in phases.items()),
+            )
         self.timings["openclaw"] = round(ready, 3)
         self.timings["boot"] = round(self.clock() - self.started_at, 3)
 

@@ -22,6 +22,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Final
 
@@ -134,6 +135,8 @@ class OpenClawProcess:
         self._reader: threading.Thread | None = None
         self._tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
         self.started_at: float | None = None
+        self.spawned_at: float | None = None
+        """Wall-clock time of the spawn, to place OpenClaw's own log records after it."""
 
     @property
     def base_url(self) -> str:
@@ -145,6 +148,7 @@ class OpenClawProcess:
 
     def start(self) -> None:
         self.started_at = time.monotonic()
+        self.spawned_at = time.time()
         self._proc = subprocess.Popen(
             self.command,
             env=self._env,
@@ -223,6 +227,47 @@ class OpenClawProcess:
         if self._reader is not None:
             self._reader.join(timeout=2)
         return proc.returncode
+
+
+def openclaw_start_phases(
+    log_file: Path, spawned_at: float, ready_seconds: float
+) -> dict[str, float]:
+    """OpenClaw's start by its own phases, in seconds, from the records of its log file.
+
+    `modules`: spawn to "loading configuration" (Node and OpenClaw's code loading);
+    `config`: to "starting HTTP server" (config, auth, plugins and runtime); `http`: to "http
+    server listening"; `sidecars`: to "gateway ready" (channels, cron, hooks); `readyz`: to the
+    bridge seeing `/readyz` ready. A phase whose record is missing is left out.
+    """
+    milestones = (
+        ("modules", "loading configuration"),
+        ("config", "starting HTTP server"),
+        ("http", "http server listening"),
+        ("sidecars", "gateway ready"),
+    )
+    seen: dict[str, float] = {}
+    try:
+        lines = log_file.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return {}
+    for line in lines:
+        try:
+            record = json.loads(line)
+            message = str(record.get("message") or record.get("1") or "")
+            at = datetime.fromisoformat(str(record["time"])).timestamp()
+        except (ValueError, KeyError, TypeError, AttributeError):
+            continue
+        for phase, prefix in milestones:
+            if phase not in seen and message.startswith(prefix) and at >= spawned_at - 1:
+                seen[phase] = at
+    phases: dict[str, float] = {}
+    previous = spawned_at
+    for phase, _ in milestones:
+        if phase in seen:
+            phases[phase] = round(max(0.0, seen[phase] - previous), 3)
+            previous = seen[phase]
+    phases["readyz"] = round(max(0.0, spawned_at + ready_seconds - previous), 3)
+    return phases
 
 
 class GatewayClient:

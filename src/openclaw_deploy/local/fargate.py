@@ -53,6 +53,9 @@ HOST_ONLY_ENV: Final = (
 """How the process mode finds this machine's Python, OpenClaw and files; the image's own ENV
 says these inside the image."""
 LAUNCHER: Final = [sys.executable, "-m", "openclaw_deploy.local.container"]
+TASK_ENV: Final = "OPENCLAW_DEPLOY_LOCAL_TASK_ENV"
+"""A JSON object of extra variables for every local task (benchmarks turn an optimisation off
+with it, e.g. `{"TMPDIR": "/home/openclaw"}`); read from the local cloud's environment."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -93,6 +96,21 @@ def _stamp() -> str:
 def _launcher_env() -> dict[str, str]:
     """Enough for this Python to import the launcher; the task's own environment is piped."""
     return {key: os.environ[key] for key in ("PATH", "PYTHONPATH") if key in os.environ}
+
+
+def _task_env_override() -> dict[str, str]:
+    raw = os.environ.get(TASK_ENV)
+    if not raw:
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        log.warning("%s is not a JSON object; ignored", TASK_ENV)
+        return {}
+    if not isinstance(data, dict):
+        log.warning("%s is not a JSON object; ignored", TASK_ENV)
+        return {}
+    return {str(key): str(value) for key, value in data.items()}
 
 
 def _task_id(arn: str) -> str:
@@ -159,6 +177,7 @@ class LocalFargate:
             env[secret["name"]] = answer["Parameter"]["Value"]
         if self._extra_env:
             env.update(self._extra_env())
+        env.update(_task_env_override())
         env["OPENCLAW_TASK_ARN"] = task["taskArn"]
         return env
 
