@@ -4,15 +4,24 @@ Each configuration gets its own fresh local target (`init --target local`), size
 config file's `agent` section (then `deploy --target local` restarts it at that size), and one
 web message wakes the agent. Configurations:
 
-* the real image (`--image`) at the default task size, 0.5 vCPU / 2 GB;
-* the same image at 2 vCPU / 4 GB (the smallest memory Fargate allows with 2 vCPU);
-* the process mode at 0.5 vCPU / 2 GB (no image), unless `--no-process`.
+* the real image (`--image`) at the default task size, 0.5 vCPU / 2 GB, without the compile
+  cache made at build time, unless `--no-before`: the task's `TMPDIR` is the agent's home, so
+  OpenClaw asks Node for an empty cache folder there, as in an image without the cache;
+* the same image as it is, at 0.5 vCPU / 2 GB, 1 vCPU / 2 GB and 2 vCPU / 4 GB (the smallest
+  memory Fargate allows with 2 vCPU);
+* the process mode at 0.5 vCPU / 2 GB (no image), with `--process`.
+
+Extra environment for a configuration's task goes through `OPENCLAW_DEPLOY_LOCAL_TASK_ENV`
+(`openclaw_deploy.local.fargate`).
 
 The task's CPU quota and memory limit are cgroup limits (see `openclaw_deploy.local.cgroup`); on
 a machine with fewer cores than the quota, the larger size cannot show its full effect. The
 breakdown comes from the local Fargate's and the bridge's logs: the task's root (image mode),
-the bridge's boot (restore + OpenClaw), the first turn's first text, and the rest (the Lambda
-handler, RunTask, the local Fargate's poll, starting the bridge's Python).
+the bridge's boot (restore + OpenClaw), OpenClaw's start by its own log's milestones (code
+loading to "loading configuration", then config/plugins/runtime to "starting HTTP server", the
+HTTP server, channels and sidecars to "gateway ready", then `/readyz`), the first turn's first
+text with OpenClaw's own preparation of the run (its `prep stages` trace), and the rest (the
+Lambda handler, RunTask, the local Fargate's poll, starting the bridge's Python).
 
 On AWS a Fargate task also waits for capacity and an ENI and pulls the whole image before any of
 this; that part is printed as a separate estimate, not measured here.
@@ -44,6 +53,11 @@ DEFAULT_CPU, DEFAULT_MEMORY = 512, 2048
 ROOT_READY = re.compile(r"root ready in ([\d.]+)s")
 AGENT_READY = re.compile(r"agent ready in ([\d.]+) s \(restore ([\d.]+) s, OpenClaw ([\d.]+) s\)")
 FIRST_TEXT = re.compile(r"answered \S+ \(web\) in [\d.]+ s, first text after (\d+) ms")
+OPENCLAW_PHASES = re.compile(r"OpenClaw start phases: (.*)")
+PHASE = re.compile(r"(\w+) ([\d.]+) s")
+PREP = re.compile(r"prep stages: .*?totalMs=(\d+)")
+OPENCLAW_PHASE_NAMES = ("modules", "config", "http", "sidecars", "readyz")
+TASK_ENV = "OPENCLAW_DEPLOY_LOCAL_TASK_ENV"
 # A published measurement of what precedes the container on Fargate (not measured here): a
 # 413 MB image without SOCI took 53-62 s from task creation to container start (elasticscale.com,
 # "Reduce AWS Fargate pull times with SOCI", 2024). AWS's own guide names the parts (capacity,
@@ -58,6 +72,7 @@ class Config:
     image: bool
     cpu: int
     memory: int
+    task_env: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -68,6 +83,8 @@ class Run:
     restore: float | None
     openclaw: float | None
     first_text: float | None
+    prep: float | None = None
+    phases: dict[str, float] = field(default_factory=dict)
 
     @property
     def rest(self) -> float | None:
@@ -83,7 +100,12 @@ class Results:
     runs: list[Run] = field(default_factory=list)
 
     def median(self, attribute: str) -> float | None:
-        values = [getattr(run, attribute) for run in self.runs]
+        values = [
+            run.phases.get(attribute)
+            if attribute in OPENCLAW_PHASE_NAMES
+            else getattr(run, attribute)
+            for run in self.runs
+        ]
         present = [v for v in values if v is not None]
         return statistics.median(present) if present else None
 
@@ -101,6 +123,10 @@ def measure(config: Config) -> Run:
     home = workdir / ".openclaw-deploy" / "local" / "agent"
     flag = "--image" if config.image else "--no-image"
     base = ("--target", "local", "--yes", "--owner-password", PASSWORD, "--json")
+    # The CLI passes its environment on to the local cloud, which gives this to the task.
+    os.environ.pop(TASK_ENV, None)
+    if config.task_env:
+        os.environ[TASK_ENV] = json.dumps(dict(config.task_env))
     result = cli(workdir, "init", *base, flag)
     try:
         if (config.cpu, config.memory) != (DEFAULT_CPU, DEFAULT_MEMORY):
@@ -123,6 +149,7 @@ def measure(config: Config) -> Run:
         )
         wait_until(lambda: FIRST_TEXT.search((home / "logs" / "agent.log").read_text()), 30)
     finally:
+        os.environ.pop(TASK_ENV, None)
         pid = json.loads((home / "state.json").read_text())["pid"]
         os.kill(pid, signal.SIGTERM)
         wait_until(lambda: not Path(f"/proc/{pid}").exists(), 200)
@@ -131,6 +158,9 @@ def measure(config: Config) -> Run:
     root = _match(ROOT_READY, fargate_log)
     ready = _match(AGENT_READY, agent_log)
     text = _match(FIRST_TEXT, agent_log)
+    prep = _match(PREP, agent_log)
+    found = OPENCLAW_PHASES.findall(agent_log)
+    phases = {name: float(value) for name, value in PHASE.findall(found[-1])} if found else {}
     return Run(
         first_token=first,
         root=root[0] if root else None,
@@ -138,6 +168,8 @@ def measure(config: Config) -> Run:
         restore=ready[1] if ready else None,
         openclaw=ready[2] if ready else None,
         first_text=text[0] / 1000 if text else None,
+        prep=prep[0] / 1000 if prep else None,
+        phases=phases,
     )
 
 
@@ -159,22 +191,28 @@ def image_size_mb() -> float | None:
 def report(results: list[Results]) -> None:
     width = 22
     print()
-    print(f"{'':34}" + "".join(f"{r.config.label:>{width}}" for r in results))
+    print(f"{'':36}" + "".join(f"{r.config.label:>{width}}" for r in results))
     rows = [
         ("message -> first token (s)", "first_token"),
         ("  task root ready (s)", "root"),
         ("  bridge boot to ready (s)", "boot"),
         ("    of which restore (s)", "restore"),
         ("    of which OpenClaw (s)", "openclaw"),
+        ("      code loading (s)", "modules"),
+        ("      config, plugins, runtime (s)", "config"),
+        ("      HTTP server (s)", "http"),
+        ("      channels, sidecars (s)", "sidecars"),
+        ("      to /readyz (s)", "readyz"),
         ("  first turn, first text (s)", "first_text"),
+        ("    of which run preparation (s)", "prep"),
         ("  the rest: wake, RunTask, poll (s)", "rest"),
     ]
     for title, attribute in rows:
-        print(f"{title:34}" + "".join(f"{_cell(r.median(attribute)):>{width}}" for r in results))
+        print(f"{title:36}" + "".join(f"{_cell(r.median(attribute)):>{width}}" for r in results))
     reference = results[0].median("first_token")
     if reference:
         print(
-            f"{'ratio to ' + results[0].config.label:34}"
+            f"{'ratio to ' + results[0].config.label:36}"
             + "".join(f"{(r.median('first_token') or 0) / reference:>{width}.2f}" for r in results)
         )
     print(f"\n{len(results[0].runs)} cold start(s) per configuration (medians shown).")
@@ -194,13 +232,24 @@ def report(results: list[Results]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=1, help="cold starts per configuration")
-    parser.add_argument("--no-process", action="store_true", help="skip the process mode")
+    parser.add_argument("--no-before", action="store_true", help="skip the run without the cache")
+    parser.add_argument("--process", action="store_true", help="add the process mode")
     args = parser.parse_args()
     configs = [
         Config("image 0.5 vCPU/2 GB", image=True, cpu=512, memory=2048),
+        Config("image 1 vCPU/2 GB", image=True, cpu=1024, memory=2048),
         Config("image 2 vCPU/4 GB", image=True, cpu=2048, memory=4096),
     ]
-    if not args.no_process:
+    if not args.no_before:
+        before = Config(
+            "before: 0.5 vCPU, no cache",
+            image=True,
+            cpu=512,
+            memory=2048,
+            task_env=(("TMPDIR", "/home/openclaw"),),
+        )
+        configs.insert(0, before)
+    if args.process:
         configs.append(Config("process 0.5 vCPU/2 GB", image=False, cpu=512, memory=2048))
     results = [Results(config) for config in configs]
     for round_number in range(args.rounds):  # interleaved: load on the machine hits all alike

@@ -90,3 +90,23 @@ def test_root_in_the_image_can_write_where_the_user_cannot(agent_image: AgentIma
     # The probe above fails for the right reason: the user's rights, not a read-only root.
     result = run_in_image(agent_image, "touch /app/.probe /usr/.probe && echo ok", user="0:0")
     assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_openclaws_compile_cache_ships_in_the_image_and_serves_the_agents_user(
+    agent_image: AgentImage,
+) -> None:
+    # Made at build time by one start and one turn (container/prewarm.py); Node keys it by uid,
+    # so it must be the agent's, and OpenClaw must find it where it asks Node for it.
+    script = (
+        "cd; NODE_DEBUG_NATIVE=COMPILE_CACHE openclaw backup create --help > out 2>&1; "
+        'echo "rc $?"; echo "accepted $(grep -c "was accepted" out)"; '
+        "echo \"cached $(find /tmp/node-compile-cache/openclaw -path '*-10001/*' -type f "
+        '| wc -l)"; '
+        'echo "writable $(find /tmp/node-compile-cache -writable | wc -l)"'
+    )
+    result = run_in_image(agent_image, script, timeout=300)
+    found = dict(line.split(" ", 1) for line in result.stdout.splitlines() if " " in line)
+    assert found.get("rc") == "0", result.stdout + result.stderr
+    assert int(found["cached"]) > 1000  # OpenClaw's gateway loads thousands of modules
+    assert int(found["accepted"]) > 500  # read back by Node as the agent's user, not rebuilt
+    assert found["writable"] == "0"  # code the agent runs: it cannot change it
