@@ -9,7 +9,9 @@ web message wakes the agent. Configurations:
   OpenClaw asks Node for an empty cache folder there, as in an image without the cache;
 * the same image as it is, at 0.5 vCPU / 2 GB, 1 vCPU / 2 GB and 2 vCPU / 4 GB (the smallest
   memory Fargate allows with 2 vCPU);
-* the process mode at 0.5 vCPU / 2 GB (no image), with `--process`.
+* with `--process`, the process mode at 0.5 vCPU / 2 GB (no image), as it is and before the
+  cuts (every bundled plugin loaded, through a template without the `plugins` section, and an
+  empty compile cache under a fresh TMPDIR).
 
 Extra environment for a configuration's task goes through `OPENCLAW_DEPLOY_LOCAL_TASK_ENV`
 (`openclaw_deploy.local.fargate`).
@@ -36,6 +38,7 @@ import asyncio
 import json
 import os
 import re
+import shutil
 import signal
 import statistics
 import sys
@@ -229,10 +232,23 @@ def report(results: list[Results]) -> None:
         )
 
 
+def template_without_plugin_choices(folder: Path) -> Path:
+    """Our config template without its `plugins` section: every bundled plugin loads, as before."""
+    from openclaw_deploy import assets
+
+    text = (assets.asset_dir("templates") / "openclaw.json5").read_text(encoding="utf-8")
+    stripped = re.sub(r"\n  plugins: \{.*?\n  \},\n", "\n", text, flags=re.DOTALL)
+    if stripped == text:
+        raise SystemExit("the config template has no plugins section to take out")
+    path = folder / "openclaw-all-plugins.json5"
+    path.write_text(stripped, encoding="utf-8")
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=1, help="cold starts per configuration")
-    parser.add_argument("--no-before", action="store_true", help="skip the run without the cache")
+    parser.add_argument("--no-before", action="store_true", help="skip the runs without the cuts")
     parser.add_argument("--process", action="store_true", help="add the process mode")
     args = parser.parse_args()
     configs = [
@@ -241,20 +257,43 @@ def main() -> None:
         Config("image 2 vCPU/4 GB", image=True, cpu=2048, memory=4096),
     ]
     if not args.no_before:
-        before = Config(
-            "before: 0.5 vCPU, no cache",
-            image=True,
-            cpu=512,
-            memory=2048,
-            task_env=(("TMPDIR", "/home/openclaw"),),
+        # Without the compile cache the image ships: OpenClaw asks Node for an empty cache
+        # folder under TMPDIR (the agent's home), as in an image built without it.
+        configs.insert(
+            0,
+            Config(
+                "image 0.5, no cache",
+                image=True,
+                cpu=512,
+                memory=2048,
+                task_env=(("TMPDIR", "/home/openclaw"),),
+            ),
         )
-        configs.insert(0, before)
     if args.process:
+        scratch = Path(tempfile.mkdtemp(prefix="bench-cold-before-"))
+        if not args.no_before:
+            # The process mode takes a template from this machine: both cuts off at once.
+            configs.append(
+                Config(
+                    "process 0.5, before",
+                    image=False,
+                    cpu=512,
+                    memory=2048,
+                    task_env=(
+                        ("OPENCLAW_BRIDGE_TEMPLATE", str(template_without_plugin_choices(scratch))),
+                        ("TMPDIR", str(scratch)),
+                    ),
+                )
+            )
         configs.append(Config("process 0.5 vCPU/2 GB", image=False, cpu=512, memory=2048))
     results = [Results(config) for config in configs]
     for round_number in range(args.rounds):  # interleaved: load on the machine hits all alike
         for result in results:
             started = time.monotonic()
+            if result.config.label == "process 0.5, before":
+                # A fresh, empty compile cache for every run.
+                for entry in scratch.glob("node-compile-cache"):
+                    shutil.rmtree(entry, ignore_errors=True)
             result.runs.append(measure(result.config))
             print(
                 f"round {round_number + 1}: {result.config.label}: "

@@ -6,6 +6,8 @@ its own folders, so a hijacked agent cannot change the code that runs it.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from openclaw_deploy.local.image import (
@@ -110,3 +112,38 @@ def test_openclaws_compile_cache_ships_in_the_image_and_serves_the_agents_user(
     assert int(found["cached"]) > 1000  # OpenClaw's gateway loads thousands of modules
     assert int(found["accepted"]) > 500  # read back by Node as the agent's user, not rebuilt
     assert found["writable"] == "0"  # code the agent runs: it cannot change it
+
+
+# Plugins the config template turns off (templates/openclaw.json5) and ones the agent needs.
+DENIED_PLUGINS = ("browser", "canvas", "cua-computer", "device-pair", "linux-node", "xai")
+NEEDED_PLUGINS = ("anthropic", "openai", "openrouter", "memory-core")
+RENDER_CONFIG = """
+import sys
+from pathlib import Path
+from openclaw_bridge.render import choose_model, render_config
+choice = choose_model(settings_provider="anthropic", settings_model=None,
+                      default_provider=None, default_model=None, base_url=None)
+template = Path("/app/templates/openclaw.json5").read_text()
+text = render_config(template, choice, gateway_port=18789, region="us-east-1",
+                     log_file="/tmp/openclaw.log")
+Path(sys.argv[1]).write_text(text)
+"""
+
+
+def test_plugins_the_agent_does_not_use_are_not_loaded(agent_image: AgentImage) -> None:
+    # The config the bridge renders, read by the pinned OpenClaw as the gateway would read it.
+    script = (
+        f"cd; cat > render.py <<'PY'\n{RENDER_CONFIG}\nPY\n"
+        "python3 render.py ~/openclaw.json && OPENCLAW_STATE_DIR=~/state "
+        "OPENCLAW_CONFIG_PATH=~/openclaw.json openclaw plugins list --json"
+    )
+    result = run_in_image(agent_image, script, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    listing = json.loads(result.stdout[result.stdout.index("{") :])
+    status = {plugin["id"]: plugin["status"] for plugin in listing["plugins"]}
+    assert {name: status[name] for name in DENIED_PLUGINS} == dict.fromkeys(
+        DENIED_PLUGINS, "disabled"
+    )
+    assert {name: status[name] for name in NEEDED_PLUGINS} == dict.fromkeys(
+        NEEDED_PLUGINS, "loaded"
+    )
