@@ -147,7 +147,7 @@ def test_the_deployer_policy_is_a_valid_policy_document() -> None:
 
 
 @pytest.mark.slow
-def test_the_licence_travels_in_the_wheel_and_the_sdist(tmp_path: Path) -> None:
+def test_the_licence_travels_in_the_wheel_and_the_sdist_and_the_sdist_builds_the_wheel(tmp_path: Path) -> None:
     subprocess.run(
         [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(tmp_path), str(REPO)],
         check=True,
@@ -160,6 +160,8 @@ def test_the_licence_travels_in_the_wheel_and_the_sdist(tmp_path: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         (entry,) = [n for n in archive.namelist() if n.endswith(".dist-info/licenses/LICENSE")]
         assert archive.read(entry).decode() == licence
+        # `build` makes the wheel from the sdist: the sdist carries everything the wheel needs.
+        assert "openclaw_deploy/_assets/web/index.html" in archive.namelist()
     with tarfile.open(sdist) as archive:
         names = archive.getnames()
         for name in ("LICENSE", "CONTRIBUTING.md", "SECURITY.md", "docs/deployment.md"):
