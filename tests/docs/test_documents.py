@@ -147,7 +147,7 @@ def test_the_deployer_policy_is_a_valid_policy_document() -> None:
 
 
 @pytest.mark.slow
-def test_the_licence_travels_in_the_wheel_and_the_sdist_and_the_sdist_builds_the_wheel(tmp_path: Path) -> None:
+def test_the_licence_travels_and_a_wheel_builds_from_the_sdist(tmp_path: Path) -> None:
     subprocess.run(
         [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(tmp_path), str(REPO)],
         check=True,
