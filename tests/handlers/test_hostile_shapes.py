@@ -143,3 +143,19 @@ def test_the_emulator_refuses_paths_no_file_can_have(tmp_path: Path) -> None:
     statuses = asyncio.run(_statuses(tmp_path, refused + served))
     assert {path: statuses[path] for path in refused} == dict.fromkeys(refused, 400)
     assert {path: statuses[path] for path in served} == dict.fromkeys(served, 200)
+
+
+def test_a_deployment_without_telegram_answers_the_webhook_404_not_503(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    update = stack.telegram.text_update("hello")
+    stack.client("ssm").delete_parameter(
+        Name=resources.TELEGRAM_WEBHOOK_SECRET.parameter_name(DEPLOYMENT)
+    )
+    aws.clear_caches()
+    answer = telegram_webhook.handler(telegram_event(update, WEBHOOK_SECRET))
+    assert answer["statusCode"] == 404
+    assert "no Telegram bot" in body(answer)["error"]["message"]
+    monkeypatch.delenv(resources.TELEGRAM_WEBHOOK_SECRET.env_var)
+    assert telegram_webhook.handler(telegram_event(update, "x"))["statusCode"] == 404
+    assert stack.queue_depth() == 0

@@ -71,17 +71,15 @@ PAIRED: Final = "✅ Paired. Write me anything."
 PAIR_FAILED: Final = "That code is not valid or has expired. Ask the owner for a new one."
 PAIR_USAGE: Final = "Send <code>/pair CODE</code> with the code shown in the web UI."
 ALREADY_PAIRED: Final = "You're already paired — just write."
+NO_TELEGRAM: Final = "this deployment has no Telegram bot (set one up with `openclaw-deploy init`)"
 
 
 @_common.logged
 def handler(event: Event, context: Any = None) -> Response:
     event = _common.mapping(event)
-    try:
-        if not _authentic(event):
-            return _common.error(401, "unauthorized", "missing or wrong secret token")
-    except (ClientError, BotoCoreError, RuntimeError):
-        _common.log.exception("cannot read the webhook secret")
-        return _common.error(503, "internal", "the webhook is not ready")
+    refused = _refusal(event)
+    if refused is not None:
+        return refused
     try:
         update = _common.json_body(event)
     except BadRequestError as problem:
@@ -94,6 +92,29 @@ def handler(event: Event, context: Any = None) -> Response:
     except _RetryLaterError:
         return _common.error(503, "internal", "try again later")
     return _common.respond(200, reply) if reply else _common.respond(200)
+
+
+def _refusal(event: Event) -> Response | None:
+    """Why the request is not let in (None: it carries the webhook's secret)."""
+    try:
+        if not _authentic(event):
+            return _common.error(401, "unauthorized", "missing or wrong secret token")
+    except (ClientError, BotoCoreError, RuntimeError) as problem:
+        if _not_set_up(problem):
+            return _common.error(404, "not_found", NO_TELEGRAM)
+        _common.log.exception("cannot read the webhook secret")
+        return _common.error(503, "internal", "the webhook is not ready")
+    return None
+
+
+def _not_set_up(problem: Exception) -> bool:
+    """The deployment has no Telegram bot: no secret is named, or none was ever stored. Not a
+    failure to retry (a 5xx would make whoever sent it retry for a day)."""
+    if isinstance(problem, RuntimeError):
+        return True
+    if isinstance(problem, ClientError):
+        return problem.response.get("Error", {}).get("Code") == "ParameterNotFound"
+    return False
 
 
 class _RetryLaterError(Exception):
