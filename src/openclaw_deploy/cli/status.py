@@ -180,6 +180,8 @@ def _render(console: Console, report: StatusReport) -> None:  # noqa: PLR0912 - 
         elif agent.failed_starts and agent.start_failure:
             row("failed start", f"{agent.failed_starts}× {escape(agent.start_failure)}")
     row("openclaw", report.openclaw_version)
+    if report.local_task:
+        row("agent task", escape(report.local_task))
     if report.memory:
         memory = report.memory
         row(

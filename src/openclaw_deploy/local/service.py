@@ -35,6 +35,10 @@ class LocalState:
     resources: dict[str, Any]
     environment: dict[str, str]
     started_at: float
+    agent_runtime: str | None = None
+    """"process" or "image": how the local Fargate runs the agent task."""
+    agent_sizing: dict[str, Any] | None = None
+    """{"sized", "cpu", "memory", "reason"}: whether tasks run at their task definition's size."""
 
     @property
     def user_pool_id(self) -> str:

@@ -26,6 +26,7 @@ from openclaw_deploy.services.cost import UsageInfo, usage_info
 
 if TYPE_CHECKING:
     from openclaw_deploy.aws.cloudformation import CloudFormation, FailedResource, StackInfo
+    from openclaw_deploy.local.service import LocalState
 
 BACKUP_KEY = "agent/openclaw-state.tar.gz"
 """Where the bridge keeps the agent's latest state archive in the state bucket."""
@@ -108,6 +109,8 @@ class StatusReport:
     """What failed in the stack's last operation, and why (after a failed deploy)."""
     usage: UsageInfo | None = None
     openclaw_version: str = toolchain.OPENCLAW_VERSION
+    local_task: str | None = None
+    """Local target: how the agent task runs (process or image) and at what size, or why not."""
     monitoring: MonitoringInfo | None = None
     """The alarms' states, the dashboard's URL and the alert email's confirmation."""
 
@@ -267,7 +270,19 @@ def local_status(app: AppContext, deployment: Deployment) -> StatusReport:
         usage=usage,
         openclaw_version=_version(deployment),
         monitoring=local_monitoring(),
+        local_task=local_task(state),
     )
+
+
+def local_task(state: LocalState) -> str:
+    """How the local Fargate runs the agent task, for `status`."""
+    runtime = "from the image built here" if state.agent_runtime == "image" else "as a process"
+    sizing = state.agent_sizing or {}
+    if sizing.get("sized"):
+        size = f"at {int(sizing['cpu']) / 1024:g} vCPU / {sizing['memory']} MB, as on Fargate"
+    else:
+        size = f"unsized ({sizing.get('reason') or 'this machine cannot limit it'})"
+    return f"{runtime}, {size}"
 
 
 # --- AWS -------------------------------------------------------------------------------------

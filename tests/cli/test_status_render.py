@@ -1,0 +1,38 @@
+"""What `status` says of the local agent task: how it runs and at what size, or why unsized."""
+
+from __future__ import annotations
+
+from openclaw_deploy.local.service import LocalState
+from openclaw_deploy.services.status import local_task
+
+
+def _state(**changes: object) -> LocalState:
+    fields: dict[str, object] = {
+        "pid": 1,
+        "moto_url": "http://127.0.0.1:1",
+        "api_url": "http://127.0.0.1:2",
+        "ws_url": "ws://127.0.0.1:2/ws",
+        "web_url": None,
+        "telegram_webhook_url": "http://127.0.0.1:2/telegram",
+        "offline_model_url": None,
+        "resources": {},
+        "environment": {},
+        "started_at": 0.0,
+    }
+    fields.update(changes)
+    return LocalState(**fields)  # type: ignore[arg-type]
+
+
+def test_a_sized_image_task_and_an_unsized_process_are_told_apart() -> None:
+    sized = {"sized": True, "cpu": 1024, "memory": 2048, "reason": None}
+    assert (
+        local_task(_state(agent_runtime="image", agent_sizing=sized))
+        == "from the image built here, at 1 vCPU / 2048 MB, as on Fargate"
+    )
+    unsized = {"sized": False, "cpu": 512, "memory": 2048, "reason": "cgroup v1 not writable"}
+    assert (
+        local_task(_state(agent_runtime="process", agent_sizing=unsized))
+        == "as a process, unsized (cgroup v1 not writable)"
+    )
+    # A state written before sizing existed says so rather than claiming a size.
+    assert local_task(_state()) == "as a process, unsized (this machine cannot limit it)"
