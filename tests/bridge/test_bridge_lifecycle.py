@@ -27,7 +27,7 @@ from tests.bridge.harness import (
     provision,
     wait_for,
 )
-from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.telegram_api import FakeTelegram, html_to_text
 
 pytestmark = pytest.mark.slow
 
@@ -203,6 +203,53 @@ def test_a_reply_killed_midway_is_redelivered_and_answered_once(
     history = History(deployment.client("dynamodb"), deployment.table(resources.CONVERSATIONS))
     replies = [m for m in history.page("killed").messages if m.role == "assistant"]
     assert [m.text for m in replies] == [reply]
+
+
+def test_a_telegram_reply_killed_midway_finishes_its_preview_instead_of_a_second_reply(
+    bridge_moto: str,
+    openclaw_command: list[str],
+    model: OfflineModel,
+    telegram: FakeTelegram,
+    tmp_path: Path,
+    bridges: list[BridgeProcess],
+) -> None:
+    deployment = provision(bridge_moto, visibility_timeout=8)
+    home = tmp_path / "agent"
+    options = {
+        "model_url": model.base_url,
+        "telegram_url": telegram.url,
+        "telegram_token": telegram.token,
+    }
+    first = start_bridge(bridges, deployment, home, openclaw_command, **options)
+    first.wait_running(START_TIMEOUT)
+
+    reply = " ".join(f"slow{i}" for i in range(40))
+    script = json.dumps({"reply": reply, "delay_ms": 250})
+    msg = deployment.send(
+        f"take your time <<offline:{script}>>",
+        session="tg-killed",
+        channel="telegram",
+        chat_id=4242,
+        reply_to=7,
+    )
+    wait_for(lambda: telegram.calls_to("sendMessage"), TURN_TIMEOUT, what="the preview")
+    wait_for(lambda: telegram.calls_to("editMessageText"), TURN_TIMEOUT, what="a preview edit")
+    first.kill_all()  # the container dies with a half-written preview in the chat
+    [preview] = telegram.calls_to("sendMessage")
+    deployment.lifecycle.mark_idle(deployment.lifecycle.get().task_arn or "", "task died")
+
+    shutil.rmtree(home)
+    second = start_bridge(bridges, deployment, home, openclaw_command, **options)
+    second.wait_running(START_TIMEOUT)
+    history = History(deployment.client("dynamodb"), deployment.table(resources.CONVERSATIONS))
+    wait_for(lambda: history.is_answered(msg), TURN_TIMEOUT + 10, what="the redelivered reply")
+    second.signal(signal.SIGTERM)
+    assert second.wait(timeout=120) == 0
+    assert telegram.calls_to("sendMessage") == [preview], "one reply in the chat, not two"
+    edits = telegram.calls_to("editMessageText")
+    assert len({int(c.params["message_id"]) for c in edits}) == 1, "the preview, finished"
+    assert html_to_text(edits[-1].params["text"]) == reply
+    assert history.draft(msg) == [], "forgotten once delivered"
 
 
 def test_idle_timeout_backs_up_and_exits_and_no_secret_leaks(

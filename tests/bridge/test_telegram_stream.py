@@ -122,3 +122,51 @@ def test_a_passing_failure_means_redelivery_and_a_refusal_does_not(telegram: Fak
     blocked.start()
     blocked.finish("answer")  # nothing to retry: logged, and the message is settled
     assert len(telegram.calls_to("sendMessage")) == 1
+
+
+def test_a_redelivered_reply_finishes_the_interrupted_preview_instead_of_a_second_one(
+    telegram: FakeTelegram,
+) -> None:
+    first = make_stream(telegram)
+    remembered: list[list[int]] = []
+    first._on_shown = remembered.append
+    first.start()
+    first.delta("half of the ans")
+    time.sleep(EDIT * 2)  # the preview appears... and then the task dies (no finish)
+    first.abandon()
+    [preview] = telegram.calls_to("sendMessage")
+    assert remembered and len(remembered[-1]) == 1
+
+    again = TelegramStream(
+        TelegramBot(telegram.token, api_url=telegram.url),
+        CHAT,
+        reply_to=7,
+        edit_interval=EDIT,
+        typing_interval=TYPING,
+        resume=remembered[-1],
+    )
+    again.start()
+    again.delta("half of the answer, and the rest")
+    again.finish("half of the answer, and the rest")
+    assert telegram.calls_to("sendMessage") == [preview], "no second reply in the chat"
+    edits = telegram.calls_to("editMessageText")
+    assert {int(c.params["message_id"]) for c in edits} == set(remembered[-1])
+    assert html_to_text(edits[-1].params["text"]) == "half of the answer, and the rest"
+
+
+def test_an_interrupted_preview_that_is_gone_is_replaced_by_a_new_message(
+    telegram: FakeTelegram,
+) -> None:
+    telegram.fail_next("editMessageText", 400, "Bad Request: message to edit not found")
+    stream = TelegramStream(
+        TelegramBot(telegram.token, api_url=telegram.url),
+        CHAT,
+        reply_to=7,
+        edit_interval=EDIT,
+        typing_interval=TYPING,
+        resume=[999_999],
+    )
+    stream.start()
+    stream.finish("the whole answer")
+    [sent] = telegram.calls_to("sendMessage")
+    assert html_to_text(sent.params["text"]) == "the whole answer"

@@ -66,6 +66,23 @@ def test_history_records_are_idempotent_and_answered_is_one_read(stack: Stack) -
     assert (conversation.title, conversation.channel) == ("hi", "telegram")
 
 
+def test_an_interrupted_telegram_reply_is_remembered_apart_from_the_history(
+    stack: Stack,
+) -> None:
+    history = History(aws.dynamodb(), table(resources.CONVERSATIONS))
+    msg = telegram_message(6)
+    assert history.draft(msg) == []
+    history.record_user(msg)
+    history.remember_draft(msg, [1001])
+    history.remember_draft(msg, [1001, 1002])
+    history.record_user(msg)  # the redelivered message is recorded again: the draft stays
+    assert history.draft(msg) == [1001, 1002]
+    assert [m.role for m in history.page("tg-1").messages] == ["user"]
+    assert [c.session for c in history.list_conversations()] == ["tg-1"]
+    history.forget_draft(msg)
+    assert history.draft(msg) == []
+
+
 def test_conversation_titles_are_one_short_line() -> None:
     assert title_of("  hello\n\nthere  ") == "hello there"
     long = title_of("word " * 50)

@@ -139,6 +139,8 @@ def test_an_orphan_task_is_stopped(stack: Stack) -> None:
     assert action.startswith(f"stopped task {task_id(orphan)}: no lifecycle row owns it")
     assert task_status(stack, orphan) == "STOPPED"
     assert lifecycle().get().state == IDLE
+    # Told to stop once: the next rounds do not stop (and log) it again while it winds down.
+    assert watchdog.handler({}, None)["actions"] == []
 
 
 def test_a_second_task_beside_the_owned_one_is_an_orphan(stack: Stack) -> None:

@@ -554,11 +554,7 @@ class Bridge:
         recorder = threading.Thread(target=self._record_user, args=(msg,), daemon=True)
         recorder.start()
         web = WebStream(self.web, message_id=msg.message_id, session=msg.session)
-        telegram: TelegramStream | None = None
-        if msg.channel == "telegram" and msg.reply.chat_id is not None and self.telegram:
-            telegram = TelegramStream(
-                self.telegram, msg.reply.chat_id, reply_to=msg.reply.reply_to_message_id
-            )
+        telegram = self._telegram_stream(turn)
         web.start()
         if telegram is not None:
             telegram.start()
@@ -607,6 +603,7 @@ class Bridge:
         except (ClientError, BotoCoreError) as error:
             log.error("the reply to %s was delivered but not recorded: %s", msg.message_id, error)
             return
+        self._forget_draft(msg, telegram)
         self._dirty = True
         metrics.record(metrics.TURN_SECONDS, round(time.monotonic() - started, 3))
         log.info(
@@ -616,6 +613,40 @@ class Bridge:
             time.monotonic() - started,
             f"{first_token * 1000:.0f} ms" if first_token is not None else "-",
         )
+
+    def _telegram_stream(self, turn: Turn) -> TelegramStream | None:
+        msg = turn.message
+        if msg.channel != "telegram" or msg.reply.chat_id is None or self.telegram is None:
+            return None
+        return TelegramStream(
+            self.telegram,
+            msg.reply.chat_id,
+            reply_to=msg.reply.reply_to_message_id,
+            # Taken before: a task that died mid-reply may have left a preview to finish.
+            resume=self._draft(msg) if turn.item.receive_count > 1 else None,
+            on_shown=lambda ids: self._remember_draft(msg, ids),
+        )
+
+    def _draft(self, msg: QueueMessage) -> list[int]:
+        try:
+            return self.history.draft(msg)
+        except (ClientError, BotoCoreError) as error:
+            log.warning("could not look up the earlier reply to %s: %s", msg.message_id, error)
+            return []
+
+    def _remember_draft(self, msg: QueueMessage, message_ids: list[int]) -> None:
+        try:
+            self.history.remember_draft(msg, message_ids)
+        except (ClientError, BotoCoreError) as error:
+            log.warning("could not remember the reply's messages: %s", error)
+
+    def _forget_draft(self, msg: QueueMessage, telegram: TelegramStream | None) -> None:
+        if telegram is None or not telegram.shown:
+            return
+        try:
+            self.history.forget_draft(msg)
+        except (ClientError, BotoCoreError) as error:
+            log.warning("could not forget the reply's messages: %s", error)
 
     def _record_user(self, msg: QueueMessage) -> None:
         try:

@@ -5,6 +5,11 @@ While the agent thinks, the chat shows "typing…" (sent every ~4 s: Telegram sh
 than every 1.5 s (editing faster earns long 429 penalties). The final text replaces the preview:
 Markdown turned into Telegram HTML, split into messages of at most 4096 characters; a piece
 Telegram cannot parse is sent again as escaped plain text. `retry_after` is honoured everywhere.
+
+A message redelivered after its task died mid-reply already has a partial preview in the chat:
+given those messages (`resume`), the stream edits them instead of leaving them half-written
+beside a second reply. `on_shown` hears the reply's message ids whenever a message is added, so
+the bridge can remember them for that case.
 """
 
 from __future__ import annotations
@@ -69,6 +74,8 @@ class TelegramStream:
         edit_interval: float = EDIT_INTERVAL,
         typing_interval: float = TYPING_INTERVAL,
         sleep: Callable[[float], None] = time.sleep,
+        resume: list[int] | None = None,
+        on_shown: Callable[[list[int]], None] | None = None,
     ) -> None:
         self._bot = bot
         self._chat_id = chat_id
@@ -77,13 +84,21 @@ class TelegramStream:
         self._typing_interval = typing_interval
         self._sleep = sleep
         self._text = ""
-        self._shown: list[tuple[int, str]] = []
+        self._shown: list[tuple[int, str]] = [(message_id, "") for message_id in resume or []]
         """(message id, HTML shown) of each message the reply occupies so far."""
+        self._resumed = set(resume or [])
+        """Messages an earlier, interrupted attempt left (what they show is unknown)."""
+        self._on_shown = on_shown
         self._done = False
         self._cond = threading.Condition()
         self._next_edit = 0.0
         self._next_typing = 0.0
         self._thread: threading.Thread | None = None
+
+    @property
+    def shown(self) -> bool:
+        """Whether the reply occupies any message in the chat."""
+        return bool(self._shown)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="telegram-stream", daemon=True)
@@ -144,18 +159,17 @@ class TelegramStream:
         html = to_html(piece)
         for attempt_html in (html, escape_html(piece)):
             try:
-                if index < len(self._shown):
-                    message_id, shown = self._shown[index]
-                    if shown != attempt_html:
-                        self._bot.edit_message_text(self._chat_id, message_id, attempt_html)
-                        self._shown[index] = (message_id, attempt_html)
-                else:
+                if index < len(self._shown) and not self._edit(index, attempt_html):
+                    return
+                if index >= len(self._shown):
                     message_id = self._bot.send_message(
                         self._chat_id,
                         attempt_html,
                         reply_to_message_id=self._reply_to if index == 0 else None,
                     )
                     self._shown.append((message_id, attempt_html))
+                    if self._on_shown is not None:
+                        self._on_shown([shown_id for shown_id, _ in self._shown])
                 return
             except TelegramError as error:
                 if _not_modified(error):
@@ -163,6 +177,26 @@ class TelegramStream:
                 if not _is_parse_error(error) or attempt_html != html:
                     raise
                 log.info("Telegram could not parse the formatted reply; sending it plain")
+
+    def _edit(self, index: int, html: str) -> bool:
+        """Edit message `index` to `html`. False when done; True when the message turned out
+        to be an interrupted attempt's that can no longer be edited (deleted, too old): the
+        reply then continues in new messages from `index` on."""
+        message_id, shown = self._shown[index]
+        if shown == html:
+            return False
+        try:
+            self._bot.edit_message_text(self._chat_id, message_id, html)
+        except TelegramError as error:
+            gone = _permanent(error) and not _is_parse_error(error) and not _not_modified(error)
+            if message_id not in self._resumed or not gone:
+                raise
+            log.info("an interrupted attempt's message cannot be edited (%s); sending anew", error)
+            self._resumed.clear()
+            del self._shown[index:]
+            return True
+        self._shown[index] = (message_id, html)
+        return False
 
     def _show(self, pieces: list[str]) -> None:
         for index, piece in enumerate(p for p in pieces if p.strip()):

@@ -131,6 +131,7 @@ class _Task:
     last_status: str
     created_at: float | None
     stopped_reason: str | None
+    desired_status: str = "RUNNING"
 
 
 class Watchdog:
@@ -225,6 +226,7 @@ class Watchdog:
                         last_status=task.get("lastStatus", "UNKNOWN"),
                         created_at=created.timestamp() if isinstance(created, datetime) else None,
                         stopped_reason=task.get("stoppedReason"),
+                        desired_status=task.get("desiredStatus", "RUNNING"),
                     )
                 )
         return found
@@ -244,15 +246,15 @@ class Watchdog:
         for arn, task in tasks.items():
             if arn == status.task_arn and status.state != IDLE:
                 continue
+            if task.desired_status == "STOPPED":
+                continue  # already told to stop (and on its way out)
             age = now - task.created_at if task.created_at is not None else 0.0
             young = age < self._limits.orphan_grace_seconds
             if status.state == STARTING and status.task_arn is None and young:
                 continue  # most likely the task being started right now, not yet recorded
             self._stop_task(arn, "openclaw-deploy watchdog: no lifecycle row owns this task")
-            report.add(
-                f"stopped task {_task_id(arn)}: no lifecycle row owns it (an orphan, "
-                f"{int(age)} s old)"
-            )
+            born = f", started {int(age)} s ago" if task.created_at is not None else ""
+            report.add(f"stopped task {_task_id(arn)}: no lifecycle row owns it (an orphan{born})")
 
     def _check_owned(self, status: AgentStatus, tasks: Mapping[str, _Task], report: Report) -> None:
         arn = status.task_arn or ""

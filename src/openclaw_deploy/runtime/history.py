@@ -9,6 +9,10 @@ Layout (the conversations table, string keys pk/sk):
   `is_answered` is one read.
 * the index: pk=`CONVERSATIONS`, sk=`<session>`, attributes title (the first user message,
   shortened) and updated_at.
+* a Telegram reply being written: pk=`D#<session>`, sk as the user's message, attribute
+  message_ids (the chat messages its preview occupies), removed once the reply is delivered.
+  A task that dies mid-reply leaves it, so the task that answers the redelivered message edits
+  that preview instead of leaving it half-written beside a second reply.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 INDEX_KEY: Final = "CONVERSATIONS"
+DRAFT_PREFIX: Final = "D#"
 TITLE_CHARS: Final = 80
 MAX_PAGE: Final = 200
 DEFAULT_PAGE: Final = 50
@@ -116,6 +121,33 @@ class History:
         at = self._clock()
         self._put(msg, ASSISTANT, text, at)
         self._touch(msg, at)
+
+    def remember_draft(self, msg: QueueMessage, message_ids: list[int]) -> None:
+        """The Telegram messages the reply to `msg` occupies so far."""
+        self._db.put_item(
+            TableName=self._table,
+            Item={
+                "pk": ddb.s(DRAFT_PREFIX + msg.session),
+                "sk": ddb.s(message_key(msg, USER)),
+                "message_ids": {"L": [ddb.n(i) for i in message_ids]},
+            },
+        )
+
+    def draft(self, msg: QueueMessage) -> list[int]:
+        """The Telegram messages an interrupted reply to `msg` left (empty: none)."""
+        answer = self._db.get_item(
+            TableName=self._table,
+            Key={"pk": ddb.s(DRAFT_PREFIX + msg.session), "sk": ddb.s(message_key(msg, USER))},
+            ConsistentRead=True,
+        )
+        listed = answer.get("Item", {}).get("message_ids", {}).get("L", [])
+        return [int(value["N"]) for value in listed if "N" in value]
+
+    def forget_draft(self, msg: QueueMessage) -> None:
+        self._db.delete_item(
+            TableName=self._table,
+            Key={"pk": ddb.s(DRAFT_PREFIX + msg.session), "sk": ddb.s(message_key(msg, USER))},
+        )
 
     def is_answered(self, msg: QueueMessage) -> bool:
         answer = self._db.get_item(
