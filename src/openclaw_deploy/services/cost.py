@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from openclaw_deploy.config import AgentSpec
 from openclaw_deploy.infra.spec import STATE_NONCURRENT_DAYS, STATE_NONCURRENT_VERSIONS_KEPT
+from openclaw_deploy.runtime.lifecycle import HEARTBEAT_SECONDS
 
 if TYPE_CHECKING:
     from openclaw_deploy.config import Deployment
@@ -84,7 +85,8 @@ class Usage:
     user_data_gb: float = 0.02
     """History, settings and pairings in DynamoDB (PITR is billed on this)."""
     log_gb: float = 0.2
-    heartbeat_seconds: int = 60
+    heartbeat_seconds: float = HEARTBEAT_SECONDS
+    """The bridge's heartbeat write to the lifecycle row while it runs."""
     backup_minutes: int = 10
     watchdog_minutes: int = 1
     ws_frames_per_reply: int = 25
