@@ -19,7 +19,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.e2e.local import EMAIL, PASSWORD, Local, cli, start, stop
+from tests.e2e.drills import token as id_token
+from tests.e2e.local import PASSWORD, Local, cli, start, stop
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
@@ -34,31 +35,11 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
         stop(deployment)
 
 
-async def _token(session: aiohttp.ClientSession, api_url: str) -> str:
-    config = await (await session.get(f"{api_url}/config.json")).json()
-    answer = await session.post(
-        config["cognito"]["endpoint"],
-        data=json.dumps(
-            {
-                "AuthFlow": "USER_PASSWORD_AUTH",
-                "ClientId": config["cognito"]["clientId"],
-                "AuthParameters": {"USERNAME": EMAIL, "PASSWORD": PASSWORD},
-            }
-        ),
-        headers={
-            "Content-Type": "application/x-amz-json-1.1",
-            "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth",
-        },
-    )
-    body = await answer.json(content_type=None)
-    return str(body["AuthenticationResult"]["IdToken"])
-
-
 async def _chat(local: Local, session_key: str, message_id: str, text: str) -> list[dict[str, Any]]:
     """Send one message as the web app does; return every frame until the reply is final."""
     frames: list[dict[str, Any]] = []
     async with aiohttp.ClientSession() as http:
-        token = await _token(http, local.api_url)
+        token = await id_token(http, local.api_url)
         ticket = await (
             await http.post(
                 f"{local.api_url}/api/ws-ticket", headers={"Authorization": f"Bearer {token}"}
@@ -83,7 +64,7 @@ async def _chat(local: Local, session_key: str, message_id: str, text: str) -> l
 
 async def _get(local: Local, path: str) -> Any:
     async with aiohttp.ClientSession() as http:
-        token = await _token(http, local.api_url)
+        token = await id_token(http, local.api_url)
         answer = await http.get(
             f"{local.api_url}{path}", headers={"Authorization": f"Bearer {token}"}
         )
