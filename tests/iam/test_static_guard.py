@@ -31,6 +31,7 @@ HANDLER_ENTRIES: Final = {
     "openclaw_deploy.handlers.telegram_webhook": "telegram",
     "openclaw_deploy.handlers.watchdog": "watchdog",
     "openclaw_deploy.handlers.notifier": "notifier",
+    "openclaw_deploy.handlers.schedule": "schedule",
 }
 SERVICES: Final = {
     "dynamodb": "dynamodb",
@@ -106,6 +107,7 @@ def test_calls_are_attributed_to_the_roles_that_run_them(
         "ws",
         "telegram",
         "watchdog",
+        "schedule",
     }
     assert by_operation[("openclaw_deploy.handlers.watchdog", "ListTasks")] == {"watchdog"}
 

@@ -269,6 +269,7 @@ def test_iam_run_task_and_pass_role_are_scoped(synthesized: Synthesized) -> None
         "FunctionsWs",
         "FunctionsTelegram",
         "FunctionsWatchdog",
+        "FunctionsSchedule",
     }
     for _, statement in run_task:
         assert [_flat(r) for r in _resources(statement)] == [

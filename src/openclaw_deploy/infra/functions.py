@@ -116,6 +116,20 @@ ACCESS: Mapping[str, Access] = {
         tables={resources.PAIRING.key: R, resources.DEDUPE.key: RW},
         secrets=(resources.TELEGRAM_BOT_TOKEN,),
     ),
+    "schedule": Access(
+        description="Schedules: a firing's prompt is queued in its own session, the agent woken",
+        timeout_seconds=30,
+        tables={
+            resources.DEDUPE.key: RW,
+            # The owner's Telegram chat (paired users are the owner's chats).
+            resources.PAIRING.key: R,
+            resources.TASK_STATE.key: RW,
+            resources.CONVERSATIONS.key: RW,
+            resources.SCHEDULES.key: RW,
+        },
+        send_to_queue=True,
+        start_agent=True,
+    ),
 }
 MEMORY_MB = 256
 RUNTIME = lambda_.Runtime.PYTHON_3_14

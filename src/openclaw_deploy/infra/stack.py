@@ -22,12 +22,14 @@ from openclaw_deploy.infra.functions import Functions
 from openclaw_deploy.infra.image import AgentImage
 from openclaw_deploy.infra.monitoring import Monitoring
 from openclaw_deploy.infra.network import Network
+from openclaw_deploy.infra.schedules import Schedules
 from openclaw_deploy.infra.spec import InfraSpec, cluster_name, task_family
 from openclaw_deploy.infra.staging import StagedSources
 from openclaw_deploy.infra.watchdog import Watchdog
 from openclaw_deploy.infra.web import Web
 from openclaw_deploy.runtime import resources
 from openclaw_deploy.runtime.providers import bedrock_invoke_resources, resolve_model
+from openclaw_deploy.runtime.schedules import TARGET_KEY
 from openclaw_deploy.services.cost import task_hour_usd
 
 
@@ -73,6 +75,7 @@ class OpenClawStack(cdk.Stack):
             function=functions.functions["watchdog"],
             cluster_arn=agent.cluster.cluster_arn,
         )
+        Schedules(self, "Schedules", spec=spec, function=functions.functions[TARGET_KEY])
         Monitoring(
             self,
             "Monitoring",

@@ -29,6 +29,7 @@ HANDLER_MODULES: Final[dict[str, str]] = {
     "telegram": "openclaw_deploy.handlers.telegram_webhook",
     "watchdog": "openclaw_deploy.handlers.watchdog",
     "notifier": "openclaw_deploy.handlers.notifier",
+    "schedule": "openclaw_deploy.handlers.schedule",
 }
 """Lambda function key → the module whose `handler(event, context)` it runs."""
 DOCKERFILE: Final = "container/Dockerfile"

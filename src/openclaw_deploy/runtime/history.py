@@ -117,6 +117,16 @@ class History:
         self._put(msg, USER, msg.text, msg.received_at)
         self._touch(msg, msg.received_at)
 
+    def name_conversation(self, session: str, title: str) -> None:
+        """Give a conversation its title before its first message (a schedule's, named after
+        it); a conversation that has one keeps it."""
+        self._db.update_item(
+            TableName=self._table,
+            Key={"pk": ddb.s(INDEX_KEY), "sk": ddb.s(session)},
+            UpdateExpression="SET title = if_not_exists(title, :title)",
+            ExpressionAttributeValues={":title": ddb.s(title_of(title))},
+        )
+
     def record_reply(self, msg: QueueMessage, text: str) -> None:
         at = self._clock()
         self._put(msg, ASSISTANT, text, at)

@@ -79,6 +79,10 @@ DEDUPE: Final = Table(
     description="Telegram update ids and client message ids already accepted (kept > 24 h).",
     ttl=True,
 )
+SCHEDULES: Final = Table(
+    key="schedules",
+    description="The last run of each schedule and its outcome (the schedules are in Scheduler).",
+)
 TABLES: Final[tuple[Table, ...]] = (
     CONVERSATIONS,
     SETTINGS,
@@ -87,6 +91,7 @@ TABLES: Final[tuple[Table, ...]] = (
     PAIRING,
     TICKETS,
     DEDUPE,
+    SCHEDULES,
 )
 
 

@@ -21,7 +21,7 @@ from openclaw_deploy.runtime import resources
 
 PARTITION: Final = "aws"
 
-LAMBDA_COMPONENTS: Final = ("api", "ws", "telegram", "watchdog", "notifier")
+LAMBDA_COMPONENTS: Final = ("api", "ws", "telegram", "watchdog", "notifier", "schedule")
 TASK: Final = "task"
 EXECUTION: Final = "execution"
 

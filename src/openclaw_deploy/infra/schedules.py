@@ -1,0 +1,85 @@
+"""Schedules: the deployment's EventBridge Scheduler group, the role Scheduler acts with, and the
+dead-letter queue of firings that could not be delivered.
+
+The schedules themselves are not in the template: the owner makes them (`openclaw-deploy
+schedule add`, the web app) and the agent leaves its own one-time wake-ups. Each invokes the
+`schedule` function with its input, through the role below, which may invoke that function and
+nothing else (plus sending an undeliverable firing to the dead-letter queue). The group is part
+of the stack, so `destroy` deletes it and, with it, every schedule in it.
+
+Scheduler is free at this volume (14 million invocations a month).
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from openclaw_deploy.infra.common import acknowledge
+from openclaw_deploy.infra.spec import InfraSpec
+from openclaw_deploy.runtime import schedules
+
+DLQ_RETENTION = cdk.Duration.days(14)
+
+
+class Schedules(Construct):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, spec: InfraSpec, function: lambda_.IFunction
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        self.group = scheduler.CfnScheduleGroup(self, "Group", name=schedules.group_name(spec.name))
+        self.group_arn = stack.format_arn(
+            service="scheduler",
+            resource="schedule-group",
+            resource_name=schedules.group_name(spec.name),
+        )
+        self.schedule_arns = stack.format_arn(
+            service="scheduler",
+            resource="schedule",
+            resource_name=f"{schedules.group_name(spec.name)}/*",
+        )
+        self.dead_letters = sqs.Queue(
+            self,
+            "DeadLetters",
+            queue_name=schedules.dead_letter_name(spec.name),
+            retention_period=DLQ_RETENTION,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+        )
+        acknowledge(
+            self.dead_letters,
+            "AwsSolutions-SQS3",
+            "This is the dead-letter queue of schedule firings; what lands here is kept for "
+            "inspection.",
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            # Named, so the CLI and the bridge can name it in CreateSchedule.
+            role_name=schedules.role_name(spec.name),
+            description=f"EventBridge Scheduler: runs the schedules of {spec.name}",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com",
+                conditions={
+                    # Only schedules of this account's group may act with it (confused deputy).
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {"aws:SourceArn": self.group_arn},
+                },
+            ),
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["lambda:InvokeFunction"], resources=[function.function_arn]
+            )
+        )
+        # Only SendMessage (grant_send_messages would add GetQueueUrl and GetQueueAttributes).
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["sqs:SendMessage"], resources=[self.dead_letters.queue_arn]
+            )
+        )
