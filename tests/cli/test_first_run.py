@@ -26,6 +26,7 @@ from openclaw_deploy.aws.ssm import SecretStore
 from openclaw_deploy.cli.app import app
 from openclaw_deploy.config import ConfigFile, Deployment
 from openclaw_deploy.runtime import resources
+from openclaw_deploy.runtime.keys import keys_path
 from tests.fakes.llm_api import fake_llm_api
 from tests.fakes.telegram_api import fake_telegram
 
@@ -175,7 +176,7 @@ def test_a_refused_key_is_asked_again_at_once_with_where_to_get_one(
     assert re.search(r"Checking the OpenAI API key \(\d+s\)", output)  # a wait shows its time
     assert [r["key"] for r in llm.requests] == ["sk-wrong-key-0000000000000000", good_key]
     values = ssm_values()
-    assert values[resources.LLM_API_KEY.parameter_name(NAME)] == good_key
+    assert values[f"{keys_path(NAME)}/openai"] == good_key
 
 
 def ssm_values() -> dict[str, str]:
@@ -238,7 +239,7 @@ def test_changing_the_provider_asks_for_its_key_instead_of_keeping_the_old_one(
     child.expect("is configured")
     assert finish(child) == 0, transcript(child)
     assert "API key (Enter keeps" not in transcript(child)
-    assert ssm_values()[resources.LLM_API_KEY.parameter_name(NAME)] == "sk-ant-new-test-key"
+    assert ssm_values()[f"{keys_path(NAME)}/anthropic"] == "sk-ant-new-test-key"
 
 
 # 7. A deployment of the same name set up from another folder is not taken over silently.
@@ -258,7 +259,7 @@ def test_init_in_a_new_folder_does_not_adopt_another_folders_deployment(
     flat = " ".join(output.split())
     assert "set up from another folder" in flat and "--adopt" in flat
     assert not (other / "openclaw-deploy.yaml").exists()
-    assert ssm_values()[resources.LLM_API_KEY.parameter_name(NAME)] == "sk-openai-stored-0123456789"
+    assert ssm_values()[f"{keys_path(NAME)}/openai"] == "sk-openai-stored-0123456789"
 
     code, output = run([*args, "--adopt"], env={"OPENCLAW_LLM_API_KEY": "sk-other-0123456789"})
     assert code == 0, output

@@ -62,7 +62,8 @@ def test_init_stores_secrets_in_ssm_and_no_secret_in_config(aws_env: str, workdi
     )
     assert result.exit_code == 0, result.output
     values = ssm_values()
-    assert values["/openclaw-deploy/mybot/llm-api-key"] == ("SecureString", CANARY_KEY)
+    assert values["/openclaw-deploy/mybot/keys/openai"] == ("SecureString", CANARY_KEY)
+    assert "/openclaw-deploy/mybot/llm-api-key" not in values, "one parameter per provider"
     assert values["/openclaw-deploy/mybot/telegram-bot-token"] == ("SecureString", CANARY_TOKEN)
     webhook_type, webhook_secret = values["/openclaw-deploy/mybot/telegram-webhook-secret"]
     assert webhook_type == "SecureString"
@@ -77,7 +78,7 @@ def test_init_stores_secrets_in_ssm_and_no_secret_in_config(aws_env: str, workdi
     assert data["default"] == "mybot"
     assert dep["account"] == "123456789012"
     assert dep["provider"] == "openai" and dep["model"] == "gpt-5-mini"
-    assert dep["parameters"]["llm-api-key"] == "/openclaw-deploy/mybot/llm-api-key"
+    assert "llm-api-key" not in dep["parameters"], "keys are found by provider, not configured"
     assert "***" in result.output
 
 
@@ -102,7 +103,7 @@ def test_several_deployments_coexist(aws_env: str, workdir: Path) -> None:
     assert run(other, env=env).exit_code == 0
     data = yaml.safe_load((workdir / "openclaw-deploy.yaml").read_text())
     assert set(data["deployments"]) == {"mybot", "second"}
-    assert "/openclaw-deploy/second/llm-api-key" in ssm_values()
+    assert "/openclaw-deploy/second/keys/openai" in ssm_values()
 
 
 def test_key_is_checked_against_the_provider(aws_env: str, workdir: Path) -> None:
@@ -217,7 +218,7 @@ def test_prompts_ask_and_never_echo_a_stored_secret(
     assert "Deployment name [mybot]" in second.output
     assert "Enter keeps the stored one: ***" in second.output
     assert CANARY_KEY not in second.output and CANARY_TOKEN not in second.output
-    assert ssm_values()["/openclaw-deploy/mybot/llm-api-key"][1] == CANARY_KEY
+    assert ssm_values()["/openclaw-deploy/mybot/keys/openai"][1] == CANARY_KEY
 
 
 def test_secrets_from_stdin(aws_env: str, workdir: Path) -> None:
@@ -227,7 +228,7 @@ def test_secrets_from_stdin(aws_env: str, workdir: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     values = ssm_values()
-    assert values["/openclaw-deploy/mybot/llm-api-key"][1] == CANARY_KEY
+    assert values["/openclaw-deploy/mybot/keys/openai"][1] == CANARY_KEY
     assert values["/openclaw-deploy/mybot/telegram-bot-token"][1] == CANARY_TOKEN
 
 

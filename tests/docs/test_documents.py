@@ -72,6 +72,8 @@ def _check(tokens: list[str]) -> list[str]:
         token = raw.strip("[]()\"',.:")
         if not token or PLACEHOLDER.match(token):
             continue
+        if token == "-":
+            continue  # stdin, an argument (keys set PROVIDER -)
         if token.startswith("-"):
             flag = token.split("=", 1)[0]
             if flag not in _options(command) | GLOBAL_OPTIONS:

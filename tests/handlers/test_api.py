@@ -55,8 +55,19 @@ def test_ws_ticket(stack: Stack) -> None:
 def test_settings_defaults_validation_and_save(stack: Stack) -> None:
     status, answer = call("GET", "/api/settings")
     assert status == 200
-    assert answer == {"provider": None, "model": None, "idleTimeoutMinutes": 15, "updatedAt": None}
+    assert answer == {
+        "provider": None,
+        "model": None,
+        "baseUrl": None,
+        "idleTimeoutMinutes": 15,
+        "updatedAt": None,
+    }
 
+    stack.client("ssm").put_parameter(
+        Name=f"{resources.keys_path(DEPLOYMENT)}/anthropic",
+        Value="sk-ant-test",
+        Type="SecureString",
+    )
     status, answer = call(
         "PUT", "/api/settings", body={"provider": "anthropic", "model": "claude-sonnet-4-5"}
     )

@@ -167,6 +167,7 @@ def test_sqs_ids_pass_through_or_hash() -> None:
         ),
         ({"idleTimeoutMinutes": 240.0}, (None, None, 240)),
         ({}, (None, None, 15)),
+        ({"provider": None}, (None, None, 15)),
     ],
 )
 def test_settings_validation_accepts(changes: dict[str, Any], expected: tuple[Any, ...]) -> None:
@@ -180,7 +181,8 @@ def test_settings_validation_accepts(changes: dict[str, Any], expected: tuple[An
         {"model": "gpt-4.1"},
         {"idleTimeoutMinutes": float("inf")},
         {"idleTimeoutMinutes": None},
-        {"provider": None},
+        {"provider": "openai-compatible", "model": "llama3"},
+        {"provider": "openai-compatible", "model": "llama3", "baseUrl": "ftp://x"},
     ],
 )
 def test_settings_validation_refuses(changes: dict[str, Any]) -> None:

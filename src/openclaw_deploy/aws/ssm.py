@@ -12,6 +12,11 @@ class SecretStore:
         self._ssm = ssm
         self._deployment = deployment
 
+    @property
+    def client(self) -> Any:
+        """The SSM client (for stores of their own layout, such as `runtime.keys.KeyStore`)."""
+        return self._ssm
+
     def exists(self, name: str) -> bool:
         with translate_boto_errors(f"look up the SSM parameter {name}"):
             try:

@@ -88,12 +88,6 @@ WHY_BUDGET: Final = (
     "${modelled:.2f} a month on AWS (the LLM bills you separately); the default is that rounded "
     "up plus ${margin}. Whole US dollars; 0: no budget."
 )
-KEY_PAGES: Final = {
-    "anthropic": "https://console.anthropic.com/settings/keys",
-    "openai": "https://platform.openai.com/api-keys",
-    "openrouter": "https://openrouter.ai/settings/keys",
-    "deepseek": "https://platform.deepseek.com/api_keys",
-}
 OWNED_ELSEWHERE: Final = (
     "A deployment named {name!r} already exists in aws://{account}/{region} ({what}), but "
     "{config} does not know it: it was set up from another folder."
@@ -619,18 +613,35 @@ def init(  # noqa: PLR0912, PLR0915 - one flow of questions; each step is a few 
     base_url = llm_base_url or (previous.llm_base_url if previous else None)
     bot_api_url = telegram_api_url or (previous.telegram_api_url if previous else None)
     key_check: str | None = None
-    if spec.needs_key:
-        # A stored key is offered only for the provider it was given for.
+    key_stored = False
+    if spec.needs_base_url and not base_url:
+        raise UsageError(
+            f"{spec.label} needs its endpoint's base URL.",
+            hint="pass --llm-base-url http://HOST:PORT/v1",
+        )
+    if spec.takes_key:
+        # Keys are kept per provider: a stored one is offered for its own provider only.
+        from openclaw_deploy.runtime.keys import KeyStore, keys_path
+
         same_provider = previous is not None and previous.provider == provider
-        has_key = same_provider and store.exists(resources.LLM_API_KEY.parameter_name(name))
-        if previous and not same_provider and llm_api_key is None and not prompter.interactive:
+        key_stored = KeyStore(store.client, keys_path(name)).has(provider)
+        has_key = key_stored or (
+            same_provider and store.exists(resources.LLM_API_KEY.parameter_name(name))
+        )
+        if (
+            previous
+            and not has_key
+            and not spec.key_optional
+            and llm_api_key is None
+            and not prompter.interactive
+        ):
             raise UsageError(
                 f"The provider changes from {previous.provider} to {provider}, which needs its "
                 f"own API key (the stored one is {previous.provider}'s).",
                 hint="pass the key in OPENCLAW_LLM_API_KEY, or --llm-api-key -",
             )
-        why = WHY_KEY.format(label=spec.label, page=KEY_PAGES.get(provider, "its console"))
-        if previous and not same_provider:
+        why = WHY_KEY.format(label=spec.label, page=spec.key_page or "its console")
+        if previous and not same_provider and not has_key:
             why += WHY_KEY_CHANGED.format(previous=previous.provider)
         llm_api_key, key_check = _secret(
             prompter,
@@ -639,7 +650,7 @@ def init(  # noqa: PLR0912, PLR0915 - one flow of questions; each step is a few 
             why=why,
             flag="--llm-api-key",
             env="OPENCLAW_LLM_API_KEY",
-            keep_existing=has_key,
+            keep_existing=has_key or spec.key_optional,
             check=None
             if skip_checks
             else lambda key: _checked(
@@ -698,6 +709,7 @@ def init(  # noqa: PLR0912, PLR0915 - one flow of questions; each step is a few 
             monthly_budget_usd=budget_usd,
             key_check=key_check,
             bot_username=bot_username,
+            key_stored=key_stored,
         ),
         identity=identity,
         store=store,
@@ -705,6 +717,12 @@ def init(  # noqa: PLR0912, PLR0915 - one flow of questions; each step is a few 
         reporter=app.reporter(),
     )
     ctx.meta.setdefault("init_finished", [False])[0] = True  # the config names it now
+    if previous and (previous.provider, previous.model) != (provider, model):
+        # Init's new answer is the model now: an earlier choice made in the web or with
+        # `model` would otherwise keep winning over it.
+        from openclaw_deploy.services.keys import forget_choice
+
+        forget_choice(app, config.deployments[name])
 
     if local_state is not None:
         from dataclasses import replace

@@ -152,19 +152,136 @@ def get_settings(request: Request) -> Response:
 
 
 def put_settings(request: Request) -> Response:
-    from openclaw_deploy.runtime.settings import SettingsError
+    from openclaw_deploy.runtime.keys import missing_key
+    from openclaw_deploy.runtime.settings import SettingsError, validate
 
     changes = request.json()
     if not isinstance(changes, dict):
         raise BadRequestError("the body must be a JSON object of settings")
+    settings = _common.settings()
     try:
-        saved = _common.settings().put(changes)
+        chosen = validate(changes, settings.get())
+        if "provider" in changes and chosen.provider:
+            if problem := missing_key(chosen.provider, _keys().ids()):
+                return _common.respond(
+                    409, {"error": {"code": "no_key", "message": problem, "field": "provider"}}
+                )
+        saved = settings.put(changes)
     except SettingsError as problem:
         return _common.respond(
             400,
             {"error": {"code": "bad_request", "message": str(problem), "field": problem.field}},
         )
     return _common.respond(200, saved.public())
+
+
+# -- providers, models and keys ---------------------------------------------------------------
+
+APPLIES: Final = (
+    "A change applies to the agent's next turn (a running agent looks at the settings before "
+    "each one); no restart."
+)
+
+
+def _keys() -> Any:
+    from openclaw_deploy.runtime.keys import ENV_KEYS_PATH, KeyStore
+
+    path = os.environ.get(ENV_KEYS_PATH)
+    if not path:
+        raise RuntimeError(f"{ENV_KEYS_PATH} is not set")
+    return KeyStore(aws.ssm(), path)
+
+
+def list_providers(request: Request) -> Response:
+    from openclaw_deploy.runtime.providers import PROVIDERS, TOOLS
+
+    stored = {key.id: key for key in _keys().list()}
+
+    def key_state(key_id: str) -> dict[str, Any]:
+        key = stored.get(key_id)
+        return {"hasKey": key is not None, "keyUpdatedAt": key.updated_at if key else None}
+
+    providers = [
+        {
+            "id": p.id,
+            "label": p.label,
+            "needsKey": p.needs_key,
+            "keyOptional": p.key_optional,
+            "needsBaseUrl": p.needs_base_url,
+            "defaultModel": p.default_model or None,
+            "models": list(p.curated_models),
+            "keyPage": p.key_page,
+            **key_state(p.id),
+        }
+        for p in PROVIDERS.values()
+        if p.id != "offline" or os.environ.get("OPENCLAW_LLM_PROVIDER") == "offline"
+    ]
+    tools = [
+        {"id": t.id, "label": t.label, "tool": t.tool, "keyPage": t.key_page, **key_state(t.id)}
+        for t in TOOLS.values()
+    ]
+    default = {
+        "provider": os.environ.get("OPENCLAW_LLM_PROVIDER"),
+        "model": os.environ.get("OPENCLAW_LLM_MODEL"),
+    }
+    return _common.respond(
+        200, {"providers": providers, "tools": tools, "default": default, "applies": APPLIES}
+    )
+
+
+def provider_models(request: Request) -> Response:
+    from openclaw_deploy.runtime.catalog import list_models
+    from openclaw_deploy.runtime.providers import PROVIDERS
+
+    provider = PROVIDERS.get(request.params["provider"])
+    if provider is None:
+        return _common.error(404, "not_found", "no such provider")
+    key = _keys().get(provider.id) if provider.takes_key else None
+    base_url = None
+    if provider.needs_base_url:
+        saved = _common.settings().get().base_url
+        base_url = request.query.get("baseUrl") or saved
+        if base_url != saved:
+            key = None  # the stored key goes only to the endpoint the owner saved
+    return _common.respond(200, list_models(provider, key, base_url=base_url).public())
+
+
+def put_key(request: Request) -> Response:
+    from openclaw_deploy.runtime.keys import InvalidKeyError
+
+    body = request.json()
+    value = body.get("key") if isinstance(body, dict) else None
+    if not isinstance(value, str):
+        raise BadRequestError('the body must be {"key": "..."}')
+    try:
+        stored = _keys().put(request.params["key"], value)
+    except InvalidKeyError as problem:
+        return _common.respond(
+            400, {"error": {"code": "bad_request", "message": str(problem), "field": "key"}}
+        )
+    # Write-only: the answer says when, never what.
+    return _common.respond(200, {**stored.public(), "applies": APPLIES})
+
+
+def delete_key(request: Request) -> Response:
+    from openclaw_deploy.runtime.keys import InvalidKeyError, check_key_id
+
+    key_id = request.params["key"]
+    try:
+        check_key_id(key_id)
+    except InvalidKeyError as problem:
+        return _common.error(404, "not_found", str(problem))
+    settings = _common.settings().get()
+    in_use = settings.provider or os.environ.get("OPENCLAW_LLM_PROVIDER")
+    if key_id == in_use and request.query.get("force") != "true":
+        return _common.error(
+            409,
+            "in_use",
+            f"the agent uses {key_id}: choose another provider first (or remove it anyway)",
+        )
+    if not _keys().remove(key_id):
+        return _common.error(404, "not_found", f"no key is set for {key_id}")
+    return _common.respond(204)
 
 
 # -- the agent --------------------------------------------------------------------------------
@@ -262,6 +379,10 @@ ROUTES: Final[tuple[tuple[str, re.Pattern[str], Route], ...]] = (
     ("GET", re.compile(r"/conversations/(?P<session>[^/]+)/messages"), conversation_messages),
     ("GET", re.compile(r"/settings"), get_settings),
     ("PUT", re.compile(r"/settings"), put_settings),
+    ("GET", re.compile(r"/providers"), list_providers),
+    ("GET", re.compile(r"/providers/(?P<provider>[a-z0-9-]{1,40})/models"), provider_models),
+    ("PUT", re.compile(r"/keys/(?P<key>[a-z0-9-]{1,40})"), put_key),
+    ("DELETE", re.compile(r"/keys/(?P<key>[a-z0-9-]{1,40})"), delete_key),
     ("GET", re.compile(r"/agent"), agent_status),
     ("POST", re.compile(r"/agent/start"), agent_start),
     ("POST", re.compile(r"/agent/stop"), agent_stop),

@@ -169,6 +169,23 @@ class Agent(Construct):
                 "deployment's own state bucket only.",
             )
 
+    def grant_keys(self) -> None:
+        """Let the bridge read the API keys (one parameter each under `keys/`) at each turn, so a
+        key changed in the settings reaches the next turn; nothing else in SSM."""
+        from openclaw_deploy.runtime.keys import keys_path
+
+        folder = cdk.Stack.of(self).format_arn(
+            service="ssm", resource="parameter", resource_name=keys_path(self._spec.name)[1:]
+        )
+        self.task_role.add_to_policy(
+            iam.PolicyStatement(actions=["ssm:GetParameter"], resources=[f"{folder}/*"])
+        )
+        acknowledge_wildcard_resource(
+            self.task_role,
+            f"{folder}/*",
+            "One parameter per provider or tool key under this deployment's keys/ path.",
+        )
+
     def grant_bedrock(self, resources_: list[str], *, model: str) -> None:
         """Let the bridge's OpenClaw call `model` on Bedrock with the task role (no key)."""
         from openclaw_deploy.runtime.providers import BEDROCK_INVOKE_ACTIONS
@@ -193,6 +210,13 @@ class Agent(Construct):
         secrets: dict[str, ecs.Secret] = {}
         for secret in resources.SECRETS:
             name = spec.parameter(secret)
+            if secret is resources.LLM_API_KEY and name is None:
+                # The key init stored for its provider (one parameter per provider).
+                from openclaw_deploy.runtime.providers import PROVIDERS
+
+                chosen = PROVIDERS.get(spec.provider)
+                if chosen is not None and chosen.needs_key:
+                    name = f"{resources.keys_path(spec.name)}/{chosen.id}"
             if secret.task_env is None or name is None:
                 continue
             parameter = ssm.StringParameter.from_secure_string_parameter_attributes(

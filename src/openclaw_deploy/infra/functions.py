@@ -54,6 +54,8 @@ class Access:
     """ListTasks/DescribeTasks/StopTask in the agent's cluster (the watchdog)."""
     post_to_connections: bool = False
     secrets: tuple[resources.Secret, ...] = ()
+    manage_keys: bool = False
+    """List, read, set and remove the API keys under the deployment's `keys/` path (settings)."""
 
 
 ACCESS: Mapping[str, Access] = {
@@ -70,6 +72,7 @@ ACCESS: Mapping[str, Access] = {
         start_agent=True,
         # Tells a newly approved Telegram user so.
         secrets=(resources.TELEGRAM_BOT_TOKEN,),
+        manage_keys=True,
     ),
     "ws": Access(
         description="WebSocket API: $connect (ticket), $disconnect, $default (chat, ping, resume)",
@@ -213,6 +216,8 @@ class Functions(Construct):
             parameter = self._parameter(secret)
             if parameter is not None:
                 parameter.grant_read(role)
+        if access.manage_keys:
+            self._grant_keys(role)
         if access.start_agent or access.watch_agent:
             self._grant_stop(role)
         if access.start_agent:
@@ -221,6 +226,28 @@ class Functions(Construct):
             self._grant_list(role)
         self.roles[key] = role
         return function
+
+    def _grant_keys(self, role: iam.Role) -> None:
+        from openclaw_deploy.runtime.keys import keys_path
+
+        stack = cdk.Stack.of(self)
+        path = keys_path(self._spec.name)
+        folder = stack.format_arn(service="ssm", resource="parameter", resource_name=path[1:])
+        role.add_to_policy(
+            iam.PolicyStatement(actions=["ssm:GetParametersByPath"], resources=[folder])
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"],
+                resources=[f"{folder}/*"],
+            )
+        )
+        acknowledge_wildcard_resource(
+            role,
+            f"{folder}/*",
+            "One parameter per provider or tool key under this deployment's keys/ path; the "
+            "settings page sets and replaces them.",
+        )
 
     def _cluster_condition(self) -> dict[str, object]:
         return {"ArnEquals": {"ecs:cluster": self._agent.cluster.cluster_arn}}

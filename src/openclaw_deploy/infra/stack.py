@@ -114,6 +114,7 @@ class OpenClawStack(cdk.Stack):
                 ),
                 model=self._model(spec),
             )
+        agent.grant_keys()
         agent.add_container(
             environment={
                 **shared,

@@ -27,6 +27,26 @@ class Provider:
     """The API root `init` checks the key against (and an OpenAI-compatible provider's base URL)."""
     check_path: str | None = None
     auth_header: str = "Authorization"
+    auth_scheme: str = "bearer"
+    """How the key goes into `auth_header`: "bearer" (`Bearer KEY`), "plain" (the key as is),
+    "sigv4" (AWS signature with the task role, no key) or "none" (no key at all)."""
+    api: str | None = None
+    """The wire format OpenClaw speaks to it (its `models.providers.*.api`)."""
+    key_optional: bool = False
+    """A key is used when one is stored, and the provider works without (self-hosted servers)."""
+    needs_base_url: bool = False
+    """The owner names the endpoint (an OpenAI-compatible server); there is no default."""
+    models_path: str | None = None
+    """The provider's own model list (GET, with the key), when its API offers one."""
+    curated_models: tuple[str, ...] = ()
+    """Models we suggest when the provider's own list is out of reach; the first is the default."""
+    key_page: str | None = None
+    """Where the owner creates a key."""
+
+    @property
+    def takes_key(self) -> bool:
+        """Whether a key can be stored for it (needed or optional)."""
+        return self.needs_key or self.key_optional
 
 
 PROVIDERS: Final[dict[str, Provider]] = {
@@ -42,6 +62,11 @@ PROVIDERS: Final[dict[str, Provider]] = {
             base_url="https://api.anthropic.com",
             check_path="/v1/models",
             auth_header="x-api-key",
+            auth_scheme="plain",
+            api="anthropic-messages",
+            models_path="/v1/models",
+            curated_models=("claude-sonnet-4-5", "claude-opus-4-1", "claude-haiku-4-5"),
+            key_page="https://console.anthropic.com/settings/keys",
         ),
         Provider(
             id="openai",
@@ -52,6 +77,10 @@ PROVIDERS: Final[dict[str, Provider]] = {
             key_env="OPENAI_API_KEY",
             base_url="https://api.openai.com/v1",
             check_path="/models",
+            api="openai-completions",
+            models_path="/models",
+            curated_models=("gpt-5-mini", "gpt-5", "gpt-4.1"),
+            key_page="https://platform.openai.com/api-keys",
         ),
         Provider(
             id="openrouter",
@@ -62,6 +91,14 @@ PROVIDERS: Final[dict[str, Provider]] = {
             key_env="OPENROUTER_API_KEY",
             base_url="https://openrouter.ai/api/v1",
             check_path="/key",
+            api="openai-completions",
+            models_path="/models",
+            curated_models=(
+                "anthropic/claude-sonnet-4.5",
+                "openai/gpt-5-mini",
+                "google/gemini-2.5-flash",
+            ),
+            key_page="https://openrouter.ai/settings/keys",
         ),
         Provider(
             id="deepseek",
@@ -72,6 +109,26 @@ PROVIDERS: Final[dict[str, Provider]] = {
             key_env="DEEPSEEK_API_KEY",
             base_url="https://api.deepseek.com/v1",
             check_path="/models",
+            api="openai-completions",
+            models_path="/models",
+            curated_models=("deepseek-v4-flash", "deepseek-chat", "deepseek-reasoner"),
+            key_page="https://platform.deepseek.com/api_keys",
+        ),
+        Provider(
+            id="gemini",
+            label="Google Gemini",
+            default_model="gemini-2.5-flash",
+            needs_key=True,
+            openclaw_provider="google",
+            key_env="GEMINI_API_KEY",
+            base_url="https://generativelanguage.googleapis.com/v1beta",
+            check_path="/models",
+            auth_header="x-goog-api-key",
+            auth_scheme="plain",
+            api="google-generative-ai",
+            models_path="/models",
+            curated_models=("gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.5-flash-lite"),
+            key_page="https://aistudio.google.com/apikey",
         ),
         Provider(
             id="bedrock",
@@ -82,6 +139,25 @@ PROVIDERS: Final[dict[str, Provider]] = {
             needs_key=False,
             openclaw_provider="amazon-bedrock",
             key_env=None,
+            auth_scheme="sigv4",
+            api="bedrock-converse-stream",
+            curated_models=(
+                "anthropic.claude-sonnet-4-5-20250929-v1:0",
+                "anthropic.claude-haiku-4-5-20251001-v1:0",
+            ),
+        ),
+        Provider(
+            id="openai-compatible",
+            label="Any OpenAI-compatible endpoint (vLLM, Ollama, LM Studio, Groq, Together…)",
+            default_model="",
+            needs_key=False,
+            openclaw_provider="compatible",
+            key_env="OPENAI_COMPATIBLE_API_KEY",
+            key_optional=True,
+            needs_base_url=True,
+            check_path="/models",
+            api="openai-completions",
+            models_path="/models",
         ),
         Provider(
             id="offline",
@@ -90,10 +166,51 @@ PROVIDERS: Final[dict[str, Provider]] = {
             needs_key=False,
             openclaw_provider="offline",
             key_env=None,
+            auth_scheme="none",
+            api="openai-completions",
+            curated_models=("demo",),
         ),
     )
 }
 PROVIDER_IDS: Final[tuple[str, ...]] = tuple(PROVIDERS)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Tool:
+    """A key one of the agent's own tools needs (not a model provider's)."""
+
+    id: str
+    label: str
+    tool: str
+    """The OpenClaw tool that uses it, and only it."""
+    key_env: str
+    key_page: str
+
+
+TOOLS: Final[dict[str, Tool]] = {
+    t.id: t
+    for t in (
+        Tool(
+            id="brave",
+            label="Brave Search",
+            tool="web_search",
+            key_env="BRAVE_API_KEY",
+            key_page="https://api-dashboard.search.brave.com/app/keys",
+        ),
+    )
+}
+KEY_IDS: Final[tuple[str, ...]] = (
+    *(p.id for p in PROVIDERS.values() if p.takes_key),
+    *TOOLS,
+)
+"""Everything a key can be stored for: the providers that take one, then the tools."""
+
+
+def key_label(key_id: str) -> str:
+    """How the owner calls the holder of a key ("OpenAI", "Brave Search")."""
+    if key_id in TOOLS:
+        return TOOLS[key_id].label
+    return PROVIDERS[key_id].label.split(" (", 1)[0]
 
 
 def get_provider(provider_id: str) -> Provider:

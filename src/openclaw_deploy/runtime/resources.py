@@ -206,6 +206,15 @@ def parameter_prefix(deployment: str) -> str:
     return f"{SSM_ROOT}/{deployment}"
 
 
+ENV_KEYS_PATH: Final = "OPENCLAW_KEYS_PATH"
+"""Where handlers and the bridge find the API keys' parameter path (`runtime.keys`)."""
+
+
+def keys_path(deployment: str) -> str:
+    """The parameter path holding one SecureString per provider or tool key (`.../keys`)."""
+    return f"{parameter_prefix(deployment)}/keys"
+
+
 def data_environment(
     deployment: str, *, account: str, region: str, queue_urls: dict[str, str]
 ) -> dict[str, str]:
@@ -219,6 +228,7 @@ def data_environment(
         env[bucket.env_var] = bucket.physical_name(deployment, account, region)
     for secret in SECRETS:
         env[secret.env_var] = secret.parameter_name(deployment)
+    env[ENV_KEYS_PATH] = keys_path(deployment)
     return env
 
 

@@ -1,7 +1,8 @@
 """The owner's settings: LLM provider and model, and how long an idle agent stays awake.
 
 One item (pk=`settings`) in the settings table. `None` for provider or model means "as chosen at
-`init`" (the deployment's config); the bridge reads these at start-up. Validation lives here so
+`init`" (the deployment's config); `{"provider": null}` goes back to that. The bridge looks at
+the row before each turn, so a change applies to the agent's next turn. Validation lives here so
 the HTTP API and the CLI refuse the same things with the same words.
 """
 
@@ -14,18 +15,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from openclaw_deploy.runtime import ddb
+from openclaw_deploy.runtime.providers import PROVIDER_IDS
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-PROVIDERS: Final[tuple[str, ...]] = (
-    "anthropic",
-    "openai",
-    "openrouter",
-    "deepseek",
-    "bedrock",
-    "offline",
-)
+PROVIDERS: Final[tuple[str, ...]] = PROVIDER_IDS
+BASE_URL_PATTERN: Final = re.compile(r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
 MODEL_PATTERN: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}$")
 DEFAULT_IDLE_TIMEOUT_MINUTES: Final = 15
 MIN_IDLE_TIMEOUT_MINUTES: Final = 1
@@ -34,7 +30,12 @@ MAX_IDLE_TIMEOUT_MINUTES: Final = 240
 ROW_KEY: Final = "settings"
 
 # The public (JSON) field names and the stored attribute names.
-_FIELDS: Final = {"provider": "provider", "model": "model", "idleTimeoutMinutes": "idle_timeout"}
+_FIELDS: Final = {
+    "provider": "provider",
+    "model": "model",
+    "baseUrl": "base_url",
+    "idleTimeoutMinutes": "idle_timeout",
+}
 
 
 class SettingsError(ValueError):
@@ -50,6 +51,8 @@ class SettingsError(ValueError):
 class AgentSettings:
     provider: str | None = None
     model: str | None = None
+    base_url: str | None = None
+    """The endpoint of the `openai-compatible` provider (only with it)."""
     idle_timeout_minutes: int = DEFAULT_IDLE_TIMEOUT_MINUTES
     updated_at: float | None = None
 
@@ -57,6 +60,7 @@ class AgentSettings:
         return {
             "provider": self.provider,
             "model": self.model,
+            "baseUrl": self.base_url,
             "idleTimeoutMinutes": self.idle_timeout_minutes,
             "updatedAt": self.updated_at,
         }
@@ -69,8 +73,13 @@ def validate(changes: Mapping[str, Any], current: AgentSettings) -> AgentSetting
         raise SettingsError(unknown[0], f"unknown setting (known: {', '.join(_FIELDS)})")
     provider = current.provider
     model = current.model
+    base_url = current.base_url
     idle = current.idle_timeout_minutes
-    if "provider" in changes:
+    if "provider" in changes and changes["provider"] is None:
+        # Back to the deployment's default (what `init` chose): no model or endpoint of ours.
+        changes = {k: v for k, v in changes.items() if k not in ("provider", "model", "baseUrl")}
+        provider = model = base_url = None
+    elif "provider" in changes:
         value = changes["provider"]
         if value not in PROVIDERS:
             raise SettingsError("provider", f"must be one of {', '.join(PROVIDERS)}")
@@ -86,6 +95,7 @@ def validate(changes: Mapping[str, Any], current: AgentSettings) -> AgentSetting
         if provider is None:
             raise SettingsError("provider", "is required with a model")
         model = value
+    base_url = _base_url(changes, provider, base_url)
     if "idleTimeoutMinutes" in changes:
         value = changes["idleTimeoutMinutes"]
         whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
@@ -98,8 +108,29 @@ def validate(changes: Mapping[str, Any], current: AgentSettings) -> AgentSetting
             )
         idle = int(value)
     return AgentSettings(
-        provider=provider, model=model, idle_timeout_minutes=idle, updated_at=current.updated_at
+        provider=provider,
+        model=model,
+        base_url=base_url,
+        idle_timeout_minutes=idle,
+        updated_at=current.updated_at,
     )
+
+
+def _base_url(changes: Mapping[str, Any], provider: str | None, current: str | None) -> str | None:
+    """The endpoint of an `openai-compatible` provider (required with it, dropped without)."""
+    base_url = current
+    if "baseUrl" in changes:
+        value = changes["baseUrl"]
+        if value is not None and (
+            not isinstance(value, str) or len(value) > 500 or not BASE_URL_PATTERN.match(value)
+        ):
+            raise SettingsError("baseUrl", "must be an http(s) URL such as http://host:8000/v1")
+        base_url = value.rstrip("/") if value else None
+    if provider != "openai-compatible":
+        return None
+    if not base_url:
+        raise SettingsError("baseUrl", "is required for an OpenAI-compatible endpoint")
+    return base_url
 
 
 class Settings:
@@ -124,6 +155,7 @@ class Settings:
         return AgentSettings(
             provider=ddb.get_s(item, "provider"),
             model=ddb.get_s(item, "model"),
+            base_url=ddb.get_s(item, "base_url"),
             idle_timeout_minutes=ddb.get_int(item, "idle_timeout", DEFAULT_IDLE_TIMEOUT_MINUTES),
             updated_at=ddb.get_n(item, "updated_at"),
         )
@@ -141,10 +173,13 @@ class Settings:
             item["provider"] = ddb.s(merged.provider)
         if merged.model is not None:
             item["model"] = ddb.s(merged.model)
+        if merged.base_url is not None:
+            item["base_url"] = ddb.s(merged.base_url)
         self._db.put_item(TableName=self._table, Item=item)
         return AgentSettings(
             provider=merged.provider,
             model=merged.model,
+            base_url=merged.base_url,
             idle_timeout_minutes=merged.idle_timeout_minutes,
             updated_at=now,
         )

@@ -18,6 +18,7 @@ from openclaw_deploy.config import AgentSpec, ConfigFile, Deployment
 from openclaw_deploy.errors import UsageError
 from openclaw_deploy.output import Reporter
 from openclaw_deploy.runtime import resources
+from openclaw_deploy.runtime.keys import KeyStore, keys_path
 from openclaw_deploy.runtime.providers import Provider, get_provider
 
 if TYPE_CHECKING:
@@ -47,6 +48,8 @@ class InitRequest:
     """What checking `llm_api_key` found, when the command checked it as soon as it was given."""
     bot_username: str | None = None
     """The bot behind `telegram_bot_token`, when the command checked it already."""
+    key_stored: bool = False
+    """A key for `provider` is already kept (`keys/<provider>`): None for the key keeps it."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,7 +83,12 @@ def _run_checks(
     checks: list[str] = []
     bot_username: str | None = None
     changed_provider = previous is not None and previous.provider != request.provider
-    if provider.needs_key and request.llm_api_key is None and changed_provider:
+    if (
+        provider.needs_key
+        and request.llm_api_key is None
+        and changed_provider
+        and not request.key_stored
+    ):
         # The stored key is the previous provider's: keeping it would fail at the first message.
         raise UsageError(
             f"The provider changes to {request.provider}: its API key is needed.",
@@ -126,12 +134,19 @@ def run_init(
     parameters: dict[str, str] = {}
     stored: list[str] = []
     kept: list[str] = []
-    values = {
-        resources.LLM_API_KEY.key: request.llm_api_key if provider.needs_key else None,
-        resources.TELEGRAM_BOT_TOKEN.key: request.telegram_bot_token,
-    }
+    values = {resources.TELEGRAM_BOT_TOKEN.key: request.telegram_bot_token}
     with reporter.task("Storing secrets as SSM SecureString parameters"):
+        keys = KeyStore(store.client, keys_path(request.name))
+        _move_single_key(store, keys, request.name, previous)
+        if provider.takes_key and request.llm_api_key:
+            # One parameter per provider: switching later (model, the web) finds each key.
+            keys.put(provider.id, request.llm_api_key)
+            stored.append(keys.parameter(provider.id))
+        elif provider.takes_key and keys.has(provider.id):
+            kept.append(keys.parameter(provider.id))
         for secret in resources.SECRETS:
+            if secret is resources.LLM_API_KEY:
+                continue  # kept per provider under keys/ (above)
             name = secret.parameter_name(request.name)
             value = values.get(secret.key)
             if secret is resources.TELEGRAM_WEBHOOK_SECRET:
@@ -145,8 +160,6 @@ def run_init(
                     parameters[secret.key] = name
                     continue
                 value = secrets.token_urlsafe(32)  # only A-Za-z0-9_- as Telegram requires
-            if secret is resources.LLM_API_KEY and not provider.needs_key:
-                continue  # a key stored for an earlier provider is not this provider's
             if value:
                 store.put(
                     name, value, description=f"openclaw-deploy {request.name}: {secret.description}"
@@ -194,6 +207,20 @@ def run_init(
         monthly_budget_usd=_budget_usd(request),
         budget_is_default=request.monthly_budget_usd is None,
     )
+
+
+def _move_single_key(
+    store: SecretStore, keys: KeyStore, name: str, previous: Deployment | None
+) -> None:
+    """A deployment from before keys were kept per provider has one `llm-api-key` parameter:
+    it becomes its provider's key (unless that provider has one already) and goes away."""
+    old = resources.LLM_API_KEY.parameter_name(name)
+    if not store.exists(old):
+        return
+    owner = get_provider(previous.provider) if previous else None
+    if owner is not None and owner.takes_key and not keys.has(owner.id):
+        keys.put(owner.id, store.get(old))
+    store.delete([old])
 
 
 def _budget_usd(request: InitRequest) -> int:
