@@ -29,6 +29,8 @@ HANDLER_ENTRIES: Final = {
     "openclaw_deploy.handlers.api": "api",
     "openclaw_deploy.handlers.ws": "ws",
     "openclaw_deploy.handlers.telegram_webhook": "telegram",
+    "openclaw_deploy.handlers.slack_events": "slack",
+    "openclaw_deploy.handlers.discord_interactions": "discord",
     "openclaw_deploy.handlers.watchdog": "watchdog",
     "openclaw_deploy.handlers.notifier": "notifier",
     "openclaw_deploy.handlers.schedule": "schedule",
@@ -106,6 +108,8 @@ def test_calls_are_attributed_to_the_roles_that_run_them(
         "api",
         "ws",
         "telegram",
+        "slack",
+        "discord",
         "watchdog",
         "schedule",
     }

@@ -268,6 +268,8 @@ def test_iam_run_task_and_pass_role_are_scoped(synthesized: Synthesized) -> None
         "FunctionsApi",
         "FunctionsWs",
         "FunctionsTelegram",
+        "FunctionsSlack",
+        "FunctionsDiscord",
         "FunctionsWatchdog",
         "FunctionsSchedule",
     }

@@ -51,14 +51,15 @@ def _render_list(console: Console, result: PairingList) -> None:
     console.print(f"[bold]Pending requests[/] ({len(result.pending)})", highlight=False)
     for item in result.pending:
         console.print(
-            f"  {item['code']}  {item.get('name') or '-'} (id {item['userId']}), "
-            f"asked {_when(item.get('requestedAt'))}",
+            f"  {item['code']}  {item.get('name') or '-'} (id {item['userId']}, "
+            f"{item.get('channel', 'telegram')}), asked {_when(item.get('requestedAt'))}",
             highlight=False,
         )
     console.print(f"[bold]Paired users[/] ({len(result.paired)})", highlight=False)
     for item in result.paired:
         console.print(
-            f"  {item['userId']}  {item.get('name') or '-'}, since {_when(item.get('pairedAt'))}",
+            f"  {item['userId']}  {item.get('name') or '-'} ({item.get('channel', 'telegram')}), "
+            f"since {_when(item.get('pairedAt'))}",
             highlight=False,
         )
 
@@ -131,7 +132,11 @@ def approve(
 
     def render(console: Console, result: pairing.Approval) -> None:
         who = result.user.get("name") or result.user["userId"]
-        told = "told on Telegram" if result.notified else "not told (Telegram unreachable)"
+        channel = result.user.get("channel", "telegram")
+        if channel != "telegram":
+            told = f"their next message on {channel.title()} reaches the agent"
+        else:
+            told = "told on Telegram" if result.notified else "not told (Telegram unreachable)"
         console.print(f"Approved {who} (id {result.user['userId']}); {told}.", highlight=False)
 
     emit(app.console, approval, as_json=as_json, render=render)

@@ -16,7 +16,7 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING, Final, Literal, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -40,6 +40,7 @@ CLAIM_STALE_SECONDS: Final = 60
 """Longer than any handler runs (API Gateway gives up after 30 s)."""
 
 Claim = Literal["new", "done", "busy"]
+Reply = TypeVar("Reply")
 
 
 class Dedupe:
@@ -166,6 +167,37 @@ def accept(msg: QueueMessage, *, dedupe_key: str, store: Dedupe | None = None) -
         store.done(dedupe_key)
         metrics.record(metrics.MESSAGES_RECEIVED, 1, Channel=msg.channel)
     return claim
+
+
+def handle_once(
+    key: str, work: Callable[[], Reply], *, store: Dedupe | None = None
+) -> tuple[Claim, Reply | None]:
+    """Run `work` for the delivery `key` unless it ran before ("done") or runs now ("busy").
+
+    Raises (ClientError, BotoCoreError) when the claim cannot be made, or when `work` failed on
+    AWS (the claim is then given back, so the sender's retry starts afresh). Any other error of
+    `work` is logged and the delivery counts as handled: a bug must not make a channel redeliver
+    one message for a day."""
+    store = store or dedupe()
+    claim = store.claim(key)
+    if claim != "new":
+        return claim, None
+    result: Reply | None
+    try:
+        result = work()
+    except (ClientError, BotoCoreError):
+        _common.log.exception("AWS call failed for %s", key)
+        with contextlib.suppress(ClientError, BotoCoreError):
+            store.release(key)
+        raise
+    except Exception:  # noqa: BLE001
+        _common.log.exception("unexpected error for %s", key)
+        result = None
+    try:
+        store.done(key)
+    except (ClientError, BotoCoreError):
+        _common.log.exception("could not mark %s done", key)
+    return claim, result
 
 
 def wake() -> Wake:

@@ -344,7 +344,8 @@ def pairing_approve(request: Request) -> Response:
         user = _common.pairing().approve(code)
     except PairingError as problem:
         return _common.error(404, "not_found", str(problem))
-    _notify_paired(user.chat_id)
+    if user.channel == "telegram":  # Slack and Discord users learn it from their next answer
+        _notify_paired(user.chat_id)
     return _common.respond(200, user.public())
 
 

@@ -234,7 +234,7 @@ def handler(event: Any = None, context: Any = None) -> dict[str, Any]:
     notifier = Notifier(
         aws.dynamodb(),
         resources.table_name(resources.DEDUPE),
-        telegram_sender(bot, {user.chat_id for user in paired}),
+        telegram_sender(bot, {user.chat_id for user in paired if user.channel == "telegram"}),
     )
     records = event.get("Records", []) if isinstance(event, Mapping) else []
     outcome = notifier.handle(r for r in records if isinstance(r, Mapping))

@@ -169,6 +169,15 @@ class Agent(Construct):
                 "deployment's own state bucket only.",
             )
 
+        # The bridge streams Slack replies with the bot token, read when a Slack message
+        # comes (it may be stored by `channels add` after this deploy). Discord replies use
+        # the interaction's own webhook token: no secret.
+        ssm.StringParameter.from_secure_string_parameter_attributes(
+            self,
+            "SlackBotTokenParameter",
+            parameter_name=resources.SLACK_BOT_TOKEN.parameter_name(self._spec.name),
+        ).grant_read(self.task_role)
+
     def grant_keys(self) -> None:
         """Let the bridge read the API keys (one parameter each under `keys/`) at each turn, so a
         key changed in the settings reaches the next turn; nothing else in SSM."""

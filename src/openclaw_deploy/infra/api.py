@@ -34,6 +34,23 @@ from openclaw_deploy.infra.spec import (
 WS_STAGE = "live"
 USER_ROUTES = "/api/{proxy+}"
 TELEGRAM_ROUTE = "/telegram"
+SLACK_ROUTE = "/slack/events"
+DISCORD_ROUTE = "/discord/interactions"
+CHANNEL_ROUTES = {
+    "Slack": (
+        SLACK_ROUTE,
+        "slack",
+        "Slack cannot send a JWT: the handler checks Slack's v0 HMAC signature (signing secret "
+        "from SSM, timestamp within 5 minutes) before doing anything.",
+    ),
+    "Discord": (
+        DISCORD_ROUTE,
+        "discord",
+        "Discord cannot send a JWT: the handler verifies Discord's Ed25519 signature with the "
+        "application's public key before doing anything.",
+    ),
+}
+"""The other unauthenticated chat webhooks: integration id → (path, function, why no JWT)."""
 _ACCESS_LOG_FORMAT = json.dumps(
     {
         "requestId": "$context.requestId",
@@ -143,10 +160,11 @@ class Apis(Construct):
         stage = self.http_stage.node.default_child
         assert isinstance(stage, apigw.CfnStage)
         stage.route_settings = {
-            f"POST {TELEGRAM_ROUTE}": {
+            f"POST {path}": {
                 "ThrottlingBurstLimit": TELEGRAM_BURST_LIMIT,
                 "ThrottlingRateLimit": TELEGRAM_RATE_LIMIT,
             }
+            for path in (TELEGRAM_ROUTE, *(route[0] for route in CHANNEL_ROUTES.values()))
         }
         # API Gateway refuses route settings for a route key that does not exist yet.
         for route in routes:
@@ -177,6 +195,15 @@ class Apis(Construct):
             methods=[apigw.HttpMethod.POST],
             integration=integrations.HttpLambdaIntegration("Telegram", fns["telegram"]),
         )
+        for integration_id, (path, key, reason) in CHANNEL_ROUTES.items():
+            channel_routes = self.http_api.add_routes(
+                path=path,
+                methods=[apigw.HttpMethod.POST],
+                integration=integrations.HttpLambdaIntegration(integration_id, fns[key]),
+            )
+            for route in channel_routes:
+                acknowledge(route, "AwsSolutions-APIG4", reason)
+            telegram_routes += channel_routes
         self._throttle_telegram(telegram_routes)
         for route in telegram_routes:
             acknowledge(

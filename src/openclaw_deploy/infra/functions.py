@@ -101,6 +101,34 @@ ACCESS: Mapping[str, Access] = {
         start_agent=True,
         secrets=(resources.TELEGRAM_WEBHOOK_SECRET,),
     ),
+    "slack": Access(
+        description="Slack Events API: signature check, dedupe, pairing, enqueue, wake the agent",
+        timeout_seconds=10,
+        tables={
+            resources.DEDUPE.key: RW,
+            resources.PAIRING.key: RW,
+            resources.TASK_STATE.key: RW,
+            resources.CONVERSATIONS.key: RW,
+        },
+        send_to_queue=True,
+        start_agent=True,
+        # The signing secret checks requests; the bot token posts pairing codes and notices.
+        secrets=(resources.SLACK_SIGNING_SECRET, resources.SLACK_BOT_TOKEN),
+    ),
+    "discord": Access(
+        description="Discord interactions: Ed25519 check, pairing, enqueue, wake the agent",
+        timeout_seconds=10,
+        tables={
+            resources.DEDUPE.key: RW,
+            resources.PAIRING.key: RW,
+            resources.TASK_STATE.key: RW,
+            resources.CONVERSATIONS.key: RW,
+        },
+        send_to_queue=True,
+        start_agent=True,
+        # The application's public key verifies interactions; no bot token is needed here.
+        secrets=(resources.DISCORD_APP,),
+    ),
     "watchdog": Access(
         description="Watchdog: stops idle, zombie and orphan tasks; wakes the agent for mail",
         timeout_seconds=60,
@@ -163,6 +191,8 @@ class Functions(Construct):
 
     def _parameter(self, secret: resources.Secret) -> ssm.IStringParameter | None:
         name = self._spec.parameter(secret)
+        if name is None and secret.channel is not None:
+            name = secret.parameter_name(self._spec.name)  # stored later by `channels add`
         if name is None:
             return None
         if secret.key not in self._parameters:

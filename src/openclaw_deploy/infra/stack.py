@@ -168,8 +168,9 @@ class OpenClawStack(cdk.Stack):
             queue_urls={key: queue.queue_url for key, queue in data.queues.items()},
         )
         # Secrets are referenced by parameter *name* only, and only those that exist.
+        # (A channel's secrets are named either way: `channels add` stores them after a deploy.)
         for secret in resources.SECRETS:
-            if spec.parameter(secret) is None:
+            if spec.parameter(secret) is None and secret.channel is None:
                 environment.pop(secret.env_var, None)
         environment.update(
             {

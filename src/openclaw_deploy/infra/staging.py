@@ -27,6 +27,8 @@ HANDLER_MODULES: Final[dict[str, str]] = {
     "api": "openclaw_deploy.handlers.api",
     "ws": "openclaw_deploy.handlers.ws",
     "telegram": "openclaw_deploy.handlers.telegram_webhook",
+    "slack": "openclaw_deploy.handlers.slack_events",
+    "discord": "openclaw_deploy.handlers.discord_interactions",
     "watchdog": "openclaw_deploy.handlers.watchdog",
     "notifier": "openclaw_deploy.handlers.notifier",
     "schedule": "openclaw_deploy.handlers.schedule",

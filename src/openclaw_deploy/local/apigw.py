@@ -24,7 +24,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +44,8 @@ ACCOUNT: Final = "123456789012"  # moto's account
 WS_PATH: Final = "/ws"
 HTTP_ROUTE_KEY: Final = "ANY /api/{proxy+}"
 TELEGRAM_ROUTE_KEY: Final = "POST /telegram"
+CHANNEL_ROUTES: Final = {"slack": "/slack/events", "discord": "/discord/interactions"}
+"""The other chat webhooks (infra/api.py CHANNEL_ROUTES): function → path."""
 MAX_FRAME_BYTES: Final = 32 * 1024
 """API Gateway closes a WebSocket whose client frame exceeds 32 KB (code 1009); so do we."""
 MAX_POST_BYTES: Final = 128 * 1024
@@ -67,6 +69,8 @@ class Handlers:
     api: Handler
     ws: Handler
     telegram: Handler
+    channels: dict[str, Handler] = field(default_factory=dict)
+    """Slack's and Discord's webhooks, by function (CHANNEL_ROUTES)."""
 
 
 @dataclass(kw_only=True)
@@ -219,6 +223,16 @@ class Emulator:
             await self._invoke("telegram", self.config.handlers.telegram, event)
         )
 
+    def channel(self, name: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        async def invoke(request: web.Request) -> web.StreamResponse:
+            event = await self._http_event(request, f"POST {CHANNEL_ROUTES[name]}", None)
+            handler = self.config.handlers.channels.get(name)
+            if handler is None:
+                return web.json_response({"message": "Not Found"}, status=404)
+            return self._http_response(await self._invoke(name, handler, event))
+
+        return invoke
+
     # --- WebSocket API -----------------------------------------------------------------------
 
     def _ws_event(
@@ -359,6 +373,8 @@ class Emulator:
         application.router.add_get(WS_PATH, self.websocket)
         application.router.add_route("*", "/api/{tail:.*}", self.api)
         application.router.add_post("/telegram", self.telegram)
+        for name, path in CHANNEL_ROUTES.items():
+            application.router.add_post(path, self.channel(name))
         for prefix in ("", f"/{STAGE}"):
             application.router.add_route(
                 "*", prefix + "/@connections/{connection_id}", self.connections

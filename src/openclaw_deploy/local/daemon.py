@@ -43,6 +43,8 @@ HANDLER_MODULES: Final = {
     "api": "openclaw_deploy.handlers.api",
     "ws": "openclaw_deploy.handlers.ws",
     "telegram": "openclaw_deploy.handlers.telegram_webhook",
+    "slack": "openclaw_deploy.handlers.slack_events",
+    "discord": "openclaw_deploy.handlers.discord_interactions",
     "watchdog": "openclaw_deploy.handlers.watchdog",
 }
 COMPONENT_LOGGERS: Final = {
@@ -118,6 +120,13 @@ def _handler(
             return cache["fn"](event, context)
 
     return invoke
+
+
+def _channel_api_env() -> dict[str, str]:
+    """Stand-ins for Slack's and Discord's APIs, when this process was pointed at some (the
+    handlers run in this process and read the same variables; the task gets them too)."""
+    names = (resources.ENV_SLACK_API_URL, resources.ENV_DISCORD_API_URL)
+    return {name: os.environ[name] for name in names if os.environ.get(name)}
 
 
 def _setup_logging(paths: LocalPaths) -> None:
@@ -224,6 +233,10 @@ class Daemon:
                     api=_handler("api", self._credentials("api")),
                     ws=_handler("ws", self._credentials("ws")),
                     telegram=_handler("telegram", self._credentials("telegram")),
+                    channels={
+                        name: _handler(name, self._credentials(name))
+                        for name in apigw.CHANNEL_ROUTES
+                    },
                 ),
                 auth=authorizer,
                 moto_url=moto_url,
@@ -257,6 +270,7 @@ class Daemon:
         }
         if llm_base_url:
             task_env["OPENCLAW_LLM_BASE_URL"] = llm_base_url
+        task_env.update(_channel_api_env())
         secrets = {
             secret.task_env: secret.parameter_name(self.spec.name)
             for secret in resources.SECRETS

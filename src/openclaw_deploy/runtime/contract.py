@@ -29,6 +29,8 @@ CHUNK_BYTES: Final = 24 * 1024
 """Text bytes per server frame, leaving room for the JSON envelope."""
 TELEGRAM_MESSAGE_CHARS: Final = 4096
 TICKET_TTL_SECONDS: Final = 60
+MAX_REF_CHARS: Final = 512
+"""Longest channel reference in a reply target (a Discord interaction token is ~200)."""
 ID_PATTERN: Final = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 """Client message ids and session keys: safe as SQS dedup ids and OpenClaw session keys."""
 
@@ -57,8 +59,8 @@ AGENT_STATES: Final[tuple[str, ...]] = ("Idle", "Starting", "Running", "Stopping
 PHASES: Final[tuple[str, ...]] = ("queued", "starting", "restoring", "loading", "ready", "stopping")
 """Phases shown while the agent wakes: task starting, restoring memory, loading OpenClaw."""
 
-Channel = Literal["web", "telegram"]
-CHANNELS: Final[tuple[str, ...]] = ("web", "telegram")
+Channel = Literal["web", "telegram", "slack", "discord"]
+CHANNELS: Final[tuple[str, ...]] = ("web", "telegram", "slack", "discord")
 
 ERROR_CODES: Final[tuple[str, ...]] = (
     "bad_request",
@@ -226,11 +228,16 @@ def chunk_text(text: str, limit_bytes: int = CHUNK_BYTES) -> list[str]:
 
 @dataclass(frozen=True, kw_only=True)
 class ReplyTarget:
-    """Where the bridge sends the reply: the web UI's connections, or a Telegram chat."""
+    """Where the bridge sends the reply: the web UI's connections, a Telegram chat, a Slack
+    thread or a Discord interaction."""
 
     chat_id: int | None = None
     """Telegram chat id; None for the web (the bridge posts to every open connection)."""
     reply_to_message_id: int | None = None
+    conversation: str | None = None
+    """Slack: the channel id; Discord: the application id (its follow-up webhook's owner)."""
+    thread: str | None = None
+    """Slack: the thread's `ts`; Discord: the interaction token (valid 15 minutes)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -277,6 +284,14 @@ class QueueMessage:
             raise ContractError("bad_request", "reply.chat_id must be an integer")
         if channel == "telegram" and chat_id is None:
             raise ContractError("bad_request", "a telegram message needs reply.chat_id")
+        conversation, thread = reply.get("conversation"), reply.get("thread")
+        for name, value in (("conversation", conversation), ("thread", thread)):
+            if value is not None and (not isinstance(value, str) or len(value) > MAX_REF_CHARS):
+                raise ContractError("bad_request", f"reply.{name} must be a short string")
+        if channel in ("slack", "discord") and (conversation is None or thread is None):
+            raise ContractError(
+                "bad_request", f"a {channel} message needs reply.conversation and reply.thread"
+            )
         sender = data.get("sender")
         return cls(
             channel=channel,
@@ -287,6 +302,8 @@ class QueueMessage:
             reply=ReplyTarget(
                 chat_id=chat_id,
                 reply_to_message_id=reply_to if isinstance(reply_to, int) else None,
+                conversation=conversation,
+                thread=thread,
             ),
             sender=sender if isinstance(sender, str) else None,
         )

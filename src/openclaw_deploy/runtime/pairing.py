@@ -1,4 +1,7 @@
-"""Who may talk to the agent on Telegram: paired users, pending requests, one-time codes.
+"""Who may talk to the agent on a chat channel: paired users, pending requests, one-time codes.
+
+Telegram users are stored by their numeric id; users of the other channels by `<channel>:<id>`
+(`slack:U0123`, `discord:8123...`), so ids of different channels never meet.
 
 Two ways in, both ending in a paired user:
 
@@ -12,9 +15,9 @@ Layout (the pairing table, string keys pk/sk, TTL on `expires_at`; DynamoDB's TT
 so every read and condition also checks `expires_at` itself):
 
 * `CODE` / `<code>`: an owner's code for `/pair` (10 minutes, single use);
-* `PENDING` / `<code>`: a stranger's request (user_id, name, chat_id, requested_at);
+* `PENDING` / `<code>`: a stranger's request (user_id, name, chat_id, channel, requested_at);
 * `REQUEST` / `<user_id>`: when that user may get a new code (the rate limit);
-* `PAIRED` / `<user_id>`: name, chat_id, paired_at, and the Telegram session key in use.
+* `PAIRED` / `<user_id>`: name, chat_id, channel, paired_at, and the session key in use.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ REQUEST_PERIOD: Final = 60 * 60
 """A stranger gets at most one code per hour; their request stays approvable that long."""
 NAME_CHARS: Final = 64
 
+TELEGRAM: Final = "telegram"
 _CODE = "CODE"
 _PENDING = "PENDING"
 _REQUEST = "REQUEST"
@@ -69,12 +73,14 @@ class PendingRequest:
     chat_id: int
     requested_at: float
     expires_at: float
+    channel: str = TELEGRAM
 
     def public(self) -> dict[str, Any]:
         return {
             "code": self.code,
             "userId": self.user_id,
             "name": self.name,
+            "channel": self.channel,
             "requestedAt": self.requested_at,
             "expiresAt": self.expires_at,
         }
@@ -87,9 +93,15 @@ class PairedUser:
     chat_id: int
     paired_at: float
     session: str
+    channel: str = TELEGRAM
 
     def public(self) -> dict[str, Any]:
-        return {"userId": self.user_id, "name": self.name, "pairedAt": self.paired_at}
+        return {
+            "userId": self.user_id,
+            "name": self.name,
+            "pairedAt": self.paired_at,
+            "channel": self.channel,
+        }
 
 
 def normalize_code(text: str) -> str | None:
@@ -100,6 +112,18 @@ def normalize_code(text: str) -> str | None:
 
 def default_session(chat_id: int) -> str:
     return f"tg-{chat_id}"
+
+
+def channel_user(channel: str, user_id: str) -> str:
+    """The pairing table's id of a user of `channel` (Telegram ids stay as they are)."""
+    return user_id if channel == TELEGRAM else f"{channel}:{user_id}"
+
+
+def base_session(channel: str, user_id: str, chat_id: int) -> str:
+    """The session a newly paired user talks in: per chat on Telegram, per user elsewhere."""
+    if channel == TELEGRAM:
+        return default_session(chat_id)
+    return f"{channel}-{user_id.rpartition(':')[2]}"
 
 
 class Pairing:
@@ -145,7 +169,7 @@ class Pairing:
         if old is None:
             raise PairingError(f"no pending request has the code {normal} (or it expired)")
         request = _pending(old)
-        user = self._pair(request.user_id, request.name, request.chat_id)
+        user = self._pair(request.user_id, request.name, request.chat_id, request.channel)
         self._db.delete_item(
             TableName=self._table, Key={"pk": ddb.s(_REQUEST), "sk": ddb.s(request.user_id)}
         )
@@ -177,7 +201,9 @@ class Pairing:
     def is_paired(self, user_id: str | int) -> bool:
         return self.get_user(user_id) is not None
 
-    def request(self, user_id: str | int, name: str, chat_id: int) -> PendingRequest | None:
+    def request(
+        self, user_id: str | int, name: str, chat_id: int, *, channel: str = TELEGRAM
+    ) -> PendingRequest | None:
         """A stranger wrote to the bot: a new pending request with its code, or None when this
         user already got one within `REQUEST_PERIOD` (say nothing then)."""
         now = self._clock()
@@ -207,6 +233,7 @@ class Pairing:
             chat_id=chat_id,
             requested_at=now,
             expires_at=expires,
+            channel=channel,
         )
         self._db.put_item(
             TableName=self._table,
@@ -216,25 +243,29 @@ class Pairing:
                 "user_id": ddb.s(user),
                 "name": ddb.s(request.name),
                 "chat_id": ddb.n(chat_id),
+                "channel": ddb.s(channel),
                 "requested_at": ddb.n(now),
                 "expires_at": ddb.n(int(expires)),
             },
         )
         return request
 
-    def redeem(self, code: str, user_id: str | int, name: str, chat_id: int) -> PairedUser | None:
-        """`/pair CODE` from Telegram: pair this user if the owner made that code (single use)."""
+    def redeem(
+        self, code: str, user_id: str | int, name: str, chat_id: int, *, channel: str = TELEGRAM
+    ) -> PairedUser | None:
+        """`/pair CODE` from a chat: pair this user if the owner made that code (single use)."""
         normal = normalize_code(code)
         if normal is None or self._take(_CODE, normal) is None:
             return None
-        return self._pair(str(user_id), name[:NAME_CHARS] or str(user_id), chat_id)
+        return self._pair(str(user_id), name[:NAME_CHARS] or str(user_id), chat_id, channel)
 
     def new_session(self, user_id: str | int) -> str | None:
         """`/new`: a fresh session key for this paired user (None if they are not paired)."""
         user = self.get_user(user_id)
         if user is None:
             return None
-        session = f"{default_session(user.chat_id)}-{int(self._clock() * 1000):x}"
+        base = base_session(user.channel, user.user_id, user.chat_id)
+        session = f"{base}-{int(self._clock() * 1000):x}"
         try:
             self._db.update_item(
                 TableName=self._table,
@@ -252,13 +283,14 @@ class Pairing:
 
     # -- internals --------------------------------------------------------------------------
 
-    def _pair(self, user_id: str, name: str, chat_id: int) -> PairedUser:
+    def _pair(self, user_id: str, name: str, chat_id: int, channel: str = TELEGRAM) -> PairedUser:
         user = PairedUser(
             user_id=user_id,
             name=name,
             chat_id=chat_id,
             paired_at=self._clock(),
-            session=default_session(chat_id),
+            session=base_session(channel, user_id, chat_id),
+            channel=channel,
         )
         self._db.put_item(
             TableName=self._table,
@@ -267,6 +299,7 @@ class Pairing:
                 "sk": ddb.s(user_id),
                 "name": ddb.s(name),
                 "chat_id": ddb.n(chat_id),
+                "channel": ddb.s(channel),
                 "paired_at": ddb.n(user.paired_at),
                 "session": ddb.s(user.session),
             },
@@ -317,15 +350,19 @@ def _pending(item: dict[str, Any]) -> PendingRequest:
         chat_id=ddb.get_int(item, "chat_id"),
         requested_at=ddb.get_n(item, "requested_at") or 0.0,
         expires_at=ddb.get_n(item, "expires_at") or 0.0,
+        channel=ddb.get_s(item, "channel") or TELEGRAM,
     )
 
 
 def _paired(item: dict[str, Any]) -> PairedUser:
     chat_id = ddb.get_int(item, "chat_id")
+    user_id = ddb.get_s(item, "sk") or ""
+    channel = ddb.get_s(item, "channel") or TELEGRAM
     return PairedUser(
-        user_id=ddb.get_s(item, "sk") or "",
+        user_id=user_id,
         name=ddb.get_s(item, "name") or "",
         chat_id=chat_id,
         paired_at=ddb.get_n(item, "paired_at") or 0.0,
-        session=ddb.get_s(item, "session") or default_session(chat_id),
+        session=ddb.get_s(item, "session") or base_session(channel, user_id, chat_id),
+        channel=channel,
     )

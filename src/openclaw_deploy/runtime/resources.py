@@ -161,6 +161,9 @@ class Secret:
     """Where the Lambdas and the task find the parameter's *name*; the value never sits in env
     except in the agent task, where ECS injects it from SSM under `task_env`."""
     task_env: str | None = None
+    channel: str | None = None
+    """Set for a chat channel's secrets (`openclaw-deploy channels add`): they are stored after
+    a deploy, so the roles that read them are granted the name whether it exists yet or not."""
 
     def parameter_name(self, deployment: str) -> str:
         return f"{parameter_prefix(deployment)}/{self.key}"
@@ -183,7 +186,43 @@ TELEGRAM_WEBHOOK_SECRET: Final = Secret(
     description="The secret Telegram sends with every webhook call.",
     env_var="OPENCLAW_PARAM_TELEGRAM_WEBHOOK_SECRET",
 )
-SECRETS: Final[tuple[Secret, ...]] = (LLM_API_KEY, TELEGRAM_BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET)
+SLACK_BOT_TOKEN: Final = Secret(
+    key="slack-bot-token",
+    description="The Slack app's bot token (xoxb-...).",
+    env_var="OPENCLAW_PARAM_SLACK_BOT_TOKEN",
+    channel="slack",
+)
+SLACK_SIGNING_SECRET: Final = Secret(
+    key="slack-signing-secret",
+    description="The Slack app's signing secret: every Events API request is signed with it.",
+    env_var="OPENCLAW_PARAM_SLACK_SIGNING_SECRET",
+    channel="slack",
+)
+DISCORD_APP: Final = Secret(
+    key="discord-app",
+    description="The Discord application: its id and public key as JSON (interactions are "
+    "verified with the key).",
+    env_var="OPENCLAW_PARAM_DISCORD_APP",
+    channel="discord",
+)
+DISCORD_BOT_TOKEN: Final = Secret(
+    key="discord-bot-token",
+    description="The Discord bot token (registers and removes the slash commands).",
+    env_var="OPENCLAW_PARAM_DISCORD_BOT_TOKEN",
+    channel="discord",
+)
+CHANNEL_SECRETS: Final[tuple[Secret, ...]] = (
+    SLACK_BOT_TOKEN,
+    SLACK_SIGNING_SECRET,
+    DISCORD_APP,
+    DISCORD_BOT_TOKEN,
+)
+SECRETS: Final[tuple[Secret, ...]] = (
+    LLM_API_KEY,
+    TELEGRAM_BOT_TOKEN,
+    TELEGRAM_WEBHOOK_SECRET,
+    *CHANNEL_SECRETS,
+)
 
 # Plain (non-secret) environment shared by the handlers and the bridge.
 ENV_DEPLOYMENT: Final = "OPENCLAW_DEPLOYMENT"
@@ -194,7 +233,13 @@ ENV_TASK_DEFINITION: Final = "OPENCLAW_TASK_DEFINITION"
 ENV_SUBNETS: Final = "OPENCLAW_SUBNETS"
 ENV_SECURITY_GROUPS: Final = "OPENCLAW_SECURITY_GROUPS"
 ENV_CONTAINER_NAME: Final = "OPENCLAW_CONTAINER_NAME"
+ENV_SLACK_API_URL: Final = "OPENCLAW_SLACK_API_URL"
+ENV_DISCORD_API_URL: Final = "OPENCLAW_DISCORD_API_URL"
+"""Where the Slack Web API and Discord's API are (unset: the real ones; tests and the local
+target may point them at stand-ins)."""
 DEFAULT_TELEGRAM_API_URL: Final = "https://api.telegram.org"
+DEFAULT_SLACK_API_URL: Final = "https://slack.com/api"
+DEFAULT_DISCORD_API_URL: Final = "https://discord.com/api/v10"
 CONTAINER_NAME: Final = "agent"
 
 

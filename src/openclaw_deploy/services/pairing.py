@@ -67,7 +67,9 @@ def approve(app: AppContext, deployment: Deployment, code: str) -> Approval:
                 f"No pending request has the code {normalized}: {problem}.",
                 hint="openclaw-deploy pair list (codes expire after an hour)",
             ) from None
-    return Approval(user=user.public(), notified=_notify(app, deployment, user.chat_id))
+    # Slack and Discord users learn it from their next answer.
+    notified = user.channel == "telegram" and _notify(app, deployment, user.chat_id)
+    return Approval(user=user.public(), notified=notified)
 
 
 def revoke(app: AppContext, deployment: Deployment, user_id: str) -> None:

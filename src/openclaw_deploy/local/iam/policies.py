@@ -21,7 +21,16 @@ from openclaw_deploy.runtime import resources
 
 PARTITION: Final = "aws"
 
-LAMBDA_COMPONENTS: Final = ("api", "ws", "telegram", "watchdog", "notifier", "schedule")
+LAMBDA_COMPONENTS: Final = (
+    "api",
+    "ws",
+    "telegram",
+    "slack",
+    "discord",
+    "watchdog",
+    "notifier",
+    "schedule",
+)
 TASK: Final = "task"
 EXECUTION: Final = "execution"
 
