@@ -48,6 +48,7 @@ ACTION_OF: Final = {
         "UpdateBudget": "budgets:ModifyBudget",
         "CreateBudget": "budgets:ModifyBudget",
     },
+    "lambda": {"Invoke": "lambda:InvokeFunction"},
     "sqs": {
         "SendMessageBatch": "sqs:SendMessage",
         "DeleteMessageBatch": "sqs:DeleteMessage",

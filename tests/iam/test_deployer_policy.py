@@ -45,6 +45,7 @@ SERVICES: Final = {
         "lambda",
         "logs",
         "s3",
+        "scheduler",
         "sns",
         "sqs",
         "ssm",

@@ -22,6 +22,8 @@ from openclaw_deploy.errors import UsageError
 from openclaw_deploy.output import emit, recommend
 
 if TYPE_CHECKING:
+    from openclaw_deploy.config import Deployment
+    from openclaw_deploy.context import AppContext
     from openclaw_deploy.services.cost import CostReport
 
 HELP: Final = """Estimate the monthly cost item by item, beside what this month has used.
@@ -99,6 +101,12 @@ def cost(
             show_default=False,
         ),
     ] = None,
+    with_schedules: Annotated[
+        bool,
+        typer.Option(
+            "--schedules", help="Also count the task hours the deployment's schedules add."
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     from openclaw_deploy.services.cost import cost_report
@@ -111,13 +119,41 @@ def cost(
     app = app_context(ctx)
     deployment = resolve_deployment(app, name, target)
     report = cost_report(app, deployment, hours_per_day=hours_per_day)
-    emit(app.console, report, as_json=as_json, render=_render)
+    if with_schedules:
+        _emit_with_schedules(app, deployment, report, as_json=as_json)
+    else:
+        emit(app.console, report, as_json=as_json, render=_render)
     if not as_json:
         recommend(
             app.console,
             ("openclaw-deploy cost --hours-per-day 6", "price a busier month"),
             ("openclaw-deploy status", "the agent now, and this month's hours"),
         )
+
+
+def _emit_with_schedules(
+    app: AppContext, deployment: Deployment, report: CostReport, *, as_json: bool
+) -> None:
+    """The estimate, and what the schedules add to it (each firing wakes the agent)."""
+    import json
+    import sys
+
+    from openclaw_deploy.output import to_jsonable
+    from openclaw_deploy.services.schedules import schedule_hours
+
+    added = schedule_hours(app, deployment)
+    if as_json:
+        payload = {**to_jsonable(report), "schedules": to_jsonable(added)}
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        return
+    _render(app.console, report)
+    app.console.print(
+        f"\n[bold]Schedules:[/] {added.schedules} active add about "
+        f"{added.awake_hours_per_month:g} task hours a month, ${added.monthly_usd:.2f} at "
+        f"${added.hour_usd:.4f}/h (each firing keeps the agent awake for its start and the "
+        f"{added.idle_timeout_minutes}-minute idle timeout; overlaps count once).",
+        highlight=False,
+    )
 
 
 def register(app: typer.Typer) -> None:
