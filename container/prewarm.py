@@ -22,6 +22,7 @@ from pathlib import Path
 
 from openclaw_bridge.app import free_port
 from openclaw_bridge.gateway import GatewayClient, OpenClawProcess
+from openclaw_bridge.proxy import ModelProxy, upstream_for
 from openclaw_bridge.render import choose_model, openclaw_env, render_config
 from openclaw_deploy.offline_model import OfflineModel
 
@@ -42,22 +43,23 @@ def prewarm(command: list[str], template: Path) -> float:
             default_model=None,
             base_url=model.base_url,
         )
+        # Through the model proxy, as the bridge runs it.
+        route = upstream_for(choice.provider, base_url=model.base_url, region="us-east-1")
+        proxy = ModelProxy([route], key_for=lambda _provider: None).start()
         port = free_port()
         token = secrets.token_urlsafe(24)
         env = openclaw_env(
-            choice,
             state_dir=str(home / "state"),
             config_path=str(home / "openclaw.json"),
             gateway_token=token,
             gateway_port=port,
-            llm_api_key=None,
         )
         (home / "openclaw.json").write_text(
             render_config(
                 template.read_text(encoding="utf-8"),
                 choice,
                 gateway_port=port,
-                region="us-east-1",
+                proxy_url=f"http://127.0.0.1:{proxy.port}",
                 log_file=str(home / "openclaw.log"),
             ),
             encoding="utf-8",
@@ -75,6 +77,7 @@ def prewarm(command: list[str], template: Path) -> float:
                 raise RuntimeError("OpenClaw gave an empty first reply")
         finally:
             code = process.stop(timeout=60)
+            proxy.stop()
         if code not in (0, None):
             raise RuntimeError(f"OpenClaw exited with {code} after the warm-up")
     shutil.rmtree(home, ignore_errors=True)

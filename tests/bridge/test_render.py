@@ -1,4 +1,7 @@
-"""OpenClaw's config and environment per provider: keys in the environment only, never on disk.
+"""OpenClaw's config and environment per provider: no key and no AWS credential in either.
+
+Every provider is described at the bridge's model proxy with a placeholder key; the proxy adds
+the real key (openclaw_bridge.proxy).
 
 The slow test runs the pinned OpenClaw's own `config validate` on every provider's rendered
 config: OpenClaw refuses unknown keys, so a schema change in an upgrade shows up here.
@@ -12,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from openclaw_bridge.config import BridgeConfig, BridgeConfigError, default_template
+from openclaw_bridge.proxy import PLACEHOLDER_KEY
 from openclaw_bridge.render import (
     ModelChoice,
     RenderError,
@@ -23,6 +27,7 @@ from openclaw_deploy.runtime.providers import PROVIDER_IDS, get_provider
 
 KEY = "sk-canary-render-0123456789"
 TEMPLATE = default_template().read_text()
+PROXY = "http://127.0.0.1:4242"
 
 
 def choice_for(provider: str) -> ModelChoice:
@@ -38,26 +43,32 @@ def choice_for(provider: str) -> ModelChoice:
 
 def render(choice: ModelChoice) -> str:
     return render_config(
-        TEMPLATE, choice, gateway_port=18789, region="eu-west-1", log_file="/tmp/openclaw-test.log"
+        TEMPLATE, choice, gateway_port=18789, proxy_url=PROXY, log_file="/tmp/openclaw-test.log"
     )
 
 
 @pytest.mark.parametrize("provider", PROVIDER_IDS)
-def test_no_secret_in_the_config_and_the_key_in_the_providers_variable(provider: str) -> None:
+def test_no_key_and_no_aws_credential_reach_openclaw(provider: str) -> None:
     choice = choice_for(provider)
     text = render(choice)
     env = openclaw_env(
-        choice,
         state_dir="/s",
         config_path="/c.json",
         gateway_token="tok-123456",
         gateway_port=18789,
-        llm_api_key=KEY,
+        home="/home/agent",
         environ={
             "PATH": "/bin",
+            "HOME": "/home/bridge",
+            "OPENCLAW_LLM_API_KEY": KEY,
+            "ANTHROPIC_API_KEY": KEY,
             "OPENCLAW_TELEGRAM_BOT_TOKEN": "123:secret-tg",
             "AWS_ACCESS_KEY_ID": "AKIA-TEST",
+            "AWS_SECRET_ACCESS_KEY": "secret-test",
+            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials/abc",
             "AWS_ENDPOINT_URL": "http://moto",
+            "AWS_REGION": "eu-west-1",
+            "HTTPS_PROXY": "http://egress:3128",
         },
     )
 
@@ -66,21 +77,16 @@ def test_no_secret_in_the_config_and_the_key_in_the_providers_variable(provider:
     assert f'"{choice.model_ref}"' in text
     assert '"loopback"' in text
     assert "channels:" not in text, "no Telegram channel: it would fight our webhook"
+    # The provider is described at the proxy, with the placeholder instead of a key.
+    assert f'"baseUrl": "{PROXY}/{provider}"' in text
+    assert f'"apiKey": "{PLACEHOLDER_KEY}"' in text
     assert env["OPENCLAW_GATEWAY_TOKEN"] == "tok-123456"
-    assert "OPENCLAW_TELEGRAM_BOT_TOKEN" not in env
+    assert env["HOME"] == "/home/agent", "the agent's own home, not the bridge's"
+    assert [name for name in env if name.startswith("AWS_")] == []
+    assert KEY not in env.values()
     assert "123:secret-tg" not in env.values()
-    assert "AWS_ENDPOINT_URL" not in env, "OpenClaw must not send Bedrock calls to moto"
-    spec = get_provider(provider)
-    if spec.key_env:
-        assert env[spec.key_env] == KEY
-        assert KEY not in text
-    else:
-        assert KEY not in env.values()
-    if provider == "bedrock":
-        assert env["AWS_ACCESS_KEY_ID"] == "AKIA-TEST", "Bedrock signs with the task's role"
-        assert "bedrock-runtime.eu-west-1.amazonaws.com" in text
-    else:
-        assert "AWS_ACCESS_KEY_ID" not in env
+    assert "OPENCLAW_TELEGRAM_BOT_TOKEN" not in env and "OPENCLAW_LLM_API_KEY" not in env
+    assert "127.0.0.1" in env["NO_PROXY"], "the loopback proxy is never reached via egress"
 
 
 def test_settings_win_over_init_and_a_base_url_follows_its_provider() -> None:
@@ -103,20 +109,12 @@ def test_settings_win_over_init_and_a_base_url_follows_its_provider() -> None:
     )
     assert default.model == get_provider("deepseek").default_model
     assert default.base_url == "http://proxy/v1"
-    assert '"baseUrl": "http://proxy/v1"' in render(default)
+    # OpenClaw's config names the model proxy; the override is where the proxy forwards to.
+    assert f'"baseUrl": "{PROXY}/deepseek"' in render(default)
+    assert "http://proxy/v1" not in render(default)
 
 
-def test_a_provider_that_needs_a_key_without_one_is_refused() -> None:
-    with pytest.raises(RenderError, match="needs an API key"):
-        openclaw_env(
-            choice_for("anthropic"),
-            state_dir="/s",
-            config_path="/c",
-            gateway_token="t",
-            gateway_port=1,
-            llm_api_key=None,
-            environ={},
-        )
+def test_an_unknown_provider_is_refused() -> None:
     with pytest.raises(RenderError, match="unknown provider"):
         choice_for("nope")
 
@@ -137,12 +135,10 @@ def test_the_pinned_openclaw_accepts_every_providers_config(
     config = tmp_path / "openclaw.json"
     config.write_text(render(choice))
     env = openclaw_env(
-        choice,
         state_dir=str(tmp_path / "state"),
         config_path=str(config),
         gateway_token="t" * 32,
         gateway_port=18789,
-        llm_api_key=KEY,
         environ={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
     )
     result = subprocess.run(

@@ -124,7 +124,7 @@ from openclaw_bridge.render import choose_model, render_config
 choice = choose_model(settings_provider="anthropic", settings_model=None,
                       default_provider=None, default_model=None, base_url=None)
 template = Path("/app/templates/openclaw.json5").read_text()
-text = render_config(template, choice, gateway_port=18789, region="us-east-1",
+text = render_config(template, choice, gateway_port=18789, proxy_url="http://127.0.0.1:9",
                      log_file="/tmp/openclaw.log")
 Path(sys.argv[1]).write_text(text)
 """

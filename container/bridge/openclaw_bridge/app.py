@@ -38,7 +38,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from openclaw_bridge import health, logs
-from openclaw_bridge.chat_out import ChannelStream, DiscordStream, SlackStream
+from openclaw_bridge.agent import HELPERS_DIR, AgentRunner
 from openclaw_bridge.config import BridgeConfig, BridgeConfigError
 from openclaw_bridge.gateway import (
     GatewayClient,
@@ -49,6 +49,7 @@ from openclaw_bridge.gateway import (
     openclaw_start_phases,
 )
 from openclaw_bridge.inbound import InboundQueue, Received
+from openclaw_bridge.proxy import KeyLookup, ModelProxy, upstream_for
 from openclaw_bridge.render import (
     ModelChoice,
     RenderError,
@@ -61,14 +62,13 @@ from openclaw_bridge.task import process_started_at, start_phases, task_arn
 from openclaw_bridge.telegram_out import DeliveryError, TelegramStream
 from openclaw_bridge.turns import SessionScheduler
 from openclaw_bridge.web import WebPoster, WebStream
-from openclaw_deploy.runtime import metrics, resources
+from openclaw_deploy.runtime import metrics
 from openclaw_deploy.runtime.connections import Connections
 from openclaw_deploy.runtime.contract import ContractError, QueueMessage
-from openclaw_deploy.runtime.discord import DiscordClient
 from openclaw_deploy.runtime.history import History
 from openclaw_deploy.runtime.lifecycle import IDLE, RUNNING, STARTING, STOPPING, Lifecycle
+from openclaw_deploy.runtime.providers import PROVIDERS
 from openclaw_deploy.runtime.settings import Settings
-from openclaw_deploy.runtime.slack import SlackClient
 from openclaw_deploy.runtime.telegram import TelegramBot, TelegramError, escape_html
 
 if TYPE_CHECKING:
@@ -81,7 +81,6 @@ EXIT_FAILED: Final = 1
 STOP_RESERVE_SECONDS: Final = 45.0
 """Of the stop budget, kept for stopping OpenClaw, the last backup and the lifecycle write."""
 RETRY_SOON_SECONDS: Final = 15
-SLACK_TOKEN_SECONDS: Final = 300
 """Visibility given to a message whose turn hit a passing problem (it comes back then)."""
 
 REASON_IDLE: Final = "idle timeout"
@@ -102,8 +101,6 @@ class Clients:
     sqs: Any
     s3: Any
     connections_api: Any | None
-    ssm: Any | None = None
-    """Reads the Slack bot token when the first Slack reply starts."""
 
     @classmethod
     def create(cls, config: BridgeConfig) -> Clients:
@@ -129,7 +126,6 @@ class Clients:
             sqs=session.client("sqs", config=tuned(config.poll_wait_seconds + 15)),
             s3=session.client("s3", config=tuned(120)),
             connections_api=api,
-            ssm=session.client("ssm", config=quick),
         )
 
 
@@ -204,6 +200,7 @@ class Bridge:
         arn: str,
         started_at: float | None = None,
         clock: Callable[[], float] = time.time,
+        key_for: KeyLookup | None = None,
     ) -> None:
         self.config = config
         self.clients = clients
@@ -233,6 +230,10 @@ class Bridge:
         self.gateway: GatewayClient | None = None
         self.store: StateStore | None = None
         self.offline_model: OfflineModel | None = None
+        self.proxy: ModelProxy | None = None
+        self.agent = AgentRunner()
+        self.key_for: KeyLookup = key_for or self._env_key
+        self._key_provider: str | None = None
         self.idle_timeout = 15 * 60.0
         self.scheduler: SessionScheduler[Turn] = SessionScheduler(
             self._run_turn, workers=config.turn_workers
@@ -242,7 +243,13 @@ class Bridge:
         self._last_activity = time.monotonic()
         self._dirty = False
         self._poller: threading.Thread | None = None
-        self._slack_token_cache: tuple[str, float] | None = None
+
+    def _env_key(self, provider_id: str) -> str | None:
+        """Today's one key (the task's `OPENCLAW_LLM_API_KEY`), for the provider chosen at
+        `init` or in the settings; the model proxy asks for it per request."""
+        if provider_id != self._key_provider:
+            return None  # never one provider's key to another
+        return self.config.llm_api_key or None
 
     # -- control -------------------------------------------------------------------------------
 
@@ -325,13 +332,16 @@ class Bridge:
     def boot(self) -> None:
         config = self.config
         with boot_step("prepare its folders"):
-            for folder in (
-                config.home,
-                config.scratch_dir,
-                config.config_path.parent,
-                config.log_file.parent,
-            ):
+            self.agent = AgentRunner.for_user(
+                config.agent_user, helpers=config.helpers_dir or HELPERS_DIR
+            )
+            for folder in (config.home, config.config_path.parent):
                 folder.mkdir(parents=True, exist_ok=True)
+            config.scratch_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            # OpenClaw's folders are its user's: made as that user.
+            self.agent.run(
+                ["mkdir", "-p", str(config.state_dir), str(config.log_file.parent)], timeout=30
+            )
             health.touch(config.home)
         port = config.gateway_port or free_port()
         token = secrets.token_urlsafe(32)
@@ -357,23 +367,23 @@ class Bridge:
         if choice.provider.id == "offline" and not choice.base_url:
             with boot_step("start the offline demo model"):
                 choice = self._start_offline_model(choice)
-        try:
-            env = openclaw_env(
-                choice,
-                state_dir=str(config.state_dir),
-                config_path=str(config.config_path),
-                gateway_token=token,
-                gateway_port=port,
-                llm_api_key=config.llm_api_key,
+        self._key_provider = choice.provider.id
+        needs_key = choice.provider.key_env and not getattr(choice.provider, "key_optional", False)
+        if needs_key and not self.key_for(choice.provider.id):
+            raise BootError(
+                f"{choice.provider.label} needs an API key and none was given to the agent"
             )
-        except RenderError as error:
-            raise BootError(str(error)) from None
-        # The backup commands need the paths, not the keys or the token.
-        backup_env = {
-            k: v
-            for k, v in env.items()
-            if k not in ("OPENCLAW_GATEWAY_TOKEN", choice.provider.key_env or "")
-        }
+        with boot_step("start its model proxy"):
+            self._start_proxy(choice)
+        env = openclaw_env(
+            state_dir=str(config.state_dir),
+            config_path=str(config.config_path),
+            gateway_token=token,
+            gateway_port=port,
+            home=self.agent.home,
+        )
+        # The backup commands need the paths, not the token.
+        backup_env = {k: v for k, v in env.items() if k != "OPENCLAW_GATEWAY_TOKEN"}
         self.store = StateStore(
             self.clients.s3,
             bucket=config.state_bucket,
@@ -382,6 +392,8 @@ class Bridge:
             env=backup_env,
             state_dir=config.state_dir,
             scratch_dir=config.scratch_dir,
+            agent_scratch_dir=config.agent_scratch_dir,
+            runner=self.agent,
         )
 
         self._restore()
@@ -410,16 +422,26 @@ class Bridge:
         self._phase("loading")
         try:
             template = config.template.read_text(encoding="utf-8")
+            assert self.proxy is not None
             rendered = render_config(
-                template, choice, gateway_port=port, region=_region(), log_file=str(config.log_file)
+                template,
+                choice,
+                gateway_port=port,
+                proxy_url=f"http://127.0.0.1:{self.proxy.port}",
+                log_file=str(config.log_file),
             )
         except (OSError, RenderError) as error:
             raise BootError(f"the OpenClaw config could not be rendered: {error}") from None
-        _write_private(config.config_path, rendered)
-        config.state_dir.mkdir(parents=True, exist_ok=True)
+        # Readable by OpenClaw's user, writable by the bridge's only; it holds no secret.
+        _write_config(config.config_path, rendered)
 
         self.process = OpenClawProcess(
-            config.openclaw_command, port=port, env=env, cwd=config.home, redact=self.redact
+            config.openclaw_command,
+            port=port,
+            env=env,
+            cwd=config.agent_home,
+            redact=self.redact,
+            runner=self.agent,
         )
         log.info(
             "starting OpenClaw (%s) with %s", " ".join(self.process.command[-6:]), choice.model_ref
@@ -434,13 +456,36 @@ class Bridge:
             raise BootError(str(error)) from None
         self.gateway = GatewayClient(self.process.base_url, token)
         if self.process.spawned_at is not None:
-            phases = openclaw_start_phases(config.log_file, self.process.spawned_at, ready)
+            phases = openclaw_start_phases(
+                self.agent.read_text(config.log_file), self.process.spawned_at, ready
+            )
             log.info(
                 "OpenClaw start phases: %s",
                 ", ".join(f"{name} {seconds:.2f} s" for name, seconds in phases.items()),
             )
         self.timings["openclaw"] = round(ready, 3)
         self.timings["boot"] = round(self.clock() - self.started_at, 3)
+
+    def _start_proxy(self, choice: ModelChoice) -> None:
+        """The loopback model proxy: a route for every provider (the chosen one at its base
+        URL override), so a switch of provider needs no new proxy."""
+        region = _region()
+        routes = []
+        for provider in PROVIDERS.values():
+            base_url = choice.base_url if provider.id == choice.provider.id else None
+            try:
+                routes.append(upstream_for(provider, base_url=base_url, region=region))
+            except ValueError:
+                continue  # no base URL to forward to (the offline model when not chosen)
+        session = boto3.session.Session()
+        self.proxy = ModelProxy(
+            routes, key_for=self.key_for, credentials=session.get_credentials
+        ).start()
+        log.info(
+            "model proxy on 127.0.0.1:%d; OpenClaw runs as %s",
+            self.proxy.port,
+            f"the user {self.agent.user}" if self.agent.separate else "the bridge's own user",
+        )
 
     def _start_offline_model(self, choice: ModelChoice) -> ModelChoice:
         from openclaw_deploy.offline_model import OfflineModel
@@ -622,10 +667,8 @@ class Bridge:
             f"{first_token * 1000:.0f} ms" if first_token is not None else "-",
         )
 
-    def _telegram_stream(self, turn: Turn) -> ChannelStream | None:
+    def _telegram_stream(self, turn: Turn) -> TelegramStream | None:
         msg = turn.message
-        if msg.channel in ("slack", "discord"):
-            return self._chat_stream(msg)
         if msg.channel != "telegram" or msg.reply.chat_id is None or self.telegram is None:
             return None
         return TelegramStream(
@@ -636,42 +679,6 @@ class Bridge:
             resume=self._draft(msg) if turn.item.receive_count > 1 else None,
             on_shown=lambda ids: self._remember_draft(msg, ids),
         )
-
-    def _chat_stream(self, msg: QueueMessage) -> ChannelStream | None:
-        """The reply's stream to a Slack thread or a Discord interaction."""
-        conversation, thread = msg.reply.conversation, msg.reply.thread
-        if conversation is None or thread is None:
-            return None
-        if msg.channel == "discord":
-            api_url = os.environ.get(resources.ENV_DISCORD_API_URL)
-            return DiscordStream(DiscordClient(api_url=api_url), conversation, thread)
-        try:
-            token = self._slack_token()
-        except (ClientError, BotoCoreError, KeyError) as error:
-            log.error(
-                "message %s came from Slack but its bot token is unreadable: %s",
-                msg.message_id,
-                error,
-            )
-            return None
-        api_url = os.environ.get(resources.ENV_SLACK_API_URL)
-        return SlackStream(SlackClient(token, api_url=api_url), conversation, thread)
-
-    def _slack_token(self) -> str:
-        """The Slack bot token from SSM, read again every few minutes (`channels add` may
-        replace it while the task runs)."""
-        now = time.monotonic()
-        cached = self._slack_token_cache
-        if cached is not None and now - cached[1] < SLACK_TOKEN_SECONDS:
-            return cached[0]
-        if self.clients.ssm is None:
-            raise KeyError("no SSM client")
-        name = os.environ[resources.SLACK_BOT_TOKEN.env_var]
-        answer = self.clients.ssm.get_parameter(Name=name, WithDecryption=True)
-        token = str(answer["Parameter"]["Value"])
-        self.redact.add(token)
-        self._slack_token_cache = (token, now)
-        return token
 
     def _draft(self, msg: QueueMessage) -> list[int]:
         try:
@@ -686,7 +693,7 @@ class Bridge:
         except (ClientError, BotoCoreError) as error:
             log.warning("could not remember the reply's messages: %s", error)
 
-    def _forget_draft(self, msg: QueueMessage, telegram: ChannelStream | None) -> None:
+    def _forget_draft(self, msg: QueueMessage, telegram: TelegramStream | None) -> None:
         if telegram is None or not telegram.shown:
             return
         try:
@@ -701,7 +708,7 @@ class Bridge:
             log.warning("could not record message %s: %s", msg.message_id, error)
 
     def _turn_failed(
-        self, turn: Turn, web: WebStream, telegram: ChannelStream | None, reason: str
+        self, turn: Turn, web: WebStream, telegram: TelegramStream | None, reason: str
     ) -> None:
         msg = turn.message
         if self.process is not None and not self.process.alive():
@@ -850,6 +857,8 @@ class Bridge:
     def _close(self) -> None:
         if self.gateway is not None:
             self.gateway.close()
+        if self.proxy is not None:
+            self.proxy.stop()
         if self.offline_model is not None:
             self.offline_model.stop()
 
@@ -863,10 +872,13 @@ def _plain(text: str) -> str:
     return escape_html(text)
 
 
-def _write_private(path: Path, text: str) -> None:
+def _write_config(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.chmod(0o755)  # whatever the umask: the agent's user reads it
     temporary = path.with_name(path.name + ".tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    temporary.unlink(missing_ok=True)
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    os.fchmod(fd, 0o644)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(text)
     temporary.replace(path)
@@ -883,6 +895,8 @@ def main() -> int:
         return EXIT_FAILED
     redactor.add(*config.secrets)
     logs.setup(redactor, config.log_level)
+    if config.agent_user:
+        os.umask(0o077)  # what the bridge writes is its own (the config is opened up on purpose)
     bridge = Bridge(
         config,
         clients=Clients.create(config),

@@ -21,6 +21,13 @@ from openclaw_deploy.runtime.lifecycle import HEARTBEAT_SECONDS
 
 ENV_HOME: Final = "OPENCLAW_BRIDGE_HOME"
 """Where the bridge keeps OpenClaw's state, the rendered config and scratch space."""
+ENV_AGENT_USER: Final = "OPENCLAW_BRIDGE_AGENT_USER"
+"""The user OpenClaw runs as (the image: `openclaw`); unset, it runs as the bridge's own user."""
+ENV_AGENT_HOME: Final = "OPENCLAW_BRIDGE_AGENT_HOME"
+"""Where OpenClaw's state, logs and scratch space live, owned by its user (default: the bridge's
+home folder)."""
+ENV_HELPERS: Final = "OPENCLAW_BRIDGE_HELPERS"
+"""The folder of the helpers that switch to and signal the agent's user (`agent.AgentRunner`)."""
 ENV_OPENCLAW_CMD: Final = "OPENCLAW_BRIDGE_OPENCLAW_CMD"
 """The command that runs OpenClaw: a JSON list or a shell-style string (default `openclaw`)."""
 ENV_GATEWAY_PORT: Final = "OPENCLAW_BRIDGE_GATEWAY_PORT"
@@ -120,26 +127,40 @@ class BridgeConfig:
     ready_timeout_seconds: float = 90.0
     turn_workers: int = 4
     log_level: str = "INFO"
+    agent_user: str | None = None
+    agent_home_dir: Path | None = None
+    helpers_dir: Path | None = None
+
+    @property
+    def agent_home(self) -> Path:
+        """OpenClaw's own folder: its state, logs and scratch space (the agent's user owns it)."""
+        return self.agent_home_dir or self.home
 
     @property
     def state_dir(self) -> Path:
         """OpenClaw's state (`OPENCLAW_STATE_DIR`): databases, sessions, the workspace."""
-        return self.home / "state"
+        return self.agent_home / "state"
 
     @property
     def config_path(self) -> Path:
-        """The rendered OpenClaw config; outside the state folder, rewritten at every boot."""
+        """The rendered OpenClaw config; the bridge's (OpenClaw reads it, cannot change it),
+        outside the state folder, rewritten at every boot. It holds no secret."""
         return self.home / "config" / "openclaw.json"
 
     @property
     def log_file(self) -> Path:
         """OpenClaw's own full log (the task's log gets its warnings and errors only)."""
-        return self.home / "logs" / "openclaw.log"
+        return self.agent_home / "logs" / "openclaw.log"
 
     @property
     def scratch_dir(self) -> Path:
-        """Backup archives on their way to and from S3."""
+        """The bridge's: backup archives on their way to and from S3."""
         return self.home / "scratch"
+
+    @property
+    def agent_scratch_dir(self) -> Path:
+        """The agent's: where its backup and restore runs unpack and pack archives."""
+        return self.agent_home / "scratch"
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -189,4 +210,7 @@ class BridgeConfig:
             ready_timeout_seconds=_number(env, ENV_READY_TIMEOUT, 90.0),
             turn_workers=max(1, int(_number(env, ENV_TURN_WORKERS, 4))),
             log_level=(env.get(ENV_LOG_LEVEL) or "INFO").upper(),
+            agent_user=optional(ENV_AGENT_USER),
+            agent_home_dir=Path(env[ENV_AGENT_HOME]) if env.get(ENV_AGENT_HOME) else None,
+            helpers_dir=Path(env[ENV_HELPERS]) if env.get(ENV_HELPERS) else None,
         )

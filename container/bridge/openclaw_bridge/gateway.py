@@ -29,6 +29,8 @@ from typing import IO, Any, Final
 import httpx
 from httpx_sse import connect_sse
 
+from openclaw_bridge.agent import AgentRunner
+
 log = logging.getLogger("openclaw_bridge.gateway")
 openclaw_log = logging.getLogger("openclaw")
 
@@ -125,9 +127,11 @@ class OpenClawProcess:
         env: Mapping[str, str],
         cwd: Path,
         redact: Callable[[str], str] = lambda line: line,
+        runner: AgentRunner | None = None,
     ) -> None:
         self.command = [*command, "gateway", "run", "--port", str(port), "--bind", "loopback"]
         self.port = port
+        self._runner = runner or AgentRunner()
         self._env = dict(env)
         self._cwd = cwd
         self._redact = redact
@@ -150,9 +154,10 @@ class OpenClawProcess:
         self.started_at = time.monotonic()
         self.spawned_at = time.time()
         self._proc = subprocess.Popen(
-            self.command,
+            # As the agent's user; the switch sets the parent-death signal again after it.
+            self._runner.command(self.command, die_with_parent=True, cwd=self._cwd),
             env=self._env,
-            cwd=self._cwd,
+            cwd="/" if self._runner.separate else self._cwd,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -217,12 +222,13 @@ class OpenClawProcess:
         if proc is None:
             return None
         if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
+            # Through the runner: the bridge's own uid may not signal the agent's user.
+            self._runner.signal(proc.pid, signal.SIGTERM)
             try:
                 proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 log.warning("OpenClaw did not stop within %.0f s; killing it", timeout)
-                proc.kill()
+                self._runner.signal(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=10)
         if self._reader is not None:
             self._reader.join(timeout=2)
@@ -230,9 +236,9 @@ class OpenClawProcess:
 
 
 def openclaw_start_phases(
-    log_file: Path, spawned_at: float, ready_seconds: float
+    log_text: str, spawned_at: float, ready_seconds: float
 ) -> dict[str, float]:
-    """OpenClaw's start by its own phases, in seconds, from the records of its log file.
+    """OpenClaw's start by its own phases, in seconds, from the records of its log file's text.
 
     `modules`: spawn to "loading configuration" (Node and OpenClaw's code loading);
     `config`: to "starting HTTP server" (config, auth, plugins and runtime); `http`: to "http
@@ -245,12 +251,10 @@ def openclaw_start_phases(
         ("http", "http server listening"),
         ("sidecars", "gateway ready"),
     )
-    seen: dict[str, float] = {}
-    try:
-        lines = log_file.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
+    if not log_text.strip():
         return {}
-    for line in lines:
+    seen: dict[str, float] = {}
+    for line in log_text.splitlines():
         try:
             record = json.loads(line)
             message = str(record.get("message") or record.get("1") or "")

@@ -1,9 +1,11 @@
 """OpenClaw's config and environment for one start, from the owner's settings.
 
 The config file comes from `templates/openclaw.json5`; it never holds a secret value (it ends
-up in every backup). Keys travel in OpenClaw's environment only: the provider's own variable
-(`ANTHROPIC_API_KEY`, ...) for bundled providers, a `${VAR}` reference for the ones we describe.
-The gateway token is new at every start and exists only in the two processes' memory.
+up in every backup). OpenClaw holds no key at all: each provider's `baseUrl` is the bridge's
+loopback model proxy (`openclaw_bridge.proxy`) with a placeholder key, and the proxy adds the
+real key (or, for Bedrock, the task role's SigV4 signature). Its environment carries no key, no
+token of ours but the gateway's, and no AWS variable. The gateway token is new at every start
+and exists only in the two processes' memory.
 """
 
 from __future__ import annotations
@@ -15,21 +17,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from openclaw_bridge.proxy import PLACEHOLDER_KEY
 from openclaw_deploy.runtime.providers import Provider, get_provider
 
 PLACEHOLDER: Final = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
-OFFLINE_KEY: Final = "offline-demo"
-"""The offline model takes any key; this one is not a secret."""
 DEFAULT_CONTEXT_WINDOW: Final = 128_000
 DEFAULT_MAX_TOKENS: Final = 8192
 BEDROCK_CONTEXT_WINDOW: Final = 200_000
 
-# Passed through to OpenClaw from the bridge's own environment; nothing else is (in particular
-# not the Telegram token, which OpenClaw must never see, nor the bridge's AWS endpoint settings
-# unless Bedrock needs them).
+# Passed through to OpenClaw from the bridge's own environment; nothing else is: not the
+# Telegram token, not the LLM key, and no AWS variable (no credentials, no container-credentials
+# path, not even the endpoint or region: OpenClaw reaches Bedrock through the proxy too).
 PASS_THROUGH: Final = (
     "PATH",
-    "HOME",
     "LANG",
     "LC_ALL",
     "TZ",
@@ -41,20 +41,8 @@ PASS_THROUGH: Final = (
     "HTTP_PROXY",
     "NO_PROXY",
 )
-AWS_PASS_THROUGH: Final = (
-    "AWS_REGION",
-    "AWS_DEFAULT_REGION",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_PROFILE",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-    "AWS_CONFIG_FILE",
-    "AWS_SHARED_CREDENTIALS_FILE",
-)
+LOOPBACK_NO_PROXY: Final = "127.0.0.1,localhost"
+"""Always bypass an outbound proxy for the loopback model proxy and the gateway."""
 # How a supervised gateway should behave: no mDNS, no self-respawn or self-update, no helper
 # downloads, no shell snapshots; the config is ours (rewritten at every start).
 SUPERVISED_ENV: Final = {
@@ -127,45 +115,42 @@ def _custom_provider(
     }
 
 
-def providers_section(choice: ModelChoice, *, region: str) -> dict[str, Any]:
+API_BY_PROVIDER: Final = {
+    "anthropic": "anthropic-messages",
+    "bedrock": "bedrock-converse-stream",
+}
+"""OpenClaw's `api` for a provider; every other one is OpenAI-compatible."""
+
+
+def providers_section(choice: ModelChoice, *, proxy_url: str) -> dict[str, Any]:
+    """The chosen provider, described at the bridge's model proxy (`proxy_url` is its root,
+    `http://127.0.0.1:<port>`) with a placeholder key: OpenClaw never sees the real one."""
     provider = choice.provider
-    pid = provider.openclaw_provider
-    if provider.id == "offline":
-        if not choice.base_url:
-            raise RenderError("the offline model's URL is unknown")
-        return {pid: _custom_provider(choice, base_url=choice.base_url, api_key=OFFLINE_KEY)}
+    if provider.id == "offline" and not choice.base_url:
+        raise RenderError("the offline model's URL is unknown")
+    api = getattr(provider, "api", None) or API_BY_PROVIDER.get(provider.id, "openai-completions")
+    entry = _custom_provider(
+        choice,
+        base_url=f"{proxy_url.rstrip('/')}/{provider.id}",
+        api_key=PLACEHOLDER_KEY,
+        api=api,
+    )
     if provider.id == "bedrock":
-        entry = _custom_provider(
-            choice,
-            base_url=choice.base_url or f"https://bedrock-runtime.{region}.amazonaws.com",
-            api_key="",
-            api="bedrock-converse-stream",
-        )
-        del entry["apiKey"]
-        entry["auth"] = "aws-sdk"  # the task role, through the AWS SDK's default chain
+        # The proxy signs with the task role (SigV4); OpenClaw sends the placeholder as a
+        # Bedrock API key, which the proxy drops.
+        entry["auth"] = "api-key"
         entry["models"][0]["contextWindow"] = BEDROCK_CONTEXT_WINDOW
-        return {pid: entry}
-    if provider.id == "deepseek":
-        base = choice.base_url or provider.base_url or "https://api.deepseek.com/v1"
-        return {pid: _custom_provider(choice, base_url=base, api_key=f"${{{provider.key_env}}}")}
-    if choice.base_url:
-        # A bundled provider behind a proxy: describe it as OpenAI-compatible at that URL.
-        return {
-            pid: _custom_provider(
-                choice, base_url=choice.base_url, api_key=f"${{{provider.key_env}}}"
-            )
-        }
-    return {}
+    return {provider.openclaw_provider: entry}
 
 
 def render_config(
-    template: str, choice: ModelChoice, *, gateway_port: int, region: str, log_file: str
+    template: str, choice: ModelChoice, *, gateway_port: int, proxy_url: str, log_file: str
 ) -> str:
     """The OpenClaw config text for this start."""
     values: dict[str, Any] = {
         "gateway_port": gateway_port,
         "log_file": log_file,
-        "providers": providers_section(choice, region=region),
+        "providers": providers_section(choice, proxy_url=proxy_url),
         "model_ref": choice.model_ref,
         # The persona ritual costs a long first turn; the demo model cannot take part in it.
         "skip_bootstrap": choice.provider.id == "offline",
@@ -182,29 +167,25 @@ def render_config(
 
 
 def openclaw_env(
-    choice: ModelChoice,
     *,
     state_dir: str,
     config_path: str,
     gateway_token: str,
     gateway_port: int,
-    llm_api_key: str | None,
+    home: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """The environment OpenClaw runs with: what it needs and nothing more."""
+    """The environment OpenClaw runs with: what it needs and nothing more (no key, no AWS)."""
     source = os.environ if environ is None else environ
     env = {name: source[name] for name in PASS_THROUGH if name in source}
-    if choice.provider.id == "bedrock":
-        env.update({name: source[name] for name in AWS_PASS_THROUGH if name in source})
+    home = home or source.get("HOME")
+    if home:
+        env["HOME"] = home
+    if "HTTPS_PROXY" in env or "HTTP_PROXY" in env:
+        env["NO_PROXY"] = ",".join(filter(None, (env.get("NO_PROXY"), LOOPBACK_NO_PROXY)))
     env.update(SUPERVISED_ENV)
     env["OPENCLAW_STATE_DIR"] = state_dir
     env["OPENCLAW_CONFIG_PATH"] = config_path
     env["OPENCLAW_GATEWAY_TOKEN"] = gateway_token
     env["OPENCLAW_GATEWAY_PORT"] = str(gateway_port)
-    if choice.provider.key_env:
-        if not llm_api_key:
-            raise RenderError(
-                f"{choice.provider.label} needs an API key and none was given to the agent"
-            )
-        env[choice.provider.key_env] = llm_api_key
     return env

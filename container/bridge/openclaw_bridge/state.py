@@ -8,21 +8,32 @@ archive; S3 versions are the history.
 Restore runs before OpenClaw starts: download, `openclaw backup restore` into a fresh staging
 folder (it verifies the archive first), then move the archived state folder into place. The
 state folder has the same path in every task, so paths recorded inside the state stay valid.
+
+The state is the agent's, and so are the `openclaw backup` runs: `openclaw_bridge.agent_state`
+does them as the agent's user (`AgentRunner`), and the archive passes between it and the bridge
+(which alone talks to S3) through a pipe. Neither reads the other's files.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import shutil
+import signal
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import IO, TYPE_CHECKING, Final
 
 from botocore.exceptions import ClientError
+
+from openclaw_bridge.agent import AgentRunner
+from openclaw_bridge.agent_state import RESULT_PREFIX
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -66,45 +77,50 @@ class StateStore:
         env: Mapping[str, str],
         state_dir: Path,
         scratch_dir: Path,
+        agent_scratch_dir: Path | None = None,
+        runner: AgentRunner | None = None,
     ) -> None:
         self._s3 = s3_client
         self._bucket = bucket
         self._key = key
         self._command = openclaw_command
         self._env = dict(env)
+        # The helper is the bridge's own code, run by the same interpreter as the agent's user.
+        if "PYTHONPATH" in os.environ:
+            self._env.setdefault("PYTHONPATH", os.environ["PYTHONPATH"])
         self.state_dir = state_dir
         self._scratch = scratch_dir
+        self._agent_scratch = agent_scratch_dir or scratch_dir
+        self._runner = runner or AgentRunner()
         self._lock = threading.Lock()
 
-    def _openclaw(self, args: list[str], *, timeout: float) -> dict[str, Any]:
-        """Run an `openclaw backup ...` command with `--json`; its JSON result."""
+    def _helper(
+        self, args: list[str], *, stdin: int, stdout: int | IO[bytes]
+    ) -> subprocess.Popen[bytes]:
+        argv = [sys.executable, "-m", "openclaw_bridge.agent_state", args[0]]
+        argv += [json.dumps(self._command), *args[1:]]
+        return subprocess.Popen(
+            self._runner.command(argv),
+            env=self._env,
+            cwd="/",
+            stdin=stdin,
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+        )
+
+    def _finish(self, proc: subprocess.Popen[bytes], what: str, timeout: float) -> str:
+        """Wait for the helper; its stderr. A helper over time is killed (as the agent)."""
         try:
-            result = subprocess.run(
-                [*self._command, *args, "--json"],
-                env=self._env,
-                cwd=self._scratch,
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                check=False,
-            )
+            _, err = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
-            what = f"`openclaw {args[0]} {args[1]}`"
+            self._runner.signal(proc.pid, signal.SIGKILL)
+            proc.communicate(timeout=10)
             raise StateError(f"{what} took longer than {timeout:.0f} s") from None
-        if result.returncode != 0:
-            lines = (result.stderr or result.stdout).strip().splitlines()
-            raise StateError(
-                f"`openclaw {args[0]} {args[1]}` failed (exit {result.returncode}): "
-                + " / ".join(lines[-3:])
-            )
-        try:
-            data = json.loads(result.stdout[result.stdout.find("{") :])
-        except ValueError:
-            raise StateError(f"`openclaw {args[0]} {args[1]}` printed no JSON result") from None
-        if not isinstance(data, dict):
-            raise StateError(f"`openclaw {args[0]} {args[1]}` printed an unexpected result")
-        return data
+        text = err.decode("utf-8", "replace").strip()
+        if proc.returncode != 0:
+            last = text.splitlines()[-1] if text else f"exit {proc.returncode}"
+            raise StateError(last)
+        return text
 
     # -- restore -------------------------------------------------------------------------------
 
@@ -112,33 +128,40 @@ class StateStore:
         """Put the latest backup in place of the state folder; restored=False when none exists."""
         started = time.monotonic()
         with self._lock:
-            work = self._scratch / "restore"
-            shutil.rmtree(work, ignore_errors=True)
-            work.mkdir(parents=True)
-            archive = work / ARCHIVE_NAME
             try:
                 answer = self._s3.get_object(Bucket=self._bucket, Key=self._key)
             except ClientError as error:
                 info = error.response.get("Error", {})
                 code = info.get("Code")
                 if code in ("NoSuchKey", "404", "NotFound"):
-                    shutil.rmtree(work, ignore_errors=True)
                     return RestoreResult(restored=False, seconds=time.monotonic() - started)
                 raise StateError(
                     f"could not download the state backup: {code} on s3:GetObject"
                     + (f": {info['Message']}" if info.get("Message") else "")
                 ) from None
-            with archive.open("wb") as out:
-                shutil.copyfileobj(answer["Body"], out, length=4 * 1024 * 1024)
-            downloaded = time.monotonic()
-            target = work / "extracted"
-            data = self._openclaw(
-                ["backup", "restore", str(archive), "--target", str(target)], timeout=timeout
+            proc = self._helper(
+                ["restore", str(self.state_dir), str(self._agent_scratch / "restore")],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
             )
-            source = _state_asset(target, data)
-            self._activate(source)
-            size = archive.stat().st_size
-            shutil.rmtree(work, ignore_errors=True)
+            assert proc.stdin is not None
+            size = 0
+            try:
+                for chunk in answer["Body"].iter_chunks(4 * 1024 * 1024):
+                    proc.stdin.write(chunk)
+                    size += len(chunk)
+                proc.stdin.close()
+            except BrokenPipeError:
+                pass  # the helper failed early: its stderr says why
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    proc.stdin.close()
+                self._runner.signal(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+                raise
+            proc.stdin = None  # written and closed: communicate() must not flush it again
+            downloaded = time.monotonic()
+            self._finish(proc, "restoring the state", timeout)
         return RestoreResult(
             restored=True,
             seconds=time.monotonic() - started,
@@ -147,40 +170,42 @@ class StateStore:
             version_id=answer.get("VersionId"),
         )
 
-    def _activate(self, source: Path) -> None:
-        """Swap the restored state folder in (a rename: the same file system)."""
-        self.state_dir.parent.mkdir(parents=True, exist_ok=True)
-        old = self.state_dir.with_name(self.state_dir.name + ".replaced")
-        shutil.rmtree(old, ignore_errors=True)
-        if self.state_dir.exists():
-            self.state_dir.rename(old)
-        source.rename(self.state_dir)
-        shutil.rmtree(old, ignore_errors=True)
-
     # -- backup --------------------------------------------------------------------------------
 
     def backup(self, *, timeout: float = 90.0) -> BackupResult:
         """Archive the state with OpenClaw's online backup and upload it (replacing the latest)."""
         started = time.monotonic()
         with self._lock:
-            out = self._scratch / "backup"
+            out = self._scratch / "upload"  # not the helper's folder: the two may share one
             shutil.rmtree(out, ignore_errors=True)
-            out.mkdir(parents=True)
+            out.mkdir(parents=True, mode=0o700)
             try:
-                data = self._openclaw(
-                    ["backup", "create", "--output", str(out), "--verify"], timeout=timeout
-                )
-                archive = Path(str(data.get("archivePath") or ""))
-                if not archive.is_file():
-                    raise StateError("`openclaw backup create` reported no archive")
+                archive = out / ARCHIVE_NAME
+                with archive.open("wb") as sink:
+                    proc = self._helper(
+                        ["backup", str(self._agent_scratch / "backup")],
+                        stdin=subprocess.DEVNULL,
+                        stdout=sink,
+                    )
+                    text = self._finish(proc, "the state backup", timeout)
+                created_at = ""
+                for line in reversed(text.splitlines()):
+                    if line.startswith(RESULT_PREFIX):
+                        with contextlib.suppress(ValueError, AttributeError):
+                            created_at = str(
+                                json.loads(line[len(RESULT_PREFIX) :]).get("created_at") or ""
+                            )
+                        break
                 size = archive.stat().st_size
+                if size == 0:
+                    raise StateError("`openclaw backup create` gave an empty archive")
                 with archive.open("rb") as body:  # streamed from disk (one PUT, up to 5 GB)
                     answer = self._s3.put_object(
                         Bucket=self._bucket,
                         Key=self._key,
                         Body=body,
                         ContentType=CONTENT_TYPE,
-                        Metadata={"created-at": str(data.get("createdAt") or "")},
+                        Metadata={"created-at": created_at},
                     )
             finally:
                 shutil.rmtree(out, ignore_errors=True)
@@ -189,19 +214,3 @@ class StateStore:
             archive_bytes=size,
             version_id=answer.get("VersionId"),
         )
-
-
-def _state_asset(target: Path, result: Mapping[str, Any]) -> Path:
-    """The extracted state folder, found through the archive's manifest (never guessed)."""
-    root = str(result.get("archiveRoot") or "")
-    manifest_path = target / root / "manifest.json"
-    try:
-        manifest = json.loads(manifest_path.read_text())
-    except (OSError, ValueError):
-        raise StateError("the restored archive has no readable manifest") from None
-    for asset in manifest.get("assets") or []:
-        if isinstance(asset, dict) and asset.get("kind") == "state":
-            path = target / str(asset.get("archivePath") or "")
-            if path.is_dir():
-                return path
-    raise StateError("the backup archive holds no OpenClaw state folder")
