@@ -121,16 +121,55 @@ describe("chat through the local target", { skip }, () => {
     assert.ok(before > 0);
     const after = before === 20 ? 25 : 20;
     await idle.fill(String(after));
-    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("button", { name: "Save", exact: true }).click();
     await page.getByRole("status").filter({ hasText: "Saved" }).waitFor();
     await screenshot(page, "settings");
 
     await idle.fill("100000");
-    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("button", { name: "Save", exact: true }).click();
     await page.locator("#idleTimeoutMinutes-error").waitFor(); // the server names the field it refuses
     await page.reload();
     await idle.waitFor();
     assert.equal(Number(await idle.inputValue()), after);
+  });
+
+  it("sets a key write-only, refuses a provider without one, switches the model and goes back to the default", async () => {
+    await page.getByRole("link", { name: "Settings" }).click();
+    const provider = page.getByRole("combobox", { name: "Provider" });
+    await provider.waitFor();
+    await page.getByRole("heading", { name: "API keys" }).waitFor();
+
+    // No DeepSeek key: the switch is refused with the command that adds one.
+    await provider.selectOption("deepseek");
+    await page.getByRole("button", { name: "Save", exact: true }).click();
+    await page.getByRole("alert").filter({ hasText: "openclaw-deploy keys set deepseek" }).waitFor();
+
+    // A key is taken write-only: the field empties and only its date shows.
+    const canary = `sk-e2e-canary-${Date.now()}`;
+    const form = page.getByRole("form", { name: "OpenAI key" });
+    await form.locator("input[type=password]").fill(canary);
+    await form.getByRole("button", { name: "Save key" }).click();
+    await form.getByRole("status").filter({ hasText: "Saved" }).waitFor();
+    assert.equal(await form.locator("input[type=password]").inputValue(), "");
+    await page.getByTestId("key-state-openai").filter({ hasText: /^Key set/ }).waitFor();
+    assert.ok(!(await page.content()).includes(canary), "a key is never shown back");
+
+    await provider.selectOption("openai");
+    const model = page.getByRole("combobox", { name: "Model" });
+    assert.equal(await model.inputValue(), "gpt-5-mini");
+    await model.fill("gpt-5");
+    await page.getByRole("button", { name: "Save", exact: true }).click();
+    await page.getByRole("status").filter({ hasText: "next turn" }).waitFor();
+    await screenshot(page, "settings-model");
+    await page.reload();
+    await provider.waitFor();
+    assert.equal(await provider.inputValue(), "openai");
+    assert.equal(await page.getByRole("combobox", { name: "Model" }).inputValue(), "gpt-5");
+
+    await page.getByRole("button", { name: "Use the deployment's default" }).click();
+    await page.getByRole("button", { name: "Save", exact: true }).click();
+    await page.getByRole("status").filter({ hasText: "next turn" }).waitFor();
+    assert.equal(await provider.inputValue(), "");
   });
 
   it("shows a pairing code to send to the Telegram bot", async () => {

@@ -28,7 +28,48 @@ export interface HistoryPage {
 export interface Settings {
   provider: string | null;
   model: string | null;
+  /** The endpoint of the `openai-compatible` provider (only with it). */
+  baseUrl?: string | null;
   idleTimeoutMinutes: number;
+}
+
+/** A provider as the settings page offers it: whether it has a key, and suggested models. */
+export interface ProviderInfo {
+  id: string;
+  label: string;
+  needsKey: boolean;
+  keyOptional: boolean;
+  needsBaseUrl: boolean;
+  defaultModel: string | null;
+  models: string[];
+  keyPage: string | null;
+  hasKey: boolean;
+  keyUpdatedAt: number | null;
+}
+
+export interface ToolInfo {
+  id: string;
+  label: string;
+  tool: string;
+  keyPage: string | null;
+  hasKey: boolean;
+  keyUpdatedAt: number | null;
+}
+
+export interface Providers {
+  providers: ProviderInfo[];
+  tools: ToolInfo[];
+  /** What `init` chose: "use the deployment's default" goes back to it. */
+  default: { provider: string | null; model: string | null };
+  /** How and when a change reaches the agent, in words to show. */
+  applies: string;
+}
+
+export interface ModelList {
+  models: string[];
+  /** "provider": the provider's own list; "curated": our suggestions. */
+  source: string;
+  problem: string | null;
 }
 
 export interface AgentInfo {
@@ -128,8 +169,33 @@ export class Api {
   }
 
   /** Change some settings; the fields left out keep their value. */
-  putSettings(changes: Partial<Settings>): Promise<Settings> {
+  putSettings(changes: Partial<Settings> | { provider: null }): Promise<Settings> {
     return this.request<Settings>("PUT", "/api/settings", changes);
+  }
+
+  async providers(): Promise<Providers> {
+    const d = await this.request<Providers>("GET", "/api/providers");
+    const at = (v: unknown) => toEpochMs(v);
+    return {
+      providers: (d.providers ?? []).map((p) => ({ ...p, keyUpdatedAt: at(p.keyUpdatedAt) })),
+      tools: (d.tools ?? []).map((t) => ({ ...t, keyUpdatedAt: at(t.keyUpdatedAt) })),
+      default: d.default ?? { provider: null, model: null },
+      applies: typeof d.applies === "string" ? d.applies : "",
+    };
+  }
+
+  models(provider: string, baseUrl?: string): Promise<ModelList> {
+    const query = baseUrl ? `?${new URLSearchParams({ baseUrl }).toString()}` : "";
+    return this.request<ModelList>("GET", `/api/providers/${encodeURIComponent(provider)}/models${query}`);
+  }
+
+  /** Set or replace a key: write-only, the answer says when, never what. */
+  putKey(id: string, key: string): Promise<{ updatedAt: number | null }> {
+    return this.request("PUT", `/api/keys/${encodeURIComponent(id)}`, { key });
+  }
+
+  removeKey(id: string, force = false): Promise<unknown> {
+    return this.request("DELETE", `/api/keys/${encodeURIComponent(id)}${force ? "?force=true" : ""}`);
   }
 
   async agent(): Promise<AgentInfo> {

@@ -218,12 +218,25 @@ describe("chatting", () => {
   });
 });
 
+const CATALOG = {
+  providers: [
+    { id: "anthropic", label: "Anthropic (Claude)", needsKey: true, keyOptional: false, needsBaseUrl: false, defaultModel: "claude-sonnet-4-5", models: ["claude-sonnet-4-5"], keyPage: null, hasKey: true, keyUpdatedAt: 1_764_140_000 },
+    { id: "openai", label: "OpenAI", needsKey: true, keyOptional: false, needsBaseUrl: false, defaultModel: "gpt-5-mini", models: ["gpt-5-mini", "gpt-5"], keyPage: null, hasKey: false, keyUpdatedAt: null },
+    { id: "bedrock", label: "Amazon Bedrock", needsKey: false, keyOptional: false, needsBaseUrl: false, defaultModel: "anthropic.claude", models: [], keyPage: null, hasKey: false, keyUpdatedAt: null },
+  ],
+  tools: [{ id: "brave", label: "Brave Search", tool: "web_search", keyPage: null, hasKey: false, keyUpdatedAt: null }],
+  default: { provider: "anthropic", model: "claude-sonnet-4-5" },
+  applies: "A change applies to the agent's next turn (a running agent looks at the settings before each one); no restart.",
+};
+
 describe("settings", () => {
   it("loads, validates, saves, and shows the field the server refuses", async () => {
     const user = userEvent.setup();
     const puts: unknown[] = [];
     let stored = { provider: "anthropic", model: "claude-sonnet", idleTimeoutMinutes: 15 };
     await signedIn((req) => {
+      if (req.url.pathname === "/api/providers") return { body: CATALOG };
+      if (req.url.pathname.startsWith("/api/providers/")) return { body: { models: ["claude-sonnet", "claude-opus"], source: "provider", problem: null } };
       if (req.url.pathname === "/api/settings" && req.method === "GET") return { body: stored };
       if (req.url.pathname === "/api/settings" && req.method === "PUT") {
         puts.push(req.body);
@@ -239,8 +252,11 @@ describe("settings", () => {
     });
     window.location.hash = "#/settings";
     const idle = await screen.findByLabelText("Sleep after (minutes without messages)");
-    expect(screen.getByRole("textbox", { name: "Model" })).toHaveValue("claude-sonnet");
+    const model = screen.getByRole("combobox", { name: "Model" });
+    expect(model).toHaveValue("claude-sonnet");
     expect(await screen.findByText("idle timeout")).toBeInTheDocument();
+    expect(await screen.findByText(/2 models from Anthropic \(Claude\)'s own list/)).toBeInTheDocument();
+    expect(screen.getByText(/looks at the settings before each one/)).toBeInTheDocument();
 
     await user.clear(idle);
     await user.type(idle, "0");
@@ -260,12 +276,59 @@ describe("settings", () => {
     expect(await screen.findByText(/Saved/)).toBeInTheDocument();
     expect(puts.at(-1)).toEqual({ idleTimeoutMinutes: 30 }); // only what changed
 
-    await user.clear(screen.getByRole("textbox", { name: "Model" }));
+    await user.clear(model);
     await user.click(screen.getByRole("button", { name: "Save" }));
     expect(screen.getByRole("alert")).toHaveTextContent("Choose both a provider and a model.");
-    await user.type(screen.getByRole("textbox", { name: "Model" }), "claude-opus");
+    await user.type(model, "claude-opus");
     await user.click(screen.getByRole("button", { name: "Save" }));
     await waitFor(() => expect(puts.at(-1)).toEqual({ provider: "anthropic", model: "claude-opus" }));
+
+    await user.click(screen.getByRole("button", { name: "Use the deployment's default" }));
+    await user.click(screen.getByRole("button", { name: "Save" }));
+    await waitFor(() => expect(puts.at(-1)).toEqual({ provider: null }));
+  });
+
+  it("says which provider has no key, refuses the switch with the command, and takes keys write-only", async () => {
+    const user = userEvent.setup();
+    const keyPuts: { path: string; body: unknown }[] = [];
+    const catalog = structuredClone(CATALOG);
+    await signedIn((req) => {
+      const path = req.url.pathname;
+      if (path === "/api/providers") return { body: catalog };
+      if (path.startsWith("/api/providers/")) return { body: { models: ["gpt-5-mini"], source: "curated", problem: "no key yet" } };
+      if (path === "/api/settings" && req.method === "GET") return { body: { provider: null, model: null, idleTimeoutMinutes: 15 } };
+      if (path === "/api/settings" && req.method === "PUT") {
+        return { status: 409, body: { error: { code: "no_key", message: "OpenAI has no API key yet; add one first: openclaw-deploy keys set openai", field: "provider" } } };
+      }
+      if (path.startsWith("/api/keys/") && req.method === "PUT") {
+        keyPuts.push({ path, body: req.body });
+        Object.assign(catalog.providers[1]!, { hasKey: true, keyUpdatedAt: 1_764_150_000 });
+        return { body: { id: "openai", updatedAt: 1_764_150_000 } };
+      }
+      if (path === "/api/agent") return { body: { state: "Idle", phase: null, since: null, lastStopReason: null } };
+      return undefined;
+    });
+    window.location.hash = "#/settings";
+    const provider = await screen.findByRole("combobox", { name: "Provider" });
+    expect(await screen.findByRole("option", { name: "The deployment's default (anthropic/claude-sonnet-4-5)" })).toBeInTheDocument();
+    expect(screen.getByRole("option", { name: "OpenAI — no key yet" })).toBeInTheDocument();
+
+    await user.selectOptions(provider, "openai");
+    expect(screen.getByRole("combobox", { name: "Model" })).toHaveValue("gpt-5-mini");
+    expect(screen.getByText(/No OpenAI key yet: add one under API keys below \(or openclaw-deploy keys set openai\)/)).toBeInTheDocument();
+    await user.click(screen.getByRole("button", { name: "Save" }));
+    expect(await screen.findByText(/openclaw-deploy keys set openai/, { selector: "[role=alert]" })).toBeInTheDocument();
+
+    const field = screen.getByLabelText(/^OpenAI/, { selector: "input" });
+    expect(field).toHaveAttribute("type", "password");
+    await user.type(field, "sk-canary-web-123");
+    await user.click(within(screen.getByRole("form", { name: "OpenAI key" })).getByRole("button", { name: "Save key" }));
+    expect(await screen.findByText("Saved. Used from the agent's next turn.")).toBeInTheDocument();
+    expect(keyPuts).toEqual([{ path: "/api/keys/openai", body: { key: "sk-canary-web-123" } }]);
+    expect(field).toHaveValue("");
+    expect(document.body.textContent).not.toContain("sk-canary-web-123");
+    await waitFor(() => expect(screen.getByTestId("key-state-openai")).toHaveTextContent(/^Key set/));
+    expect(screen.getByTestId("key-state-brave")).toHaveTextContent("No key");
   });
 
   it("says so when the server fails", async () => {
