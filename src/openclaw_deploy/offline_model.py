@@ -14,7 +14,9 @@ bridge, OpenClaw) because it is plain text:
   `reply` (or a default line naming the tool);
 * `reply`: the text to stream instead of the demo answer;
 * `delay_ms`: pause between streamed pieces; `first_token_delay_ms`: pause before the first one;
-* `pieces`: how many pieces to stream the reply in (default: one per word).
+* `pieces`: how many pieces to stream the reply in (default: one per word);
+* `echo_tool_result`: once the tool's result is back, answer with that result itself (a test
+  then sees what the tool did, e.g. the output of an `exec` command).
 
 Run it with `python -m openclaw_deploy.offline_model --port N`, or in-process with
 `OfflineModel.start()`. Stdlib only.
@@ -64,6 +66,7 @@ class Script:
     delay_ms: float = 0.0
     first_token_delay_ms: float = 0.0
     pieces: int | None = None
+    echo_tool_result: bool = False
 
     @classmethod
     def parse(cls, text: str) -> Script:
@@ -85,6 +88,7 @@ class Script:
             delay_ms=float(data.get("delay_ms") or 0),
             first_token_delay_ms=float(data.get("first_token_delay_ms") or 0),
             pieces=pieces if isinstance(pieces, int) and pieces > 0 else None,
+            echo_tool_result=data.get("echo_tool_result") is True,
         )
 
 
@@ -142,9 +146,11 @@ def plan_turn(messages: list[dict[str, Any]]) -> tuple[Script, str | None, str]:
     )
     user_text = message_text(messages[last_user_index]) if last_user_index >= 0 else ""
     script = Script.parse(user_text)
-    tool_results_after = any(m.get("role") == "tool" for m in messages[last_user_index + 1 :])
-    if script.tool is not None and not tool_results_after:
+    tool_results = [m for m in messages[last_user_index + 1 :] if m.get("role") == "tool"]
+    if script.tool is not None and not tool_results:
         return script, str(script.tool["name"]), ""
+    if script.tool is not None and script.echo_tool_result:
+        return script, None, message_text(tool_results[-1]) or "(the tool printed nothing)"
     if script.reply is not None:
         return script, None, script.reply
     if script.tool is not None:

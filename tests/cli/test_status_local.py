@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from openclaw_deploy.services.status import NOT_ISOLATED
 from tests.e2e.local import Local, cli, start, stop
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
@@ -44,7 +45,10 @@ def records(text: str) -> list[dict[str, Any]]:
 def test_a_wake_and_a_sleep_show_in_status_logs_and_cost(local: Local) -> None:
     before = as_json(local, "status")
     assert before["running"] is True and before["agent"]["state"] == "Idle"
-    assert before["local_task"] == "as a process, at 0.5 vCPU / 2048 MB, as on Fargate"
+    assert (
+        before["local_task"]
+        == f"as a process ({NOT_ISOLATED}), at 0.5 vCPU / 2048 MB, as on Fargate"
+    )
     assert before["usage"]["tasks"] == 0
 
     woke = as_json(local, "start")
@@ -56,7 +60,7 @@ def test_a_wake_and_a_sleep_show_in_status_logs_and_cost(local: Local) -> None:
     assert awake["usage"]["tasks"] == 1 and awake["usage"]["running_hours"] > 0
     text = " ".join(ok(local, "status").split())
     assert "agent Running (ready) since" in text and "of agent time in 1 task(s)" in text
-    assert "agent task as a process, at 0.5 vCPU / 2048 MB" in text
+    assert f"agent task as a process ({NOT_ISOLATED}), at 0.5 vCPU / 2048 MB" in text
 
     lines = records(ok(local, "logs", "--since", "10m", "--json"))
     assert {"agent", "daemon"} <= {line["component"] for line in lines}  # no web traffic yet

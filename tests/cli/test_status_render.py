@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from openclaw_deploy.local.service import LocalState
-from openclaw_deploy.services.status import local_task
+from openclaw_deploy.services.status import ISOLATED, NOT_ISOLATED, local_task
 
 
 def _state(**changes: object) -> LocalState:
@@ -27,12 +27,15 @@ def test_a_sized_image_task_and_an_unsized_process_are_told_apart() -> None:
     sized = {"sized": True, "cpu": 1024, "memory": 2048, "reason": None}
     assert (
         local_task(_state(agent_runtime="image", agent_sizing=sized))
-        == "from the image built here, at 1 vCPU / 2048 MB, as on Fargate"
+        == f"from the image built here ({ISOLATED}), at 1 vCPU / 2048 MB, as on Fargate"
     )
     unsized = {"sized": False, "cpu": 512, "memory": 2048, "reason": "cgroup v1 not writable"}
     assert (
         local_task(_state(agent_runtime="process", agent_sizing=unsized))
-        == "as a process, unsized (cgroup v1 not writable)"
+        == f"as a process ({NOT_ISOLATED}), unsized (cgroup v1 not writable)"
     )
     # A state written before sizing existed says so rather than claiming a size.
-    assert local_task(_state()) == "as a process, unsized (this machine cannot limit it)"
+    assert (
+        local_task(_state())
+        == f"as a process ({NOT_ISOLATED}), unsized (this machine cannot limit it)"
+    )

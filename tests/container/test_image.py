@@ -1,7 +1,9 @@
 """The agent image, built here from `container/Dockerfile` (buildah on the stand-in base).
 
-What AWS will run: the pinned OpenClaw, the bridge's entrypoint, and a user that can write only
-its own folders, so a hijacked agent cannot change the code that runs it.
+What AWS will run: the pinned OpenClaw, the bridge's entrypoint as the `bridge` user, and the
+agent's user (`openclaw`) that can write only its own folders, so a hijacked agent cannot change
+the code that runs it; the helpers that switch to the agent's user and signal it keep their file
+capabilities through the build, and only the bridge can run them.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ READ_ONLY = (
 )
 # Where it may write: its home (OpenClaw's state lives in ~/agent) and scratch space.
 WRITABLE_ROOTS = ("/home/openclaw", "/tmp", "/var/tmp", "/run/lock", "/var/lock")
+AGENT = "10001:10001"
+HELPERS = "/usr/local/libexec/openclaw-deploy"
 
 
 def test_the_image_builds_from_the_dockerfile_on_the_stand_in_base(
@@ -52,13 +56,15 @@ def test_the_image_builds_from_the_dockerfile_on_the_stand_in_base(
     assert agent_image.base == base_reference(asset_dir("container") / "Dockerfile")
     assert agent_image.base.startswith("public.ecr.aws/docker/library/node:")
     config = Buildah(storage_home()).image_config(agent_image.image_id)
-    assert config.user == "10001:10001"
+    assert config.user == "10002:10002"  # the bridge; OpenClaw runs as 10001
     assert config.entrypoint[0] == "/usr/bin/tini"
-    assert config.env["OPENCLAW_BRIDGE_HOME"] == "/home/openclaw/agent"
+    assert config.env["OPENCLAW_BRIDGE_HOME"] == "/home/bridge"
+    assert config.env["OPENCLAW_BRIDGE_AGENT_HOME"] == "/home/openclaw/agent"
+    assert config.env["OPENCLAW_BRIDGE_AGENT_USER"] == "openclaw"
 
 
 def test_openclaw_in_the_image_is_the_pinned_version(agent_image: AgentImage) -> None:
-    result = run_in_image(agent_image, "id -u; openclaw --version")
+    result = run_in_image(agent_image, "id -u; openclaw --version", user=AGENT)
     assert result.returncode == 0, result.stderr
     uid, version = result.stdout.split("\n", 1)
     assert uid == "10001"
@@ -74,7 +80,7 @@ def test_the_agents_user_writes_only_its_own_folders(agent_image: AgentImage) ->
         "find / -xdev \\( -path /proc -o -path /sys -o -path /dev \\) -prune "
         "-o -writable -print 2>/dev/null"
     )
-    result = run_in_image(agent_image, script)
+    result = run_in_image(agent_image, script, user=AGENT)
     lines = result.stdout.splitlines()
     assert [line for line in lines if line.startswith("wrote ")] == []
     assert "home-and-tmp-ok" in lines
@@ -106,7 +112,7 @@ def test_openclaws_compile_cache_ships_in_the_image_and_serves_the_agents_user(
         '| wc -l)"; '
         'echo "writable $(find /tmp/node-compile-cache -writable | wc -l)"'
     )
-    result = run_in_image(agent_image, script, timeout=300)
+    result = run_in_image(agent_image, script, user=AGENT, timeout=300)
     found = dict(line.split(" ", 1) for line in result.stdout.splitlines() if " " in line)
     assert found.get("rc") == "0", result.stdout + result.stderr
     assert int(found["cached"]) > 1000  # OpenClaw's gateway loads thousands of modules
@@ -147,3 +153,65 @@ def test_plugins_the_agent_does_not_use_are_not_loaded(agent_image: AgentImage) 
     assert {name: status[name] for name in NEEDED_PLUGINS} == dict.fromkeys(
         NEEDED_PLUGINS, "loaded"
     )
+
+
+def test_only_the_bridge_can_run_the_helpers_and_they_keep_their_capabilities(
+    agent_image: AgentImage,
+) -> None:
+    # File capabilities are extended attributes: they must survive the build's layers.
+    listing = run_in_image(
+        agent_image, f"getcap {HELPERS}/*; stat -c '%n %U:%G %a' {HELPERS}/*", user="0:0"
+    )
+    lines = listing.stdout.splitlines()
+    assert f"{HELPERS}/agent-kill cap_kill=ep" in lines, listing.stdout + listing.stderr
+    assert f"{HELPERS}/agent-setpriv cap_setgid,cap_setuid,cap_setpcap=ep" in lines
+    assert f"{HELPERS}/agent-kill root:bridge 750" in lines
+    assert f"{HELPERS}/agent-setpriv root:bridge 750" in lines
+    # The agent's user cannot run them (nor could it gain their capabilities: no_new_privs).
+    denied = run_in_image(
+        agent_image,
+        f"{HELPERS}/agent-setpriv --reuid=0 id; echo rc=$?; "
+        f"{HELPERS}/agent-kill -s 0 1; echo rc=$?",
+        user=AGENT,
+    )
+    assert denied.stdout.split() == ["rc=126", "rc=126"], denied.stdout + denied.stderr
+    assert denied.stderr.count("Permission denied") == 2
+
+
+SWITCH = """
+import signal, subprocess, time
+from openclaw_bridge.agent import AgentRunner
+agent = AgentRunner.for_user("openclaw")
+probe = "id -u; id -G; grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs)' /proc/self/status"
+print(subprocess.run(agent.command(["sh", "-c", probe]), capture_output=True, text=True).stdout)
+child = subprocess.Popen(agent.command(["sleep", "60"]))
+time.sleep(0.5)
+try:
+    child.send_signal(signal.SIGTERM)
+    print("own-signal ok")
+except PermissionError:
+    print("own-signal denied")
+agent.signal(child.pid, signal.SIGTERM)
+print("exit", child.wait(timeout=10))
+"""
+
+
+def test_the_bridge_starts_the_agent_without_privileges_and_can_still_stop_it(
+    agent_image: AgentImage,
+) -> None:
+    result = run_in_image(agent_image, f"id -u; python3 - <<'PY'\n{SWITCH}\nPY")
+    lines = result.stdout.split("\n")
+    assert lines[0] == "10002", result.stdout + result.stderr  # the image's user: the bridge
+    assert lines[1:3] == ["10001", "10001"]  # the agent: its own uid, no other group
+    status = dict(line.split(":\t") for line in lines[3:9])
+    assert status == {
+        "CapInh": "0000000000000000",
+        "CapPrm": "0000000000000000",
+        "CapEff": "0000000000000000",
+        "CapBnd": "0000000000000000",
+        "CapAmb": "0000000000000000",
+        "NoNewPrivs": "1",
+    }
+    # The bridge's own uid may not signal the agent's processes; the helper can.
+    assert "own-signal denied" in lines
+    assert "exit -15" in lines, result.stdout + result.stderr

@@ -3,7 +3,8 @@
 `init --target local --image` builds the image (cached by the session fixture), and the local
 Fargate runs each task from a fresh root of it, in its cgroups. A web message wakes the agent and
 the reply streams back from the real OpenClaw inside the image; while the task runs, its
-processes are the image's user, in the image's root, under the task definition's limits.
+processes are the image's two users (the bridge's and the agent's), in the image's root, under
+the task definition's limits.
 """
 
 from __future__ import annotations
@@ -56,7 +57,12 @@ def test_a_web_message_is_answered_by_the_agent_running_from_its_image(
         commands = {pid: Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") for pid in pids}
         assert any(b"/usr/bin/tini" in argv for argv in commands.values()), commands
         assert any(b"openclaw_bridge" in argv for argv in commands.values()), commands
-        assert {_uid(pid) for pid in pids} == {10001}
+        # tini and the bridge as `bridge`, OpenClaw (and whatever it runs) as `openclaw`.
+        uids = {pid: _uid(pid) for pid in pids}
+        for pid, argv in commands.items():
+            if b"/usr/bin/tini" in argv or any(b"openclaw_bridge" in arg for arg in argv):
+                assert uids[pid] == 10002, argv
+        assert set(uids.values()) == {10001, 10002}
         image_storage = str(storage_home() / "storage")
         roots = {str(Path(f"/proc/{pid}/root").readlink()) for pid in pids}
         assert len(roots) == 1

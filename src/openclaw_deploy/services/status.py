@@ -274,9 +274,17 @@ def local_status(app: AppContext, deployment: Deployment) -> StatusReport:
     )
 
 
+ISOLATED = "the bridge and OpenClaw as two users"
+NOT_ISOLATED = "one user: the agent is not kept from the bridge's secrets; --image splits them"
+
+
 def local_task(state: LocalState) -> str:
     """How the local Fargate runs the agent task, for `status`."""
-    runtime = "from the image built here" if state.agent_runtime == "image" else "as a process"
+    runtime = (
+        f"from the image built here ({ISOLATED})"
+        if state.agent_runtime == "image"
+        else f"as a process ({NOT_ISOLATED})"
+    )
     sizing = state.agent_sizing or {}
     if sizing.get("sized"):
         size = f"at {int(sizing['cpu']) / 1024:g} vCPU / {sizing['memory']} MB, as on Fargate"
