@@ -39,6 +39,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from openclaw_bridge import health, logs
 from openclaw_bridge.agent import HELPERS_DIR, AgentRunner
+from openclaw_bridge.chat_out import ChannelStream, DiscordStream, SlackStream
 from openclaw_bridge.config import BridgeConfig, BridgeConfigError
 from openclaw_bridge.gateway import (
     GatewayClient,
@@ -62,13 +63,15 @@ from openclaw_bridge.task import process_started_at, start_phases, task_arn
 from openclaw_bridge.telegram_out import DeliveryError, TelegramStream
 from openclaw_bridge.turns import SessionScheduler
 from openclaw_bridge.web import WebPoster, WebStream
-from openclaw_deploy.runtime import metrics
+from openclaw_deploy.runtime import metrics, resources
 from openclaw_deploy.runtime.connections import Connections
 from openclaw_deploy.runtime.contract import ContractError, QueueMessage
+from openclaw_deploy.runtime.discord import DiscordClient
 from openclaw_deploy.runtime.history import History
 from openclaw_deploy.runtime.lifecycle import IDLE, RUNNING, STARTING, STOPPING, Lifecycle
 from openclaw_deploy.runtime.providers import PROVIDERS
 from openclaw_deploy.runtime.settings import Settings
+from openclaw_deploy.runtime.slack import SlackClient
 from openclaw_deploy.runtime.telegram import TelegramBot, TelegramError, escape_html
 
 if TYPE_CHECKING:
@@ -81,6 +84,7 @@ EXIT_FAILED: Final = 1
 STOP_RESERVE_SECONDS: Final = 45.0
 """Of the stop budget, kept for stopping OpenClaw, the last backup and the lifecycle write."""
 RETRY_SOON_SECONDS: Final = 15
+SLACK_TOKEN_SECONDS: Final = 300
 """Visibility given to a message whose turn hit a passing problem (it comes back then)."""
 
 REASON_IDLE: Final = "idle timeout"
@@ -101,6 +105,8 @@ class Clients:
     sqs: Any
     s3: Any
     connections_api: Any | None
+    ssm: Any | None = None
+    """Reads the Slack bot token when the first Slack reply starts."""
 
     @classmethod
     def create(cls, config: BridgeConfig) -> Clients:
@@ -126,6 +132,7 @@ class Clients:
             sqs=session.client("sqs", config=tuned(config.poll_wait_seconds + 15)),
             s3=session.client("s3", config=tuned(120)),
             connections_api=api,
+            ssm=session.client("ssm", config=quick),
         )
 
 
@@ -243,6 +250,7 @@ class Bridge:
         self._last_activity = time.monotonic()
         self._dirty = False
         self._poller: threading.Thread | None = None
+        self._slack_token_cache: tuple[str, float] | None = None
 
     def _env_key(self, provider_id: str) -> str | None:
         """Today's one key (the task's `OPENCLAW_LLM_API_KEY`), for the provider chosen at
@@ -667,8 +675,10 @@ class Bridge:
             f"{first_token * 1000:.0f} ms" if first_token is not None else "-",
         )
 
-    def _telegram_stream(self, turn: Turn) -> TelegramStream | None:
+    def _telegram_stream(self, turn: Turn) -> ChannelStream | None:
         msg = turn.message
+        if msg.channel in ("slack", "discord"):
+            return self._chat_stream(msg)
         if msg.channel != "telegram" or msg.reply.chat_id is None or self.telegram is None:
             return None
         return TelegramStream(
@@ -679,6 +689,42 @@ class Bridge:
             resume=self._draft(msg) if turn.item.receive_count > 1 else None,
             on_shown=lambda ids: self._remember_draft(msg, ids),
         )
+
+    def _chat_stream(self, msg: QueueMessage) -> ChannelStream | None:
+        """The reply's stream to a Slack thread or a Discord interaction."""
+        conversation, thread = msg.reply.conversation, msg.reply.thread
+        if conversation is None or thread is None:
+            return None
+        if msg.channel == "discord":
+            api_url = os.environ.get(resources.ENV_DISCORD_API_URL)
+            return DiscordStream(DiscordClient(api_url=api_url), conversation, thread)
+        try:
+            token = self._slack_token()
+        except (ClientError, BotoCoreError, KeyError) as error:
+            log.error(
+                "message %s came from Slack but its bot token is unreadable: %s",
+                msg.message_id,
+                error,
+            )
+            return None
+        api_url = os.environ.get(resources.ENV_SLACK_API_URL)
+        return SlackStream(SlackClient(token, api_url=api_url), conversation, thread)
+
+    def _slack_token(self) -> str:
+        """The Slack bot token from SSM, read again every few minutes (`channels add` may
+        replace it while the task runs)."""
+        now = time.monotonic()
+        cached = self._slack_token_cache
+        if cached is not None and now - cached[1] < SLACK_TOKEN_SECONDS:
+            return cached[0]
+        if self.clients.ssm is None:
+            raise KeyError("no SSM client")
+        name = os.environ[resources.SLACK_BOT_TOKEN.env_var]
+        answer = self.clients.ssm.get_parameter(Name=name, WithDecryption=True)
+        token = str(answer["Parameter"]["Value"])
+        self.redact.add(token)
+        self._slack_token_cache = (token, now)
+        return token
 
     def _draft(self, msg: QueueMessage) -> list[int]:
         try:
@@ -693,7 +739,7 @@ class Bridge:
         except (ClientError, BotoCoreError) as error:
             log.warning("could not remember the reply's messages: %s", error)
 
-    def _forget_draft(self, msg: QueueMessage, telegram: TelegramStream | None) -> None:
+    def _forget_draft(self, msg: QueueMessage, telegram: ChannelStream | None) -> None:
         if telegram is None or not telegram.shown:
             return
         try:
@@ -708,7 +754,7 @@ class Bridge:
             log.warning("could not record message %s: %s", msg.message_id, error)
 
     def _turn_failed(
-        self, turn: Turn, web: WebStream, telegram: TelegramStream | None, reason: str
+        self, turn: Turn, web: WebStream, telegram: ChannelStream | None, reason: str
     ) -> None:
         msg = turn.message
         if self.process is not None and not self.process.alive():

@@ -138,6 +138,7 @@ def _register() -> None:
     from openclaw_deploy.cli import (
         agent,
         budget,
+        channels,
         cost,
         deploy,
         destroy,
@@ -161,6 +162,7 @@ def _register() -> None:
         status,
         logs,
         pair,
+        channels,
         relay,
         agent,
         cost,

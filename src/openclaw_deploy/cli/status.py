@@ -202,6 +202,10 @@ def _render(console: Console, report: StatusReport) -> None:  # noqa: PLR0912 - 
         )
     for key, value in [("telegram", _telegram(report.telegram)), *_monitoring(report.monitoring)]:
         row(key, value)
+    for channel in report.channels:
+        if channel.connected:
+            health = "[green]healthy[/]" if channel.healthy else "[red]failing[/]"
+            row(channel.channel, f"{health}: {escape(channel.detail)}")
     for note in report.notes + (report.monitoring.problems if report.monitoring else []):
         console.print(f"  [yellow]![/] {escape(note)}", highlight=False)
 

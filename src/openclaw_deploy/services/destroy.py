@@ -164,6 +164,23 @@ def remove_webhook(store: SecretStore, deployment: Deployment) -> bool:
     return True
 
 
+def remove_discord_commands(
+    plan: DestroyPlan, store: SecretStore, deployment: Deployment, reporter: Reporter
+) -> list[str]:
+    """Unregister the slash commands `channels add discord` registered; the warnings."""
+    if resources.DISCORD_BOT_TOKEN.parameter_name(plan.name) not in plan.parameters:
+        return []
+    from openclaw_deploy.services.channels import unregister_discord
+
+    reporter.step("Removing the Discord slash commands")
+    if unregister_discord(store, deployment):
+        reporter.done("Discord removed /ask, /new and /status")
+        return []
+    warning = "Discord did not confirm removing the slash commands (harmless)."
+    reporter.warn(warning)
+    return [warning]
+
+
 def disable_watchdog(events: Any, rule: str) -> bool:
     """Disable the watchdog's schedule so it cannot start the agent again; True if it was
     found (a missing rule is fine: the stack is half gone or never had it)."""
@@ -382,6 +399,8 @@ def execute_destroy(
             )
             reporter.warn(warning)
             warnings.append(warning)
+
+    warnings.extend(remove_discord_commands(plan, store, deployment, reporter))
 
     quiet = Quiet()
     stack_deleted = False

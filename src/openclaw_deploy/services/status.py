@@ -27,6 +27,7 @@ from openclaw_deploy.services.cost import UsageInfo, usage_info
 if TYPE_CHECKING:
     from openclaw_deploy.aws.cloudformation import CloudFormation, FailedResource, StackInfo
     from openclaw_deploy.local.service import LocalState
+    from openclaw_deploy.services.channels import ChannelInfo
 
 BACKUP_KEY = "agent/openclaw-state.tar.gz"
 """Where the bridge keeps the agent's latest state archive in the state bucket."""
@@ -113,6 +114,8 @@ class StatusReport:
     """Local target: how the agent task runs (process or image) and at what size, or why not."""
     monitoring: MonitoringInfo | None = None
     """The alarms' states, the dashboard's URL and the alert email's confirmation."""
+    channels: list[ChannelInfo] = field(default_factory=list)
+    """Slack and Discord: connected or not, and whether their API accepts the bot."""
 
 
 def lifecycle_for(app: AppContext, deployment: Deployment) -> Lifecycle:
@@ -425,5 +428,15 @@ def aws_status(app: AppContext, deployment: Deployment) -> StatusReport:
 
 def deployment_status(app: AppContext, deployment: Deployment) -> StatusReport:
     if deployment.target == "local":
-        return local_status(app, deployment)
-    return aws_status(app, deployment)
+        report = local_status(app, deployment)
+    else:
+        report = aws_status(app, deployment)
+    if not report.running:
+        return report
+    from openclaw_deploy.services.channels import list_channels
+
+    try:
+        channels = [c for c in list_channels(app, deployment) if c.channel != "telegram"]
+    except DeployError as error:
+        return replace(report, notes=[*report.notes, f"Channels not checked: {error.message}"])
+    return replace(report, channels=channels)
