@@ -46,12 +46,14 @@ HANDLER_MODULES: Final = {
     "slack": "openclaw_deploy.handlers.slack_events",
     "discord": "openclaw_deploy.handlers.discord_interactions",
     "watchdog": "openclaw_deploy.handlers.watchdog",
+    "schedule": "openclaw_deploy.handlers.schedule",
 }
 COMPONENT_LOGGERS: Final = {
     "daemon": [
         "openclaw_deploy.local.daemon",
         "openclaw_deploy.local.provision",
         "openclaw_deploy.local.iam",
+        "openclaw_deploy.local.scheduler",
     ],
     "gateway": ["openclaw_deploy.local.apigw", "openclaw_deploy.handlers"],
     "fargate": ["openclaw_deploy.local.fargate"],
@@ -377,6 +379,7 @@ class Daemon:
         ]
         for thread in threads:
             thread.start()
+        self._serve_schedules(moto_url)
 
         from openclaw_deploy.config import atomic_write
 
@@ -566,6 +569,32 @@ class Daemon:
                 )
 
         return stopped
+
+    def _serve_schedules(self, moto_url: str) -> None:
+        """EventBridge Scheduler: moto keeps the schedules, this fires them (local.scheduler),
+        invoking the schedule function only when the scheduler's role may."""
+        from openclaw_deploy.local import scheduler
+        from openclaw_deploy.local.iam import policies, requests
+
+        def refusal(arn: str) -> str | None:
+            if self.enforcement is None:
+                return None
+            identity = self.enforcement.identities.get(policies.SCHEDULER)
+            if identity is None:
+                return "the template has no role for EventBridge Scheduler"
+            check = requests.Check(action="lambda:InvokeFunction", resource=arn)
+            refused = self.enforcement.authorizer.evaluate(identity, [check])
+            return None if refused is None else refused.reason
+
+        scheduler.serve(
+            self.stop,
+            moto_url=moto_url,
+            region=self.spec.region,
+            account=ACCOUNT,
+            deployment=self.spec.name,
+            handler=_handler("schedule", self._credentials("schedule")),
+            refusal=refusal,
+        )
 
     def _watchdog(self) -> None:
         handler = _handler("watchdog", self._credentials("watchdog"))

@@ -278,7 +278,8 @@ def next_runs(
 ) -> Iterator[datetime]:
     """Up to `limit` firings strictly after `after` (aware), as aware datetimes in `tz_name`.
 
-    A `rate` counts from `start` (when the schedule was created), as EventBridge does."""
+    A `rate` counts from `start` (when the schedule was created): it first fires one period
+    after it."""
     tz = zone(tz_name)
     after = after.astimezone(tz)
     kind = check(expression)
@@ -291,7 +292,8 @@ def next_runs(
         step = rate_seconds(expression)
         origin = (start or after).astimezone(UTC).timestamp()
         now = after.astimezone(UTC).timestamp()
-        count = max(0, int((now - origin) // step) + 1)
+        # The first firing is one period after the start (creation), as EventBridge does.
+        count = max(1, int((now - origin) // step) + 1)
         for index in range(count, count + limit):
             yield datetime.fromtimestamp(origin + index * step, UTC).astimezone(tz)
         return

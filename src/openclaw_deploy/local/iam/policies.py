@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from openclaw_deploy.errors import DeployError
-from openclaw_deploy.runtime import resources
+from openclaw_deploy.runtime import resources, schedules
 
 PARTITION: Final = "aws"
 
@@ -33,6 +33,8 @@ LAMBDA_COMPONENTS: Final = (
 )
 TASK: Final = "task"
 EXECUTION: Final = "execution"
+SCHEDULER: Final = "scheduler"
+"""EventBridge Scheduler's execution role (it invokes the schedule function)."""
 
 # The AWS managed policies a role of ours may name, as AWS publishes them.
 MANAGED_POLICIES: Final[Mapping[str, dict[str, Any]]] = {
@@ -318,7 +320,7 @@ def component_roles(template: Mapping[str, Any], deployment: str) -> dict[str, s
 
     found: dict[str, str] = {}
     functions = {function_name(deployment, key): key for key in LAMBDA_COMPONENTS}
-    for resource in template.get("Resources", {}).values():
+    for logical_id, resource in template.get("Resources", {}).items():
         properties = resource.get("Properties", {})
         if resource["Type"] == "AWS::Lambda::Function":
             key = functions.get(properties.get("FunctionName", ""))
@@ -329,6 +331,10 @@ def component_roles(template: Mapping[str, Any], deployment: str) -> dict[str, s
         ) == task_family(deployment):
             found[TASK] = _att_id(properties["TaskRoleArn"])
             found[EXECUTION] = _att_id(properties["ExecutionRoleArn"])
+        elif resource["Type"] == "AWS::IAM::Role" and properties.get("RoleName") == (
+            schedules.role_name(deployment)
+        ):
+            found[SCHEDULER] = logical_id
     missing = [c for c in (*LAMBDA_COMPONENTS, TASK, EXECUTION) if c not in found]
     if missing:
         raise IamSetupError(f"the template names no role for {', '.join(missing)}")
