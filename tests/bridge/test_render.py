@@ -23,7 +23,7 @@ from openclaw_bridge.render import (
     openclaw_env,
     render_config,
 )
-from openclaw_deploy.runtime.providers import PROVIDER_IDS, get_provider
+from openclaw_deploy.runtime.providers import PROVIDER_IDS, PROVIDERS, get_provider
 
 KEY = "sk-canary-render-0123456789"
 TEMPLATE = default_template().read_text()
@@ -36,15 +36,32 @@ def choice_for(provider: str) -> ModelChoice:
         settings_provider=None,
         settings_model=None,
         default_provider=provider,
-        default_model=None,
-        base_url="http://127.0.0.1:9/v1" if provider == "offline" else None,
+        default_model="local-model" if provider == "openai-compatible" else None,
+        base_url="http://127.0.0.1:9/v1" if provider in ("offline", "openai-compatible") else None,
     )
+
+
+# What the bridge describes beside the chosen provider, so the owner can switch while it runs.
+OTHERS = [p for p in PROVIDERS.values() if p.id != "offline"]
 
 
 def render(choice: ModelChoice) -> str:
     return render_config(
-        TEMPLATE, choice, gateway_port=18789, proxy_url=PROXY, log_file="/tmp/openclaw-test.log"
+        TEMPLATE,
+        choice,
+        gateway_port=18789,
+        proxy_url=PROXY,
+        log_file="/tmp/openclaw-test.log",
+        others=OTHERS,
     )
+
+
+def test_every_provider_is_described_at_the_proxy_so_a_turn_can_switch_to_it() -> None:
+    text = render(choice_for("offline"))
+    for provider in OTHERS:
+        assert f'"{provider.openclaw_provider}": {{"baseUrl": "{PROXY}/{provider.id}"' in text
+    assert '"api": "google-generative-ai"' in text
+    assert '"api": "anthropic-messages"' in text
 
 
 @pytest.mark.parametrize("provider", PROVIDER_IDS)

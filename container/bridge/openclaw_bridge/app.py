@@ -28,7 +28,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Final
@@ -50,6 +50,7 @@ from openclaw_bridge.gateway import (
     openclaw_start_phases,
 )
 from openclaw_bridge.inbound import InboundQueue, Received
+from openclaw_bridge.keys import BridgeKeys, refused_notice
 from openclaw_bridge.proxy import KeyLookup, ModelProxy, upstream_for
 from openclaw_bridge.render import (
     ModelChoice,
@@ -69,7 +70,7 @@ from openclaw_deploy.runtime.contract import ContractError, QueueMessage
 from openclaw_deploy.runtime.discord import DiscordClient
 from openclaw_deploy.runtime.history import History
 from openclaw_deploy.runtime.lifecycle import IDLE, RUNNING, STARTING, STOPPING, Lifecycle
-from openclaw_deploy.runtime.providers import PROVIDERS
+from openclaw_deploy.runtime.providers import PROVIDERS, resolve_model
 from openclaw_deploy.runtime.settings import Settings
 from openclaw_deploy.runtime.slack import SlackClient
 from openclaw_deploy.runtime.telegram import TelegramBot, TelegramError, escape_html
@@ -239,7 +240,13 @@ class Bridge:
         self.offline_model: OfflineModel | None = None
         self.proxy: ModelProxy | None = None
         self.agent = AgentRunner()
-        self.key_for: KeyLookup = key_for or self._env_key
+        # Per-provider keys from SSM (read with the task role, a few seconds cached), today's
+        # one key from the environment for a deployment that has not moved it there yet.
+        self.key_for: KeyLookup = key_for or BridgeKeys.from_env(
+            clients.ssm, config.keys_path, fallback=self._env_key
+        )
+        self._boot_choice: ModelChoice | None = None
+        self._turn_choice: tuple[float, ModelChoice] | None = None
         self._key_provider: str | None = None
         self.idle_timeout = 15 * 60.0
         self.scheduler: SessionScheduler[Turn] = SessionScheduler(
@@ -431,13 +438,22 @@ class Bridge:
         try:
             template = config.template.read_text(encoding="utf-8")
             assert self.proxy is not None
+            # Every provider the proxy can reach is described, so the owner's next choice
+            # applies at the next turn (`x-openclaw-model`), not at the next start.
+            others = [
+                p
+                for p in PROVIDERS.values()
+                if self.proxy.upstream(p.id) is not None or p.needs_base_url
+            ]
             rendered = render_config(
                 template,
                 choice,
                 gateway_port=port,
                 proxy_url=f"http://127.0.0.1:{self.proxy.port}",
                 log_file=str(config.log_file),
+                others=others,
             )
+            self._boot_choice = choice
         except (OSError, RenderError) as error:
             raise BootError(f"the OpenClaw config could not be rendered: {error}") from None
         # Readable by OpenClaw's user, writable by the bridge's only; it holds no secret.
@@ -474,6 +490,63 @@ class Bridge:
         self.timings["openclaw"] = round(ready, 3)
         self.timings["boot"] = round(self.clock() - self.started_at, 3)
 
+    def _failure_reason(self, choice: ModelChoice | None, error: TurnError) -> str:
+        """What the owner is told: a refused key by name, with the command that replaces it."""
+        refused = refused_notice(choice.provider.id, str(error)) if choice else None
+        if refused is None or choice is None:
+            return str(error)
+        if isinstance(self.key_for, BridgeKeys):
+            self.key_for.forget(choice.provider.id)  # a replaced key is read again at once
+        return refused
+
+    def _model_for_turn(self) -> ModelChoice | None:
+        """The provider and model the owner's settings name now (looked at before each turn,
+        at most every few seconds): a change made while the agent runs applies to its next
+        turn. None before the boot has chosen one."""
+        boot = self._boot_choice
+        if boot is None:
+            return None
+        now = time.monotonic()
+        cached = self._turn_choice
+        if cached is not None and now - cached[0] < self.config.settings_ttl_seconds:
+            return cached[1]
+        try:
+            stored = self.settings.get()
+        except (ClientError, BotoCoreError) as error:
+            log.warning("could not read the settings; keeping the model: %s", error)
+            return cached[1] if cached is not None else boot
+        config = self.config
+        try:
+            choice = choose_model(
+                settings_provider=stored.provider,
+                settings_model=stored.model,
+                default_provider=config.default_provider,
+                default_model=config.default_model,
+                base_url=config.llm_base_url,
+            )
+        except RenderError as error:
+            log.warning("the settings name no usable model (%s); keeping the last one", error)
+            return cached[1] if cached is not None else boot
+        if choice.provider.id == boot.provider.id and not stored.base_url:
+            choice = boot  # its endpoint (e.g. the offline model's) as started
+        else:
+            choice = self._route_choice(choice, stored.base_url)
+        if cached is None or cached[1].model_ref != choice.model_ref:
+            log.info("turns now use %s", choice.model_ref)
+        self._turn_choice = (now, choice)
+        return choice
+
+    def _route_choice(self, choice: ModelChoice, base_url: str | None) -> ModelChoice:
+        """`choice` with the model id calls go to, and its endpoint routed by the proxy."""
+        region = _region()
+        model = resolve_model(choice.provider.id, choice.model, region)
+        if base_url and self.proxy is not None and choice.provider.needs_base_url:
+            current = self.proxy.upstream(choice.provider.id)
+            if current is None or current.base_url != base_url:
+                route = upstream_for(choice.provider, base_url=base_url, region=region)
+                self.proxy.set_upstream(route)
+        return replace(choice, model=model, base_url=base_url or choice.base_url)
+
     def _start_proxy(self, choice: ModelChoice) -> None:
         """The loopback model proxy: a route for every provider (the chosen one at its base
         URL override), so a switch of provider needs no new proxy."""
@@ -481,6 +554,7 @@ class Bridge:
         routes = []
         for provider in PROVIDERS.values():
             base_url = choice.base_url if provider.id == choice.provider.id else None
+            base_url = base_url or self.config.upstreams.get(provider.id)
             try:
                 routes.append(upstream_for(provider, base_url=base_url, region=region))
             except ValueError:
@@ -621,9 +695,13 @@ class Bridge:
             telegram.start()
         pieces: list[str] = []
         first_token: float | None = None
+        choice = self._model_for_turn()
         try:
             for piece in self.gateway.stream_reply(
-                msg.session, msg.text, on_open=turn.set_canceller
+                msg.session,
+                msg.text,
+                on_open=turn.set_canceller,
+                model=choice.model_ref if choice is not None else None,
             ):
                 if first_token is None:
                     first_token = time.monotonic() - started
@@ -640,7 +718,7 @@ class Bridge:
             return
         except TurnError as error:
             recorder.join(timeout=10)
-            self._turn_failed(turn, web, telegram, str(error))
+            self._turn_failed(turn, web, telegram, self._failure_reason(choice, error))
             return
         text = "".join(pieces)
         try:

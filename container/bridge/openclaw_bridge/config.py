@@ -42,6 +42,9 @@ ENV_READY_TIMEOUT: Final = "OPENCLAW_BRIDGE_READY_TIMEOUT_SECONDS"
 ENV_TURN_WORKERS: Final = "OPENCLAW_BRIDGE_TURN_WORKERS"
 ENV_BACKUP_KEY: Final = "OPENCLAW_BRIDGE_BACKUP_KEY"
 ENV_LOG_LEVEL: Final = "OPENCLAW_BRIDGE_LOG_LEVEL"
+ENV_UPSTREAMS: Final = "OPENCLAW_BRIDGE_UPSTREAMS"
+ENV_SETTINGS_TTL: Final = "OPENCLAW_BRIDGE_SETTINGS_TTL_SECONDS"
+"""How long the settings read before a turn are trusted (0: read before every turn)."""
 
 ENV_TASK_ARN: Final = "OPENCLAW_TASK_ARN"
 ENV_ECS_METADATA: Final = "ECS_CONTAINER_METADATA_URI_V4"
@@ -72,6 +75,21 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
         raise BridgeConfigError(f"{name} must be a number, not {raw!r}") from None
     if value < 0:
         raise BridgeConfigError(f"{name} must not be negative")
+    return value
+
+
+def _upstreams(raw: str) -> dict[str, str]:
+    if not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise BridgeConfigError(f"{ENV_UPSTREAMS} is not a JSON object") from None
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v.startswith(("http://", "https://"))
+        for k, v in value.items()
+    ):
+        raise BridgeConfigError(f"{ENV_UPSTREAMS} must map provider ids to http(s) URLs")
     return value
 
 
@@ -117,6 +135,12 @@ class BridgeConfig:
     default_provider: str | None = None
     default_model: str | None = None
     llm_base_url: str | None = None
+    keys_path: str | None = None
+    """The SSM path of the per-provider keys (`openclaw_deploy.runtime.keys`)."""
+    settings_ttl_seconds: float = 2.0
+    upstreams: dict[str, str] = field(default_factory=dict)
+    """Provider id -> API root, overriding the catalog's (`OPENCLAW_BRIDGE_UPSTREAMS`, a JSON
+    object: stand-ins in tests, a company proxy)."""
     llm_api_key: str | None = field(default=None, repr=False)
     telegram_bot_token: str | None = field(default=None, repr=False)
     poll_wait_seconds: int = 20
@@ -200,6 +224,9 @@ class BridgeConfig:
             default_provider=optional(ENV_PROVIDER),
             default_model=optional(ENV_MODEL),
             llm_base_url=optional(ENV_BASE_URL),
+            keys_path=optional(resources.ENV_KEYS_PATH),
+            upstreams=_upstreams(env.get(ENV_UPSTREAMS, "")),
+            settings_ttl_seconds=_number(env, ENV_SETTINGS_TTL, 2.0),
             llm_api_key=optional(resources.LLM_API_KEY.task_env or ""),
             telegram_bot_token=optional(resources.TELEGRAM_BOT_TOKEN.task_env or ""),
             poll_wait_seconds=min(20, int(_number(env, ENV_POLL_WAIT, 20))),

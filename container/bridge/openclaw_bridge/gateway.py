@@ -295,8 +295,12 @@ class GatewayClient:
         text: str,
         *,
         on_open: Callable[[Callable[[], None]], None] | None = None,
+        model: str | None = None,
     ) -> Iterator[str]:
         """Yield the reply's text pieces as OpenClaw streams them.
+
+        `model` (`provider/model`) runs this turn on that model instead of the configured one
+        (OpenClaw's `x-openclaw-model`): how a model chosen in the settings applies at once.
 
         `on_open` receives a function that closes the stream; calling it from another thread
         cancels the run (the iterator then raises TurnCancelledError).
@@ -307,6 +311,8 @@ class GatewayClient:
             "messages": [{"role": "user", "content": text}],
         }
         headers = {"x-openclaw-session-key": openclaw_session_key(session)}
+        if model:
+            headers["x-openclaw-model"] = model
         cancelled = threading.Event()
         try:
             with connect_sse(

@@ -259,6 +259,13 @@ class ModelProxy:
     def port(self) -> int:
         return int(self._server.server_address[1])
 
+    def set_upstream(self, upstream: Upstream) -> None:
+        """Add or replace one provider's route (an endpoint the owner chose while it runs)."""
+        self._upstreams = {**self._upstreams, upstream.provider_id: upstream}
+
+    def upstream(self, provider_id: str) -> Upstream | None:
+        return self._upstreams.get(provider_id)
+
     def url(self, provider_id: str) -> str:
         """The base URL OpenClaw's config names for `provider_id`."""
         return f"http://127.0.0.1:{self.port}/{provider_id}"

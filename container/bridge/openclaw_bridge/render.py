@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -122,9 +122,25 @@ API_BY_PROVIDER: Final = {
 """OpenClaw's `api` for a provider; every other one is OpenAI-compatible."""
 
 
-def providers_section(choice: ModelChoice, *, proxy_url: str) -> dict[str, Any]:
+def providers_section(
+    choice: ModelChoice, *, proxy_url: str, others: Iterable[Provider] = ()
+) -> dict[str, Any]:
     """The chosen provider, described at the bridge's model proxy (`proxy_url` is its root,
-    `http://127.0.0.1:<port>`) with a placeholder key: OpenClaw never sees the real one."""
+    `http://127.0.0.1:<port>`) with a placeholder key: OpenClaw never sees the real one.
+    `others` are described the same way with their default model, so a turn can switch to
+    any of them by naming it (`x-openclaw-model`) while OpenClaw runs."""
+    section: dict[str, Any] = {}
+    for other in others:
+        if other.id != choice.provider.id:
+            model = other.default_model or (other.curated_models or ("default",))[0]
+            section.update(
+                _provider_entry(ModelChoice(provider=other, model=model), proxy_url=proxy_url)
+            )
+    section.update(_provider_entry(choice, proxy_url=proxy_url))
+    return section
+
+
+def _provider_entry(choice: ModelChoice, *, proxy_url: str) -> dict[str, Any]:
     provider = choice.provider
     if provider.id == "offline" and not choice.base_url:
         raise RenderError("the offline model's URL is unknown")
@@ -144,13 +160,19 @@ def providers_section(choice: ModelChoice, *, proxy_url: str) -> dict[str, Any]:
 
 
 def render_config(
-    template: str, choice: ModelChoice, *, gateway_port: int, proxy_url: str, log_file: str
+    template: str,
+    choice: ModelChoice,
+    *,
+    gateway_port: int,
+    proxy_url: str,
+    log_file: str,
+    others: Iterable[Provider] = (),
 ) -> str:
     """The OpenClaw config text for this start."""
     values: dict[str, Any] = {
         "gateway_port": gateway_port,
         "log_file": log_file,
-        "providers": providers_section(choice, proxy_url=proxy_url),
+        "providers": providers_section(choice, proxy_url=proxy_url, others=others),
         "model_ref": choice.model_ref,
         # The persona ritual costs a long first turn; the demo model cannot take part in it.
         "skip_bootstrap": choice.provider.id == "offline",

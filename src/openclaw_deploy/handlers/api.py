@@ -162,7 +162,7 @@ def put_settings(request: Request) -> Response:
     try:
         chosen = validate(changes, settings.get())
         if "provider" in changes and chosen.provider:
-            if problem := missing_key(chosen.provider, _keys().ids()):
+            if problem := missing_key(chosen.provider, _keys().stored_ids()):
                 return _common.respond(
                     409, {"error": {"code": "no_key", "message": problem, "field": "provider"}}
                 )
@@ -195,7 +195,7 @@ def _keys() -> Any:
 def list_providers(request: Request) -> Response:
     from openclaw_deploy.runtime.providers import PROVIDERS, TOOLS
 
-    stored = {key.id: key for key in _keys().list()}
+    stored = {key.id: key for key in _keys().list_keys()}
 
     def key_state(key_id: str) -> dict[str, Any]:
         key = stored.get(key_id)
@@ -254,7 +254,7 @@ def put_key(request: Request) -> Response:
     if not isinstance(value, str):
         raise BadRequestError('the body must be {"key": "..."}')
     try:
-        stored = _keys().put(request.params["key"], value)
+        stored = _keys().store_key(request.params["key"], value)
     except InvalidKeyError as problem:
         return _common.respond(
             400, {"error": {"code": "bad_request", "message": str(problem), "field": "key"}}
@@ -279,7 +279,7 @@ def delete_key(request: Request) -> Response:
             "in_use",
             f"the agent uses {key_id}: choose another provider first (or remove it anyway)",
         )
-    if not _keys().remove(key_id):
+    if not _keys().remove_key(key_id):
         return _common.error(404, "not_found", f"no key is set for {key_id}")
     return _common.respond(204)
 

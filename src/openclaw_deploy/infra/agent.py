@@ -219,13 +219,6 @@ class Agent(Construct):
         secrets: dict[str, ecs.Secret] = {}
         for secret in resources.SECRETS:
             name = spec.parameter(secret)
-            if secret is resources.LLM_API_KEY and name is None:
-                # The key init stored for its provider (one parameter per provider).
-                from openclaw_deploy.runtime.providers import PROVIDERS
-
-                chosen = PROVIDERS.get(spec.provider)
-                if chosen is not None and chosen.needs_key:
-                    name = f"{resources.keys_path(spec.name)}/{chosen.id}"
             if secret.task_env is None or name is None:
                 continue
             parameter = ssm.StringParameter.from_secure_string_parameter_attributes(

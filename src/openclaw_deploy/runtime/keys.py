@@ -82,7 +82,7 @@ class KeyStore:
     def parameter(self, key_id: str) -> str:
         return key_parameter(self._path, check_key_id(key_id))
 
-    def list(self) -> list[StoredKey]:
+    def list_keys(self) -> list[StoredKey]:
         """The keys that are set (metadata only: the values are never decrypted here)."""
         found: list[StoredKey] = []
         token: str | None = None
@@ -111,8 +111,8 @@ class KeyStore:
         order = {key_id: index for index, key_id in enumerate(KEY_IDS)}
         return sorted(found, key=lambda key: order[key.id])
 
-    def ids(self) -> set[str]:
-        return {key.id for key in self.list()}
+    def stored_ids(self) -> set[str]:
+        return {key.id for key in self.list_keys()}
 
     def get(self, key_id: str) -> str | None:
         """The key's value, or None when none is set."""
@@ -123,9 +123,9 @@ class KeyStore:
         return str(answer["Parameter"]["Value"])
 
     def has(self, key_id: str) -> bool:
-        return key_id in self.ids()
+        return key_id in self.stored_ids()
 
-    def put(self, key_id: str, value: str) -> StoredKey:
+    def store_key(self, key_id: str, value: str) -> StoredKey:
         """Store or replace the key (SecureString with the AWS-managed key: no KMS fee)."""
         name = self.parameter(key_id)
         self._ssm.put_parameter(
@@ -135,7 +135,7 @@ class KeyStore:
             Overwrite=True,
             Description=f"openclaw-deploy: the {key_label(key_id)} API key",
         )
-        for key in self.list():
+        for key in self.list_keys():
             if key.id == key_id:
                 return key
         return StoredKey(  # listing lags a write on some backends; the write itself succeeded
@@ -146,7 +146,7 @@ class KeyStore:
             updated_at=None,
         )
 
-    def remove(self, key_id: str) -> bool:
+    def remove_key(self, key_id: str) -> bool:
         """Delete the key; False when there was none."""
         try:
             self._ssm.delete_parameter(Name=self.parameter(key_id))

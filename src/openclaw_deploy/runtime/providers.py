@@ -210,7 +210,7 @@ def key_label(key_id: str) -> str:
     """How the owner calls the holder of a key ("OpenAI", "Brave Search")."""
     if key_id in TOOLS:
         return TOOLS[key_id].label
-    return PROVIDERS[key_id].label.split(" (", 1)[0]
+    return PROVIDERS[key_id].label.split(" (", 1)[0].removeprefix("Any ")
 
 
 def get_provider(provider_id: str) -> Provider:

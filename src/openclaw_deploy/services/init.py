@@ -140,7 +140,7 @@ def run_init(
         _move_single_key(store, keys, request.name, previous)
         if provider.takes_key and request.llm_api_key:
             # One parameter per provider: switching later (model, the web) finds each key.
-            keys.put(provider.id, request.llm_api_key)
+            keys.store_key(provider.id, request.llm_api_key)
             stored.append(keys.parameter(provider.id))
         elif provider.takes_key and keys.has(provider.id):
             kept.append(keys.parameter(provider.id))
@@ -219,7 +219,7 @@ def _move_single_key(
         return
     owner = get_provider(previous.provider) if previous else None
     if owner is not None and owner.takes_key and not keys.has(owner.id):
-        keys.put(owner.id, store.get(old))
+        keys.store_key(owner.id, store.get(old))
     store.delete([old])
 
 

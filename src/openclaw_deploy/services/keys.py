@@ -95,7 +95,7 @@ def migrate_single_key(app: AppContext, deployment: Deployment, store: KeyStore)
             except ssm.exceptions.ParameterNotFound:
                 value = None
             if value:
-                store.put(provider.id, str(value))
+                store.store_key(provider.id, str(value))
         with contextlib.suppress(ssm.exceptions.ParameterNotFound):
             ssm.delete_parameter(Name=old)
     parameters = {k: v for k, v in deployment.parameters.items() if k != resources.LLM_API_KEY.key}
@@ -135,7 +135,7 @@ def set_key(
     store = key_store(app, deployment)
     try:
         with translate_boto_errors(f"store the {key_id} key"):
-            stored = store.put(key_id, value)
+            stored = store.store_key(key_id, value)
     except InvalidKeyError as problem:
         raise UsageError(
             f"The key was not stored: {problem}.", hint=set_key_command(key_id)
@@ -150,7 +150,7 @@ def in_use(app: AppContext, deployment: Deployment) -> str:
 def list_keys(app: AppContext, deployment: Deployment) -> KeyListing:
     store = key_store(app, deployment)
     with translate_boto_errors("list the stored keys"):
-        keys: list[StoredKey] = store.list()
+        keys: list[StoredKey] = store.list_keys()
     present = {key.id for key in keys}
     takes = [p.id for p in PROVIDERS.values() if p.takes_key] + list(TOOLS)
     return KeyListing(
@@ -174,7 +174,7 @@ def remove_key(
             "--force to remove it anyway",
         )
     with translate_boto_errors(f"remove the {key_id} key"):
-        removed = store.remove(key_id)
+        removed = store.remove_key(key_id)
     if not removed:
         raise NotFoundError(f"No key is set for {key_id}.", hint="openclaw-deploy keys list")
     return KeyRemoval(deployment=deployment.name, key=key_id, removed=True)
@@ -204,7 +204,7 @@ def _choice(app: AppContext, deployment: Deployment, stored: AgentSettings) -> M
     provider = stored.provider or deployment.provider
     model = stored.model if stored.provider else default_model
     spec = get_provider(provider)
-    present = key_store(app, deployment).ids() if spec.takes_key else set()
+    present = key_store(app, deployment).stored_ids() if spec.takes_key else set()
     return ModelChoice(
         deployment=deployment.name,
         provider=provider,
@@ -253,7 +253,7 @@ def set_model(
                 f"Name the model to use with {provider}.",
                 hint=f"openclaw-deploy model {provider}/MODEL",
             )
-        if problem := missing_key(provider, key_store(app, deployment).ids()):
+        if problem := missing_key(provider, key_store(app, deployment).stored_ids()):
             raise UsageError(problem[0].upper() + problem[1:] + ".", hint=set_key_command(provider))
         changes = {"provider": provider, "model": model}
         if spec.needs_base_url:
