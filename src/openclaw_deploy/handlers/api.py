@@ -161,11 +161,11 @@ def put_settings(request: Request) -> Response:
     settings = _common.settings()
     try:
         chosen = validate(changes, settings.get())
-        if "provider" in changes and chosen.provider:
-            if problem := missing_key(chosen.provider, _keys().stored_ids()):
-                return _common.respond(
-                    409, {"error": {"code": "no_key", "message": problem, "field": "provider"}}
-                )
+        needs = chosen.provider if "provider" in changes else None
+        if needs and (problem := missing_key(needs, _keys().stored_ids())):
+            return _common.respond(
+                409, {"error": {"code": "no_key", "message": problem, "field": "provider"}}
+            )
         saved = settings.put(changes)
     except SettingsError as problem:
         return _common.respond(
