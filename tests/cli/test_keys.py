@@ -191,3 +191,27 @@ def test_the_single_key_of_an_older_deployment_moves_to_its_provider(config_path
     names = [p["Name"] for p in ssm().describe_parameters()["Parameters"]]
     assert old not in names
     assert resources.LLM_API_KEY.key not in load_config(config_path).deployments[NAME].parameters
+
+
+def test_init_with_another_model_makes_it_the_model_again(
+    config_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run("keys", "set", "openai", "-", "--skip-check", stdin="sk-openai-canary\n")
+    assert run("model", "openai/gpt-5-mini").exit_code == 0
+    monkeypatch.setenv("OPENCLAW_LLM_API_KEY", CANARY)
+    monkeypatch.setenv(
+        "OPENCLAW_TELEGRAM_BOT_TOKEN", "123456789:AAtesttoken_abcdefghijklmnopqrstuvw"
+    )
+    result = CliRunner().invoke(
+        app,
+        ["init", "--name", NAME, "--model", "claude-opus-4-1", "--skip-checks", "--no-deploy"],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    shown = json.loads(run("model", "--json").stdout)
+    assert (shown["provider"], shown["model"], shown["source"]) == (
+        "anthropic",
+        "claude-opus-4-1",
+        "default",
+    ), "the web's earlier choice no longer wins over init's new answer"
+    assert CANARY not in config_path.read_text()
