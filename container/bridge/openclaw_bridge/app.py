@@ -59,6 +59,7 @@ from openclaw_bridge.render import (
     openclaw_env,
     render_config,
 )
+from openclaw_bridge.schedules import settle_answered
 from openclaw_bridge.state import StateError, StateStore
 from openclaw_bridge.task import process_started_at, start_phases, task_arn
 from openclaw_bridge.telegram_out import DeliveryError, TelegramStream
@@ -742,7 +743,7 @@ class Bridge:
         except (ClientError, BotoCoreError) as error:
             log.error("the reply to %s was delivered but not recorded: %s", msg.message_id, error)
             return
-        self._forget_draft(msg, telegram)
+        self._delivered(msg, telegram)
         self._dirty = True
         metrics.record(metrics.TURN_SECONDS, round(time.monotonic() - started, 3))
         log.info(
@@ -816,6 +817,12 @@ class Bridge:
             self.history.remember_draft(msg, message_ids)
         except (ClientError, BotoCoreError) as error:
             log.warning("could not remember the reply's messages: %s", error)
+
+    def _delivered(self, msg: QueueMessage, telegram: ChannelStream | None) -> None:
+        """The answer reached its channel: no draft to finish any more, and a schedule's
+        firing is marked answered."""
+        self._forget_draft(msg, telegram)
+        settle_answered(self.clients.dynamodb, msg)
 
     def _forget_draft(self, msg: QueueMessage, telegram: ChannelStream | None) -> None:
         if telegram is None or not telegram.shown:

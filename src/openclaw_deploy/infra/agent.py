@@ -47,6 +47,8 @@ _TASK_TABLE_ACCESS: Mapping[str, str] = {
     resources.CONNECTIONS.key: "rw",
     resources.SETTINGS.key: "r",
     resources.PAIRING.key: "r",
+    # A schedule's firing is marked answered once the answer reached its channel.
+    resources.SCHEDULES.key: "rw",
 }
 
 
