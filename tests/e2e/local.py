@@ -27,8 +27,16 @@ PASSWORD = "Local-Owner-Pass-1!"
 EMAIL = "owner@example.com"
 
 
-def cli(workdir: Path, *args: str, timeout: float = 400) -> subprocess.CompletedProcess[str]:
+def cli(
+    workdir: Path,
+    *args: str,
+    timeout: float = 400,
+    extra_env: dict[str, str] | None = None,
+    stdin: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """The real CLI; `extra_env` (e.g. a stand-in API's URL) reaches the local cloud it starts."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "OPENCLAW_"))}
+    env.update(extra_env or {})
     env["CI"] = "true"
     env["OPENCLAW_DEPLOY_CACHE"] = os.environ.get(
         "OPENCLAW_DEPLOY_CACHE", str(REPO / ".cache" / "openclaw-deploy")
@@ -41,6 +49,7 @@ def cli(workdir: Path, *args: str, timeout: float = 400) -> subprocess.Completed
         text=True,
         timeout=timeout,
         check=False,
+        input=stdin,
     )
 
 
@@ -66,7 +75,7 @@ class Local:
         return [e for e in entries if e["decision"] != "Allowed"]
 
 
-def start(workdir: Path, *options: str) -> Local:
+def start(workdir: Path, *options: str, extra_env: dict[str, str] | None = None) -> Local:
     """`init --target local` with `options` (e.g. `--image`); the cloud keeps running."""
     result = cli(
         workdir,
@@ -78,6 +87,7 @@ def start(workdir: Path, *options: str) -> Local:
         PASSWORD,
         "--json",
         *options,
+        extra_env=extra_env,
     )
     assert result.returncode == 0, result.stderr
     access = json.loads(result.stdout)["local"]

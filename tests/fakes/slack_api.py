@@ -33,8 +33,10 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.fakes.serving import serving
 
 DEFAULT_TOKEN = "xoxb-1111111111-2222222222-standinslacktoken"
 DEFAULT_SIGNING_SECRET = "0123456789abcdef0123456789abcdef"
@@ -257,12 +259,6 @@ def fake_slack(
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}/api"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Handler, "/api") as url:
+        fake.url = url
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()

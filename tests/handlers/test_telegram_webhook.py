@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from openclaw_deploy.handlers import api, telegram_webhook
+from openclaw_deploy.handlers import _channel, api, telegram_webhook
 from openclaw_deploy.runtime import aws, resources
 from openclaw_deploy.runtime.lifecycle import Lifecycle
 from openclaw_deploy.runtime.pairing import Pairing
@@ -353,6 +353,6 @@ def test_a_message_while_the_agent_goes_to_sleep_is_kept(paired: Stack) -> None:
     assert lifecycle().mark_running(status.task_arn, {})
     assert lifecycle().begin_stop(status.task_arn, "idle for 15 minutes")
     assert deliver(paired, paired.telegram.text_update("one more thing")) == 200
-    assert paired.telegram.sent_texts(USER)[-1] == telegram_webhook.GOING_TO_SLEEP
+    assert paired.telegram.sent_texts(USER)[-1] == _channel.GOING_TO_SLEEP
     assert [m.text for m in paired.drain()] == ["wake up", "one more thing"]
     assert len(paired.run_task_calls) == 1, "a stopping agent is not started a second time"

@@ -124,7 +124,9 @@ class EditStream:
             try:
                 # A preview is the first message only, marked as unfinished.
                 first = self._split(text)[0]
-                self._show([first if first == text else first.rstrip() + " …"])
+                if first != text:
+                    first = first[: self.limit - 2].rstrip() + " …"
+                self._show([first])
                 shown_text = text
             except ApiError as error:
                 if error.retry_after:

@@ -21,6 +21,7 @@ from openclaw_deploy.errors import AbortedError
 from openclaw_deploy.output import emit, recommend
 
 if TYPE_CHECKING:
+    from openclaw_deploy.prompts import Prompter
     from openclaw_deploy.services.channels import ChannelAdded, ChannelInfo, ChannelRemoved
 
 HELP: Final = """Connect Slack and Discord to your agent, list the chat channels, remove one.
@@ -55,6 +56,17 @@ DISCORD_WHY: Final = (
 channels_app = typer.Typer(help=HELP, no_args_is_help=True, rich_markup_mode=None)
 add_app = typer.Typer(help="Connect a chat channel.", no_args_is_help=True)
 channels_app.add_typer(add_app, name="add")
+
+
+def _hidden(prompter: Prompter, given: str | None, question: str, why: str, flag: str) -> str:
+    """A secret from its flag or environment variable, or asked hidden."""
+    env = "OPENCLAW_" + question.upper().replace(" ", "_")
+    value, _ = _secret(
+        prompter, given, question=question, why=why, flag=flag, env=env, keep_existing=False,
+        check=None,
+    )  # fmt: skip
+    assert value is not None  # keep_existing=False: asked until answered
+    return value
 
 
 def _render_added(console: Console, result: ChannelAdded) -> None:
@@ -122,27 +134,10 @@ def add_slack(
         bot_token = stdin.take("Slack bot token", "--bot-token")
     if signing_secret == FROM_STDIN:
         signing_secret = stdin.take("Slack signing secret", "--signing-secret")
-    token, _ = _secret(
-        app.prompter,
-        bot_token,
-        question="Slack bot token",
-        why=SLACK_BOT_HELP,
-        flag="--bot-token",
-        env="OPENCLAW_SLACK_BOT_TOKEN",
-        keep_existing=False,
-        check=None,
+    token = _hidden(app.prompter, bot_token, "Slack bot token", SLACK_BOT_HELP, "--bot-token")
+    secret = _hidden(
+        app.prompter, signing_secret, "Slack signing secret", SLACK_SIGNING_HELP, "--signing-secret"
     )
-    secret, _ = _secret(
-        app.prompter,
-        signing_secret,
-        question="Slack signing secret",
-        why=SLACK_SIGNING_HELP,
-        flag="--signing-secret",
-        env="OPENCLAW_SLACK_SIGNING_SECRET",
-        keep_existing=False,
-        check=None,
-    )
-    assert token is not None and secret is not None  # noqa: PT018 - keep_existing=False
     with app.reporter().task("Checking the bot token with Slack (auth.test)"):
         result = channels.add_slack(app, deployment, bot_token=token, signing_secret=secret)
     emit(app.console, result, as_json=as_json, render=_render_added)
@@ -202,17 +197,7 @@ def add_discord(
         )
     if bot_token == FROM_STDIN:
         bot_token = _Stdin().take("Discord bot token", "--bot-token")
-    token, _ = _secret(
-        prompter,
-        bot_token,
-        question="Discord bot token",
-        why=DISCORD_WHY,
-        flag="--bot-token",
-        env="OPENCLAW_DISCORD_BOT_TOKEN",
-        keep_existing=False,
-        check=None,
-    )
-    assert token is not None  # keep_existing=False
+    token = _hidden(prompter, bot_token, "Discord bot token", DISCORD_WHY, "--bot-token")
     with app.reporter().task("Checking the bot token and registering /ask, /new and /status"):
         result = channels.add_discord(
             app,

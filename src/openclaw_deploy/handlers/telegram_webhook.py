@@ -27,19 +27,23 @@ from typing import Any, Final
 import boto3  # noqa: F401 - imported first, not nested: see bench/handler_imports.py
 from botocore.exceptions import BotoCoreError, ClientError
 
-from openclaw_deploy.handlers import _common, _inbound
+from openclaw_deploy.handlers import _channel, _common, _inbound
+from openclaw_deploy.handlers._channel import (
+    NEW_SESSION,
+    PAIR_FAILED,
+    PAIRED,
+    TOO_LONG,
+)
 from openclaw_deploy.handlers._common import BadRequestError, Event, Response
 from openclaw_deploy.runtime import aws
 from openclaw_deploy.runtime.contract import MAX_TEXT_CHARS, QueueMessage, ReplyTarget
-from openclaw_deploy.runtime.lifecycle import PHASE_LABELS, RUNNING, STOPPING, AgentStatus
+from openclaw_deploy.runtime.lifecycle import PHASE_LABELS, RUNNING, AgentStatus
 from openclaw_deploy.runtime.pairing import PairedUser, Pairing
 from openclaw_deploy.runtime.resources import TELEGRAM_WEBHOOK_SECRET
 from openclaw_deploy.runtime.telegram import escape_html, parse_command, webhook_reply
 
 SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 SECRET_RECHECK_SECONDS: Final = 300
-NOTICE_SECONDS: Final = 3600
-"""A chat is told once per wake that the agent is waking (or going to sleep), not per message."""
 
 # Replies (HTML; anything interpolated is escaped).
 WELCOME: Final = "Hi {name}! I'm your OpenClaw agent. Just write to me — /help lists commands."
@@ -49,26 +53,14 @@ HELP: Final = (
     "/new — start a fresh conversation\n"
     "/help — this list"
 )
-WAKING: Final = "⏳ Waking your agent — {label}… I'll answer as soon as it's up."
-GOING_TO_SLEEP: Final = (
-    "💤 Your agent is going to sleep. Your message is kept and wakes it again within a few minutes."
-)
-START_FAILED: Final = (
-    "⚠️ Your agent could not start: {reason}\n"
-    "Your message is kept and will be answered once it runs."
-)
 STATUS: Final = "Agent: <b>{state}</b>{detail}"
-NEW_SESSION: Final = "🆕 Fresh conversation started. Earlier messages stay in the web UI."
 ONLY_TEXT: Final = "I can only read text messages for now."
 EDITED: Final = "Edits don't reach the agent — send the corrected message as a new one."
-TOO_LONG: Final = "That message is too long for the agent (the limit is {limit} characters)."
 PAIRING_CODE: Final = (
     "This is a private assistant.\n\n"
     "To ask its owner for access, give them this code: <code>{code}</code>\n"
     "They approve it in the web UI or with <code>openclaw-deploy pair approve {code}</code>."
 )
-PAIRED: Final = "✅ Paired. Write me anything."
-PAIR_FAILED: Final = "That code is not valid or has expired. Ask the owner for a new one."
 PAIR_USAGE: Final = "Send <code>/pair CODE</code> with the code shown in the web UI."
 ALREADY_PAIRED: Final = "You're already paired — just write."
 NO_TELEGRAM: Final = "this deployment has no Telegram bot (set one up with `openclaw-deploy init`)"
@@ -248,21 +240,12 @@ def _on_message(
 def _wake_reply(chat_id: int) -> dict[str, Any] | None:
     """Wake the agent; say it is waking (once per wake), or show "typing" if it is up."""
     wake = _inbound.wake()
-    if wake.blocked and wake.error is not None:
-        return _say(chat_id, "⚠️ " + escape_html(wake.error))
-    if wake.error is not None:
-        return _say(chat_id, START_FAILED.format(reason=escape_html(wake.error[:300])))
-    status = wake.status
-    if status is None or status.state == RUNNING:
+    notice = _channel.wake_notice(wake, str(chat_id))
+    if notice is not None:
+        return _say(chat_id, escape_html(notice))
+    if wake.error is None and (wake.status is None or wake.status.state == RUNNING):
         return webhook_reply("sendChatAction", chat_id=chat_id, action="typing")
-    episode = int(status.started_at or status.since)
-    key = f"notice#{chat_id}#{status.state}#{episode}"
-    if not _inbound.dedupe().once(key, seconds=NOTICE_SECONDS):
-        return None
-    if status.state == STOPPING:
-        return _say(chat_id, GOING_TO_SLEEP)
-    label = PHASE_LABELS.get(status.phase or "starting", "starting")
-    return _say(chat_id, WAKING.format(label=label))
+    return None
 
 
 def _stranger(

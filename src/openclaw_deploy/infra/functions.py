@@ -58,6 +58,14 @@ class Access:
     """List, read, set and remove the API keys under the deployment's `keys/` path (settings)."""
 
 
+CHAT_WEBHOOK_TABLES: Mapping[str, str] = {
+    resources.DEDUPE.key: RW,
+    resources.PAIRING.key: RW,
+    resources.TASK_STATE.key: RW,
+    resources.CONVERSATIONS.key: RW,
+}
+"""What every chat webhook (Telegram, Slack, Discord) uses: dedupe, pairing, wake, history."""
+
 ACCESS: Mapping[str, Access] = {
     "api": Access(
         description="HTTP API: history, settings, agent status and start/stop, pairing, tickets",
@@ -91,12 +99,7 @@ ACCESS: Mapping[str, Access] = {
     "telegram": Access(
         description="Telegram webhook: secret check, dedupe, pairing, enqueue, wake the agent",
         timeout_seconds=10,
-        tables={
-            resources.DEDUPE.key: RW,
-            resources.PAIRING.key: RW,
-            resources.TASK_STATE.key: RW,
-            resources.CONVERSATIONS.key: RW,
-        },
+        tables=CHAT_WEBHOOK_TABLES,
         send_to_queue=True,
         start_agent=True,
         secrets=(resources.TELEGRAM_WEBHOOK_SECRET,),
@@ -104,12 +107,7 @@ ACCESS: Mapping[str, Access] = {
     "slack": Access(
         description="Slack Events API: signature check, dedupe, pairing, enqueue, wake the agent",
         timeout_seconds=10,
-        tables={
-            resources.DEDUPE.key: RW,
-            resources.PAIRING.key: RW,
-            resources.TASK_STATE.key: RW,
-            resources.CONVERSATIONS.key: RW,
-        },
+        tables=CHAT_WEBHOOK_TABLES,
         send_to_queue=True,
         start_agent=True,
         # The signing secret checks requests; the bot token posts pairing codes and notices.
@@ -118,12 +116,7 @@ ACCESS: Mapping[str, Access] = {
     "discord": Access(
         description="Discord interactions: Ed25519 check, pairing, enqueue, wake the agent",
         timeout_seconds=10,
-        tables={
-            resources.DEDUPE.key: RW,
-            resources.PAIRING.key: RW,
-            resources.TASK_STATE.key: RW,
-            resources.CONVERSATIONS.key: RW,
-        },
+        tables=CHAT_WEBHOOK_TABLES,
         send_to_queue=True,
         start_agent=True,
         # The application's public key verifies interactions; no bot token is needed here.
