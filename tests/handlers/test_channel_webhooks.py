@@ -282,3 +282,31 @@ def test_discord_status_and_new_are_answered_at_once(discord: FakeDiscord, stack
     assert after.session != before.session
     assert after.session.startswith(f"discord-{DISCORD_USER}-")
     assert stack.run_task_calls == []
+
+
+# -- the web app's list of channels ----------------------------------------------------------------
+
+
+def test_the_api_lists_connected_channels_with_their_paired_people(stack: Stack) -> None:
+    from openclaw_deploy.handlers import api
+
+    def listed() -> dict[str, dict[str, Any]]:
+        answer = api.handler(http_event("GET", "/api/channels"))
+        assert answer["statusCode"] == 200
+        return {c["channel"]: c for c in _body(answer)["channels"]}
+
+    before = listed()
+    assert before["telegram"]["connected"] is True  # the stack's bot token is named
+    assert (before["slack"]["connected"], before["discord"]["connected"]) == (False, False)
+    pairing().connect_channel("slack", "Team (bot user U0BOT)")
+    pair(f"slack:{SLACK_USER}")
+    after = listed()
+    assert after["slack"] == {
+        "channel": "slack",
+        "identity": "Team (bot user U0BOT)",
+        "connectedAt": pytest.approx(time.time(), abs=60),
+        "connected": True,
+        "paired": 1,
+    }
+    pairing().disconnect_channel("slack")
+    assert listed()["slack"]["connected"] is False

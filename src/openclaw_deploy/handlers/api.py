@@ -334,6 +334,33 @@ def pairing_list(request: Request) -> Response:
     )
 
 
+def channels_list(request: Request) -> Response:
+    """The chat channels: Telegram (set up with the deployment), Slack and Discord (connected
+    with `channels add`), each with how many people are paired on it."""
+    pairing = _common.pairing()
+    people: dict[str, int] = {}
+    for user in pairing.list_paired():
+        people[user.channel] = people.get(user.channel, 0) + 1
+    connected = {c.channel: c for c in pairing.list_channels()}
+    channels = [
+        {
+            "channel": "telegram",
+            "connected": bool(os.environ.get(resources.TELEGRAM_BOT_TOKEN.env_var)),
+            "identity": None,
+            "connectedAt": None,
+        }
+    ]
+    for name in ("slack", "discord"):
+        found = connected.get(name)
+        entry = (
+            found.public() if found else {"channel": name, "identity": None, "connectedAt": None}
+        )
+        channels.append({**entry, "connected": found is not None})
+    for channel in channels:
+        channel["paired"] = people.get(str(channel["channel"]), 0)
+    return _common.respond(200, {"channels": channels})
+
+
 def pairing_approve(request: Request) -> Response:
     from openclaw_deploy.runtime.pairing import PairingError, normalize_code
 
@@ -389,6 +416,7 @@ ROUTES: Final[tuple[tuple[str, re.Pattern[str], Route], ...]] = (
     ("POST", re.compile(r"/agent/stop"), agent_stop),
     ("POST", re.compile(r"/pairing/code"), pairing_code),
     ("GET", re.compile(r"/pairing"), pairing_list),
+    ("GET", re.compile(r"/channels"), channels_list),
     ("POST", re.compile(r"/pairing/(?P<code>[^/]+)/approve"), pairing_approve),
     ("DELETE", re.compile(r"/pairing/(?P<user>-?[0-9]{1,20})"), pairing_revoke),
 )

@@ -17,7 +17,9 @@ so every read and condition also checks `expires_at` itself):
 * `CODE` / `<code>`: an owner's code for `/pair` (10 minutes, single use);
 * `PENDING` / `<code>`: a stranger's request (user_id, name, chat_id, channel, requested_at);
 * `REQUEST` / `<user_id>`: when that user may get a new code (the rate limit);
-* `PAIRED` / `<user_id>`: name, chat_id, channel, paired_at, and the session key in use.
+* `PAIRED` / `<user_id>`: name, chat_id, channel, paired_at, and the session key in use;
+* `CHANNEL` / `<channel>`: a connected Slack or Discord app (`channels add`): who it is, since
+  when (the web app lists them; the secrets themselves are in SSM).
 """
 
 from __future__ import annotations
@@ -50,6 +52,21 @@ _CODE = "CODE"
 _PENDING = "PENDING"
 _REQUEST = "REQUEST"
 _PAIRED = "PAIRED"
+_CHANNEL = "CHANNEL"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConnectedChannel:
+    channel: str
+    identity: str
+    connected_at: float
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "channel": self.channel,
+            "identity": self.identity,
+            "connectedAt": self.connected_at,
+        }
 
 
 class PairingError(Exception):
@@ -187,7 +204,35 @@ class Pairing:
     def list_paired(self) -> list[PairedUser]:
         return sorted((_paired(item) for item in self._query(_PAIRED)), key=lambda u: u.paired_at)
 
-    # -- the Telegram side ------------------------------------------------------------------
+    # -- connected channels (`channels add`) -------------------------------------------------
+
+    def connect_channel(self, channel: str, identity: str) -> None:
+        self._db.put_item(
+            TableName=self._table,
+            Item={
+                "pk": ddb.s(_CHANNEL),
+                "sk": ddb.s(channel),
+                "identity": ddb.s(identity[:200]),
+                "connected_at": ddb.n(self._clock()),
+            },
+        )
+
+    def disconnect_channel(self, channel: str) -> None:
+        self._db.delete_item(
+            TableName=self._table, Key={"pk": ddb.s(_CHANNEL), "sk": ddb.s(channel)}
+        )
+
+    def list_channels(self) -> list[ConnectedChannel]:
+        return [
+            ConnectedChannel(
+                channel=ddb.get_s(item, "sk") or "",
+                identity=ddb.get_s(item, "identity") or "",
+                connected_at=ddb.get_n(item, "connected_at") or 0.0,
+            )
+            for item in self._query(_CHANNEL)
+        ]
+
+    # -- the chat side ----------------------------------------------------------------------
 
     def get_user(self, user_id: str | int) -> PairedUser | None:
         answer = self._db.get_item(

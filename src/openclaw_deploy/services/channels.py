@@ -96,6 +96,25 @@ def _endpoint(app: AppContext, deployment: Deployment, route: str) -> str | None
     return f"{base}{route}" if base else None
 
 
+def _record(app: AppContext, deployment: Deployment, channel: str, identity: str | None) -> None:
+    """Note the channel in the pairing table, where the web app lists it (None: removed).
+    Best effort: before the first deploy there is no table yet (the secrets are what counts)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from openclaw_deploy.runtime.pairing import Pairing
+
+    pairing = Pairing(
+        app.client("dynamodb", deployment.region), resources.PAIRING.physical_name(deployment.name)
+    )
+    try:
+        if identity is None:
+            pairing.disconnect_channel(channel)
+        else:
+            pairing.connect_channel(channel, identity)
+    except (ClientError, BotoCoreError):
+        return
+
+
 def _put(store: SecretStore, deployment: Deployment, secret: resources.Secret, value: str) -> str:
     name = secret.parameter_name(deployment.name)
     store.put(name, value, description=f"openclaw-deploy {deployment.name}: {secret.description}")
@@ -136,10 +155,12 @@ def add_slack(
         _put(store, deployment, resources.SLACK_SIGNING_SECRET, signing_secret),
     ]
     url = _endpoint(app, deployment, SLACK_ROUTE)
+    who = f"{identity.team} (bot user {identity.user_id})"
+    _record(app, deployment, "slack", who)
     return ChannelAdded(
         channel="slack",
         endpoint_url=url,
-        identity=f"{identity.team} (bot user {identity.user_id})",
+        identity=who,
         stored=stored,
         manifest=slack.manifest(
             name=APP_NAME, request_url=url or "https://<your API>/slack/events"
@@ -211,6 +232,7 @@ def add_discord(
             f"Discord did not take the slash commands ({error.message}).",
             hint=f"openclaw-deploy channels add discord --name {deployment.name} (again)",
         ) from None
+    _record(app, deployment, "discord", f"{name} ({application_id})")
     return ChannelAdded(
         channel="discord",
         endpoint_url=_endpoint(app, deployment, DISCORD_ROUTE),
@@ -333,4 +355,5 @@ def remove_channel(app: AppContext, deployment: Deployment, channel: str) -> Cha
             "api.slack.com/apps if you no longer use it."
         )
     store.delete(names)
+    _record(app, deployment, channel, None)
     return ChannelRemoved(channel=channel, deleted=names, unregistered=unregistered, notes=notes)

@@ -85,6 +85,15 @@ export interface PairingCode {
   expiresAt: number | null;
 }
 
+/** A chat channel (GET /api/channels): Telegram from the deployment, Slack and Discord from `channels add`. */
+export interface ChatChannel {
+  channel: string;
+  connected: boolean;
+  identity: string | null;
+  connectedAt: number | null;
+  paired: number;
+}
+
 export interface Pairing {
   pending: { code: string; userId: string; name: string; requestedAt: number | null }[];
   paired: { userId: string; name: string; pairedAt: number | null }[];
@@ -239,6 +248,16 @@ export class Api {
     };
   }
 
+  async channels(): Promise<ChatChannel[]> {
+    const d = await this.request<{ channels?: Record<string, unknown>[] }>("GET", "/api/channels");
+    return (d.channels ?? []).map((c) => ({
+      channel: typeof c.channel === "string" ? c.channel : "",
+      connected: c.connected === true,
+      identity: typeof c.identity === "string" ? c.identity : null,
+      connectedAt: toEpochMs(c.connectedAt),
+      paired: typeof c.paired === "number" ? c.paired : 0,
+    }));
+  }
   approvePairing(code: string): Promise<unknown> {
     return this.request("POST", `/api/pairing/${encodeURIComponent(code)}/approve`);
   }

@@ -6,6 +6,7 @@ import { useCallback, useEffect, useState } from "react";
 import { errorMessage, type Pairing, type PairingCode } from "../api/http";
 import { elapsed, fullTime } from "../lib/format";
 import { useServices } from "../services";
+import { ChannelsList } from "./ChannelsList";
 
 const POLL_MS = 5000;
 
@@ -52,6 +53,7 @@ export function TelegramPage() {
 
   return (
     <div className="pages">
+      <ChannelsList />
       <PairCode onPaired={refresh} />
       <section className="card" aria-labelledby="pending-title">
         <h2 id="pending-title">Waiting for approval</h2>
