@@ -125,16 +125,7 @@ def answer(live: Live, connections: ConnectionsEndpoint, text: str) -> dict[str,
         ("openai", "gpt-live-1", None, "openai", "openai"),
         ("anthropic", "claude-live-1", None, "anthropic", "anthropic"),
         ("gemini", "gemini-live-1", None, "gemini", "gemini"),
-        pytest.param(
-            *("bedrock", "anthropic.claude-live-v1:0", None, "bedrock", "bedrock"),
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="the pinned OpenClaw registers no bedrock-converse-stream API: it needs "
-                "the @openclaw/amazon-bedrock-provider plugin, which neither the image nor the "
-                "cache installs (OpenClaw logs 'No API provider registered for api: "
-                "bedrock-converse-stream'); this fails, and so passes, once it is installed",
-            ),
-        ),
+        ("bedrock", "anthropic.claude-live-v1:0", None, "bedrock", "bedrock"),
         ("openai-compatible", "local-llama", "compatible", "openai", "compatible"),
     ],
 )

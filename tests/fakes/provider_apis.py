@@ -5,7 +5,9 @@
 | `/openai`    | OpenAI Chat Completions, SSE `chat.completion.chunk` | `Authorization: Bearer` |
 | `/anthropic` | Anthropic Messages, SSE `message_start` ... `message_stop` | `x-api-key`     |
 | `/gemini`    | Gemini `streamGenerateContent` (`alt=sse` or a JSON array) | `x-goog-api-key` |
-| `/bedrock`   | Bedrock `ConverseStream`, AWS event stream (binary)  | SigV4 `Authorization` |
+| `/bedrock`   | Bedrock `InvokeModelWithResponseStream`, AWS event stream | SigV4, verified |
+
+(The Bedrock route is tests/fakes/bedrock_runtime.py's: Anthropic events in `chunk` events.)
 
 Each answers "<format> says hi (<model>)" when the key is the one expected for that prefix
 (`keys`), and 401 in the format's own error shape otherwise; every request is recorded with
@@ -16,16 +18,18 @@ from __future__ import annotations
 
 import json
 import re
-import struct
 import threading
 import time
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from botocore.credentials import Credentials
+
+from tests.fakes.bedrock_runtime import BedrockRuntime, answer_bedrock, verify_sigv4
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,9 @@ class Call:
 @dataclass
 class ProviderApis:
     keys: dict[str, str]
-    """prefix -> the key that prefix accepts (Bedrock: any SigV4 signature)."""
+    """prefix -> the key that prefix accepts (Bedrock: a SigV4 signature of `bedrock`'s)."""
+    bedrock: BedrockRuntime
+    """The Bedrock route's checks: the credentials and region its signatures must be for."""
     url: str = ""
     calls: list[Call] = field(default_factory=list)
 
@@ -51,32 +57,21 @@ class ProviderApis:
         return f"{fmt} says hi ({model})"
 
 
-def _event_stream_message(event: str, payload: dict[str, Any]) -> bytes:
-    """One message of the AWS event stream encoding (`application/vnd.amazon.eventstream`)."""
-    headers = b""
-    for name, value in (
-        (":event-type", event),
-        (":content-type", "application/json"),
-        (":message-type", "event"),
-    ):
-        raw = value.encode()
-        headers += bytes([len(name)]) + name.encode() + b"\x07" + struct.pack(">H", len(raw)) + raw
-    body = json.dumps(payload).encode()
-    total = 12 + len(headers) + len(body) + 4
-    prelude = struct.pack(">II", total, len(headers))
-    prelude += struct.pack(">I", zlib.crc32(prelude))
-    message = prelude + headers + body
-    return message + struct.pack(">I", zlib.crc32(message))
-
-
 def _sse(data: Any, event: str | None = None) -> bytes:
     head = f"event: {event}\n" if event else ""
     return f"{head}data: {json.dumps(data)}\n\n".encode()
 
 
 @contextmanager
-def provider_apis(keys: dict[str, str]) -> Iterator[ProviderApis]:
-    apis = ProviderApis(keys=dict(keys))
+def provider_apis(
+    keys: dict[str, str],
+    *,
+    aws: Credentials | None = None,
+    region: str = "us-east-1",
+) -> Iterator[ProviderApis]:
+    """`aws`: the credentials Bedrock calls must be signed with (default: moto's `testing`)."""
+    credentials = aws or Credentials("testing", "testing")
+    apis = ProviderApis(keys=dict(keys), bedrock=BedrockRuntime(credentials, region))
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -109,7 +104,11 @@ def provider_apis(keys: dict[str, str]) -> Iterator[ProviderApis]:
             parts = urlsplit(self.path)
             prefix, _, rest = parts.path.lstrip("/").partition("/")
             length = int(self.headers.get("Content-Length") or 0)
-            body = json.loads(self.rfile.read(length) or b"{}")
+            raw = self.rfile.read(length)
+            if prefix == "bedrock":
+                self._bedrock(parts.path, rest, raw)
+                return
+            body = json.loads(raw or b"{}")
             expected = apis.keys.get(prefix)
             if rest.endswith("chat/completions"):
                 fmt, model = "openai", str(body.get("model"))
@@ -121,11 +120,6 @@ def provider_apis(keys: dict[str, str]) -> Iterator[ProviderApis]:
                 fmt, model = "gemini", match.group(1)
                 query = parse_qs(parts.query)
                 key = self.headers.get("x-goog-api-key") or query.get("key", [""])[0]
-            elif match := re.search(r"model/([^/]+)/converse-stream$", rest):
-                fmt, model = "bedrock", match.group(1)
-                auth = self.headers.get("Authorization", "")
-                key = "sigv4" if auth.startswith("AWS4-HMAC-SHA256 Credential=") else ""
-                expected = "sigv4"
             else:
                 self._send(404, b'{"error": "not a model endpoint"}', "application/json")
                 return
@@ -140,10 +134,25 @@ def provider_apis(keys: dict[str, str]) -> Iterator[ProviderApis]:
                 self._openai(model, words)
             elif fmt == "anthropic":
                 self._anthropic(model, words)
-            elif fmt == "gemini":
-                self._gemini(model, words, sse="sse" in parse_qs(parts.query).get("alt", []))
             else:
-                self._bedrock(words)
+                self._gemini(model, words, sse="sse" in parse_qs(parts.query).get("alt", []))
+
+        def _bedrock(self, path: str, rest: str, raw: bytes) -> None:
+            """Bedrock Runtime as AWS answers it: the signature checked with botocore."""
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            refusal = verify_sigv4(
+                method="POST",
+                url=f"http://{headers.get('host')}{self.path}",
+                headers=headers,
+                body=raw,
+                credentials=apis.bedrock.credentials,
+                region=apis.bedrock.region,
+            )
+            model = unquote(rest.split("/")[1]) if rest.count("/") == 2 else ""
+            key = "sigv4" if refusal is None else ""
+            # Recorded before the answer: a test that saw the answer finds the call.
+            apis.calls.append(Call("bedrock", "bedrock", model, key, path))
+            answer_bedrock(apis.bedrock, self, raw, rest)
 
         def _refuse(self, fmt: str) -> None:
             shapes = {
@@ -165,10 +174,8 @@ def provider_apis(keys: dict[str, str]) -> Iterator[ProviderApis]:
                         "status": "UNAUTHENTICATED",
                     }
                 },
-                "bedrock": {"message": "The security token included in the request is invalid."},
             }
-            status = 403 if fmt == "bedrock" else 401
-            self._send(status, json.dumps(shapes[fmt]).encode(), "application/json")
+            self._send(401, json.dumps(shapes[fmt]).encode(), "application/json")
 
         def _openai(self, model: str, words: list[str]) -> None:
             def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
@@ -262,31 +269,6 @@ def provider_apis(keys: dict[str, str]) -> Iterator[ProviderApis]:
                 self._stream("text/event-stream", [_sse(p) for p in pieces])
             else:
                 self._stream("application/json", [json.dumps(pieces).encode()])
-
-        def _bedrock(self, words: list[str]) -> None:
-            chunks = [_event_stream_message("messageStart", {"role": "assistant"})]
-            chunks += [
-                _event_stream_message(
-                    "contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": w}}
-                )
-                for w in words
-            ]
-            chunks += [
-                _event_stream_message("contentBlockStop", {"contentBlockIndex": 0}),
-                _event_stream_message("messageStop", {"stopReason": "end_turn"}),
-                _event_stream_message(
-                    "metadata",
-                    {
-                        "usage": {
-                            "inputTokens": 10,
-                            "outputTokens": len(words),
-                            "totalTokens": 10 + len(words),
-                        },
-                        "metrics": {"latencyMs": 5},
-                    },
-                ),
-            ]
-            self._stream("application/vnd.amazon.eventstream", chunks)
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True

@@ -358,8 +358,14 @@ class ModelProxy:
         body: bytes,
         handler: BaseHTTPRequestHandler,
     ) -> None:
+        from openclaw_bridge.bedrock import bedrock_call
+
         upstream, url = self.route(method, raw_path)
-        headers = self.headers_for(upstream, method, url, list(incoming), body)
+        incoming = list(incoming)
+        call = bedrock_call(upstream, url, incoming, body) if upstream.auth == "sigv4" else None
+        if call is not None:  # Anthropic Messages turned into Bedrock's InvokeModel API
+            url, body, incoming = call.url, call.body, call.headers
+        headers = self.headers_for(upstream, method, url, incoming, body)
         request = self._http.build_request(method, url, headers=headers, content=body)
         try:
             response = self._http.send(request, stream=True)
@@ -371,7 +377,7 @@ class ModelProxy:
                 "upstream_error",
             ) from None
         try:
-            self._relay(response, handler)
+            (call.relay if call is not None else self._relay)(response, handler)
         finally:
             response.close()
 
@@ -446,7 +452,10 @@ def upstream_for(provider: Any, *, base_url: str | None, region: str) -> Upstrea
     if not scheme:  # a provider table without the field
         scheme = "sigv4" if wire == "bedrock" else "bearer" if provider.key_env else "none"
     if scheme == "sigv4":
+        from openclaw_bridge.bedrock import MESSAGES_PATHS
+
         root = base_url or f"https://bedrock-runtime.{region}.amazonaws.com"
+        paths = BEDROCK_PATHS + MESSAGES_PATHS  # OpenClaw speaks Anthropic Messages to it
         return Upstream(
             provider_id=provider.id, base_url=root, paths=paths, auth="sigv4", region=region
         )

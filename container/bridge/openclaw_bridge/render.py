@@ -117,7 +117,7 @@ def _custom_provider(
 
 API_BY_PROVIDER: Final = {
     "anthropic": "anthropic-messages",
-    "bedrock": "bedrock-converse-stream",
+    "bedrock": "anthropic-messages",  # the proxy turns it into Bedrock's API
 }
 """OpenClaw's `api` for a provider; every other one is OpenAI-compatible."""
 

@@ -140,7 +140,10 @@ PROVIDERS: Final[dict[str, Provider]] = {
             openclaw_provider="amazon-bedrock",
             key_env=None,
             auth_scheme="sigv4",
-            api="bedrock-converse-stream",
+            # OpenClaw speaks Anthropic Messages to the proxy, which turns it into Bedrock's
+            # InvokeModelWithResponseStream (openclaw_bridge.bedrock): the pinned OpenClaw's
+            # own bedrock-converse-stream API needs a plugin that is not published.
+            api="anthropic-messages",
             curated_models=(
                 "anthropic.claude-sonnet-4-5-20250929-v1:0",
                 "anthropic.claude-haiku-4-5-20251001-v1:0",
@@ -298,3 +301,37 @@ def bedrock_invoke_resources(
         return [f"arn:{partition}:bedrock:{region}::foundation-model/{model}"]
     profile = f"arn:{partition}:bedrock:{region}:{account}:inference-profile/{model}"
     return [profile, foundation]
+
+
+def bedrock_grant_command(model: str) -> str:
+    """The command that grants the agent's role `model` on Bedrock: `init` again with it
+    (the deployment's role may invoke the one Bedrock model init chose)."""
+    return f"openclaw-deploy init --provider bedrock --model {bedrock_foundation_model(model)}"
+
+
+def missing_bedrock_grant(
+    provider_id: str,
+    model: str | None,
+    *,
+    default_provider: str | None,
+    default_model: str | None,
+    region: str,
+) -> str | None:
+    """Why the agent's role cannot call `model` on Bedrock (None when it can, or for another
+    provider). The role is granted the one model `init` chose, and only when it chose Bedrock,
+    so any other Bedrock model would be refused (AccessDenied) at the first turn."""
+    if provider_id != "bedrock":
+        return None
+    wanted = resolve_model("bedrock", model or "", region)
+    if default_provider == "bedrock":
+        granted = resolve_model("bedrock", default_model or "", region)
+        if granted == wanted:
+            return None
+        return (
+            f"the agent's role may invoke {granted} on Amazon Bedrock, not {wanted}; "
+            f"grant it first: {bedrock_grant_command(wanted)}"
+        )
+    return (
+        "the agent's role has no Amazon Bedrock grant (init chose another provider); "
+        f"grant it first: {bedrock_grant_command(wanted)}"
+    )
