@@ -6,6 +6,7 @@ One local target for every assertion."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -13,10 +14,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import boto3
 import pytest
 
 from openclaw_deploy.runtime import resources
+from tests.e2e.drills import token
 from tests.e2e.local import Local, cli, running_with_telegram, webhook_secret
 from tests.fakes.telegram_api import FakeTelegram, fake_telegram
 
@@ -137,11 +140,34 @@ def test_a_schedule_fires_on_the_local_clock_and_answers_on_telegram_and_the_web
     )["Item"]
     assert index["title"]["S"] == "⏰ Morning digest"
 
-    listed = cli(local.workdir, "schedule", "list", "--json", timeout=60)
-    assert listed.returncode == 0, listed.stderr
-    schedules = {s["id"]: s for s in json.loads(listed.stdout)["schedules"]}
+    def listed() -> dict[str, dict[str, Any]]:
+        result = cli(local.workdir, "schedule", "list", "--json", timeout=60)
+        assert result.returncode == 0, result.stderr
+        return {s["id"]: s for s in json.loads(result.stdout)["schedules"]}
+
+    # The bridge marks a firing answered right after it delivered and recorded the answer.
+    _wait_for(
+        lambda: {s["outcome"] for s in listed().values()} == {"answered"}, 30, "both answered"
+    )
+    schedules = listed()
     assert set(schedules) == {to_telegram, to_web}  # the one-off runs are gone
     for schedule_id in (to_telegram, to_web):
         assert schedules[schedule_id]["runs"] == 1
         assert schedules[schedule_id]["outcome"] == "answered"  # the bridge delivered it
         assert schedules[schedule_id]["next_run"].endswith(("+01:00", "+02:00"))  # Berlin
+
+    # The web app's Schedules page shows the same, through the API (the api role's grants).
+    async def page() -> dict[str, Any]:
+        async with aiohttp.ClientSession() as http:
+            bearer = await token(http, local.api_url)
+            answer = await http.get(
+                f"{local.api_url}/api/schedules", headers={"Authorization": f"Bearer {bearer}"}
+            )
+            assert answer.status == 200, await answer.text()
+            shown: dict[str, Any] = await answer.json()
+            return shown
+
+    shown = {s["id"]: s for s in asyncio.run(page())["schedules"]}
+    assert set(shown) == {to_telegram, to_web}
+    assert shown[to_web]["title"] == "Morning digest"
+    assert {s["outcome"] for s in shown.values()} == {"answered"}

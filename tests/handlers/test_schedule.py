@@ -110,3 +110,50 @@ def test_run_now_without_a_scheduled_time_still_queues(stack: Stack) -> None:
 def test_a_firing_it_cannot_read_is_dropped_not_retried(stack: Stack, event: object) -> None:
     assert schedule.handler(event, None)["status"] == "dropped"
     assert stack.drain() == []
+
+
+def test_the_schedules_page_lists_them_with_next_and_last_run(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from openclaw_deploy.handlers import api
+    from openclaw_deploy.runtime import schedules
+    from tests.handlers.events import http_event
+
+    group = schedules.group_name(DEPLOYMENT)
+    monkeypatch.setenv(schedules.ENV_GROUP, group)
+    scheduler = stack.client("scheduler")
+    scheduler.create_schedule_group(Name=group)
+    names = schedules.Names.of(DEPLOYMENT, account="123456789012", region="us-east-1")
+    for name, expression in (
+        ("s-0a1b2c3d", "cron(0 8 ? * MON-FRI *)"),
+        ("agent-0a1b2c3d", "at(2099-01-01T09:00:00)"),
+    ):
+        firing = Firing(schedule=name, title="Morning news", text="Summarise", to="telegram")
+        scheduler.create_schedule(
+            Name=name,
+            GroupName=group,
+            ScheduleExpression=expression,
+            ScheduleExpressionTimezone="Europe/Berlin",
+            FlexibleTimeWindow={"Mode": "OFF"},
+            Target=schedules.target(names, firing),
+        )
+    schedule.runs().record("s-0a1b2c3d", "answered")
+
+    answer = api.handler(http_event("GET", "/api/schedules"), None)
+
+    assert answer["statusCode"] == 200
+    owner, agent = json.loads(answer["body"])["schedules"]
+    assert (owner["id"], owner["kind"], owner["to"]) == ("s-0a1b2c3d", "owner", "telegram")
+    assert owner["nextRun"].endswith(("+01:00", "+02:00"))
+    assert (owner["outcome"], owner["runs"]) == ("answered", 1)
+    assert owner["lastRun"] is not None
+    assert (agent["kind"], agent["nextRun"]) == ("agent", "2099-01-01T09:00:00+01:00")
+    assert agent["lastRun"] is None
+
+
+def test_the_schedules_page_needs_a_signed_in_owner(stack: Stack) -> None:
+    from openclaw_deploy.handlers import api
+    from tests.handlers.events import http_event
+
+    answer = api.handler(http_event("GET", "/api/schedules", sub=None), None)
+    assert answer["statusCode"] == 401

@@ -42,6 +42,7 @@ SERVICES: Final = {
     "ssm": "ssm",
     "ecs": "ecs",
     "logs": "logs",
+    "scheduler": "scheduler",
     "cognito-idp": "cognito-idp",
     "apigatewaymanagementapi": "execute-api",
 }

@@ -21,7 +21,7 @@ from urllib.parse import unquote
 import boto3  # noqa: F401 - imported first, not nested: see bench/handler_imports.py
 from botocore.exceptions import BotoCoreError, ClientError
 
-from openclaw_deploy.handlers import _common
+from openclaw_deploy.handlers import _common, _schedules
 from openclaw_deploy.handlers._common import BadRequestError, Event, Response
 from openclaw_deploy.handlers._tickets import Tickets
 from openclaw_deploy.runtime import aws, resources
@@ -411,6 +411,7 @@ ROUTES: Final[tuple[tuple[str, re.Pattern[str], Route], ...]] = (
     ("GET", re.compile(r"/providers/(?P<provider>[a-z0-9-]{1,40})/models"), provider_models),
     ("PUT", re.compile(r"/keys/(?P<key>[a-z0-9-]{1,40})"), put_key),
     ("DELETE", re.compile(r"/keys/(?P<key>[a-z0-9-]{1,40})"), delete_key),
+    ("GET", re.compile(r"/schedules"), _schedules.list_schedules),
     ("GET", re.compile(r"/agent"), agent_status),
     ("POST", re.compile(r"/agent/start"), agent_start),
     ("POST", re.compile(r"/agent/stop"), agent_stop),

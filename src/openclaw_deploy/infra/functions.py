@@ -53,6 +53,8 @@ class Access:
     watch_agent: bool = False
     """ListTasks/DescribeTasks/StopTask in the agent's cluster (the watchdog)."""
     post_to_connections: bool = False
+    read_schedules: bool = False
+    """ListSchedules/GetSchedule in the deployment's Scheduler group (the Schedules page)."""
     secrets: tuple[resources.Secret, ...] = ()
     manage_keys: bool = False
     """List, read, set and remove the API keys under the deployment's `keys/` path (settings)."""
@@ -76,7 +78,10 @@ ACCESS: Mapping[str, Access] = {
             resources.TASK_STATE.key: RW,
             resources.PAIRING.key: RW,
             resources.TICKETS.key: RW,
+            # The Schedules page: each schedule's last run.
+            resources.SCHEDULES.key: R,
         },
+        read_schedules=True,
         start_agent=True,
         # Tells a newly approved Telegram user so.
         secrets=(resources.TELEGRAM_BOT_TOKEN,),
@@ -241,6 +246,7 @@ class Functions(Construct):
                 parameter.grant_read(role)
         if access.manage_keys:
             self._grant_keys(role)
+        self._grant_read_schedules(role, access)
         if access.start_agent or access.watch_agent:
             self._grant_stop(role)
         if access.start_agent:
@@ -270,6 +276,32 @@ class Functions(Construct):
             f"{folder}/*",
             "One parameter per provider or tool key under this deployment's keys/ path; the "
             "settings page sets and replaces them.",
+        )
+
+    def _grant_read_schedules(self, role: iam.Role, access: Access) -> None:
+        if not access.read_schedules:
+            return
+        from openclaw_deploy.runtime.schedules import group_name
+
+        in_group = cdk.Stack.of(self).format_arn(
+            service="scheduler",
+            resource="schedule",
+            resource_name=f"{group_name(self._spec.name)}/*",
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(actions=["scheduler:GetSchedule"], resources=[in_group])
+        )
+        # ListSchedules names no resource (the group is a request parameter).
+        role.add_to_policy(
+            iam.PolicyStatement(actions=["scheduler:ListSchedules"], resources=["*"])
+        )
+        acknowledge_wildcard_resource(
+            role, in_group, "Schedule names are made by the owner; the group is the deployment's."
+        )
+        acknowledge(
+            role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "scheduler:ListSchedules accepts no resource; it only lists names and states.",
         )
 
     def _cluster_condition(self) -> dict[str, object]:

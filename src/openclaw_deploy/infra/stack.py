@@ -29,7 +29,9 @@ from openclaw_deploy.infra.watchdog import Watchdog
 from openclaw_deploy.infra.web import Web
 from openclaw_deploy.runtime import resources
 from openclaw_deploy.runtime.providers import bedrock_invoke_resources, resolve_model
+from openclaw_deploy.runtime.schedules import ENV_GROUP as ENV_SCHEDULE_GROUP
 from openclaw_deploy.runtime.schedules import TARGET_KEY
+from openclaw_deploy.runtime.schedules import group_name as schedule_group
 from openclaw_deploy.services.cost import task_hour_usd
 
 
@@ -95,6 +97,7 @@ class OpenClawStack(cdk.Stack):
                 resources.ENV_SUBNETS: cdk.Fn.join(",", [s.subnet_id for s in agent.subnets]),
                 resources.ENV_SECURITY_GROUPS: agent.security_group.security_group_id,
                 resources.ENV_CONTAINER_NAME: resources.CONTAINER_NAME,
+                ENV_SCHEDULE_GROUP: schedule_group(spec.name),
             }
         )
         functions.grant_post_to_connections(apis.connections_arn)

@@ -575,6 +575,10 @@ class Daemon:
         invoking the schedule function only when the scheduler's role may."""
         from openclaw_deploy.local import scheduler
         from openclaw_deploy.local.iam import policies, requests
+        from openclaw_deploy.runtime import schedules
+
+        # The handlers of this process find the group as the deployed functions do.
+        os.environ[schedules.ENV_GROUP] = schedules.group_name(self.spec.name)
 
         def refusal(arn: str) -> str | None:
             if self.enforcement is None:

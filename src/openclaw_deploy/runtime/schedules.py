@@ -21,11 +21,12 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from botocore.exceptions import ClientError
 
-from openclaw_deploy.runtime import ddb, resources
+from openclaw_deploy.runtime import ddb, resources, schedule_expr
 from openclaw_deploy.runtime.contract import MAX_TEXT_CHARS, ContractError, loads
 
 if TYPE_CHECKING:
@@ -273,3 +274,100 @@ class Runs:
             if "LastEvaluatedKey" not in page:
                 return found
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class View:
+    """One schedule as `schedule list` and the web app show it."""
+
+    id: str
+    kind: str
+    """`owner` (made with `schedule add` or the web app) or `agent` (the agent's own wake-up)."""
+    title: str
+    prompt: str
+    to: str
+    expression: str
+    timezone: str
+    state: str
+    """ENABLED or DISABLED (paused)."""
+    next_run: str | None
+    """ISO 8601 in the schedule's time zone; None when it will not fire again (or is paused)."""
+    last_run: str | None = None
+    outcome: str | None = None
+    detail: str | None = None
+    runs: int = 0
+
+    def public(self) -> dict[str, Any]:
+        """The web app's shape (camelCase)."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "title": self.title,
+            "prompt": self.prompt,
+            "to": self.to,
+            "expression": self.expression,
+            "timezone": self.timezone,
+            "state": self.state,
+            "nextRun": self.next_run,
+            "lastRun": self.last_run,
+            "outcome": self.outcome,
+            "detail": self.detail,
+            "runs": self.runs,
+        }
+
+
+def view(detail: dict[str, Any], run: Run | None, *, now: datetime) -> View:
+    """A `GetSchedule` answer and its last run, with the next run computed in its time zone."""
+    name = str(detail["Name"])
+    try:
+        firing = Firing.from_event(str(detail.get("Target", {}).get("Input", "")))
+    except ValueError:
+        firing = Firing(schedule=name, title=name, text="?", to="web")
+    zone = str(detail.get("ScheduleExpressionTimezone") or "UTC")
+    expression = str(detail.get("ScheduleExpression", ""))
+    state = str(detail.get("State", "ENABLED"))
+    next_run: str | None = None
+    if state == "ENABLED":
+        created = detail.get("CreationDate")
+        start = created if isinstance(created, datetime) else None
+        try:
+            upcoming = list(schedule_expr.next_runs(expression, zone, now, start=start))
+        except schedule_expr.ExpressionError:
+            upcoming = []
+        next_run = upcoming[0].isoformat() if upcoming else None
+    last_run = None
+    if run is not None and run.at:
+        last_run = datetime.fromtimestamp(run.at, schedule_expr.zone(zone)).isoformat()
+    return View(
+        id=name,
+        kind="agent" if name.startswith(AGENT_PREFIX) else "owner",
+        title=firing.title,
+        prompt=firing.text,
+        to=firing.to,
+        expression=expression,
+        timezone=zone,
+        state=state,
+        next_run=next_run,
+        last_run=last_run,
+        outcome=run.outcome if run else None,
+        detail=(run.detail or None) if run else None,
+        runs=run.runs if run else 0,
+    )
+
+
+def list_details(scheduler: Any, group: str, *, skip: str | None = None) -> list[dict[str, Any]]:
+    """`GetSchedule` of every schedule in `group` (names containing `skip` left out)."""
+    found: list[dict[str, Any]] = []
+    token: str | None = None
+    while True:
+        kwargs: dict[str, Any] = {"GroupName": group, "MaxResults": 100}
+        if token:
+            kwargs["NextToken"] = token
+        page = scheduler.list_schedules(**kwargs)
+        for summary in page.get("Schedules", []):
+            if skip and skip in summary["Name"]:
+                continue
+            found.append(scheduler.get_schedule(Name=summary["Name"], GroupName=group))
+        token = page.get("NextToken")
+        if not token:
+            return found

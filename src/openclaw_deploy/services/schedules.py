@@ -48,24 +48,7 @@ MAX_FIRINGS_PRICED: Final = 50_000
 RUN_PREFIX: Final = "-run-"
 
 
-@dataclass(frozen=True, kw_only=True)
-class ScheduleInfo:
-    id: str
-    kind: str
-    """`owner` (made with `schedule add` or the web app) or `agent` (the agent's own wake-up)."""
-    title: str
-    prompt: str
-    to: str
-    expression: str
-    timezone: str
-    state: str
-    """ENABLED or DISABLED (paused)."""
-    next_run: str | None
-    """ISO 8601 in the schedule's time zone; None when it will not fire again (or is paused)."""
-    last_run: str | None = None
-    outcome: str | None = None
-    detail: str | None = None
-    runs: int = 0
+ScheduleInfo = schedules.View
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -285,41 +268,7 @@ def _runs(app: AppContext, deployment: Deployment) -> dict[str, schedules.Run]:
 
 
 def _info(detail: dict[str, Any], run: schedules.Run | None, *, now: datetime) -> ScheduleInfo:
-    name = str(detail["Name"])
-    try:
-        firing = Firing.from_event(str(detail.get("Target", {}).get("Input", "")))
-    except ValueError:
-        firing = Firing(schedule=name, title=name, text="?", to="web")
-    zone = str(detail.get("ScheduleExpressionTimezone") or DEFAULT_TIMEZONE)
-    expression = str(detail.get("ScheduleExpression", ""))
-    state = str(detail.get("State", "ENABLED"))
-    next_run: str | None = None
-    if state == "ENABLED":
-        created = detail.get("CreationDate")
-        start = created if isinstance(created, datetime) else None
-        try:
-            upcoming = list(schedule_expr.next_runs(expression, zone, now, start=start))
-        except ExpressionError:
-            upcoming = []
-        next_run = upcoming[0].isoformat() if upcoming else None
-    last_run = None
-    if run is not None and run.at:
-        last_run = datetime.fromtimestamp(run.at, schedule_expr.zone(zone)).isoformat()
-    return ScheduleInfo(
-        id=name,
-        kind="agent" if name.startswith(schedules.AGENT_PREFIX) else "owner",
-        title=firing.title,
-        prompt=firing.text,
-        to=firing.to,
-        expression=expression,
-        timezone=zone,
-        state=state,
-        next_run=next_run,
-        last_run=last_run,
-        outcome=run.outcome if run else None,
-        detail=(run.detail or None) if run else None,
-        runs=run.runs if run else 0,
-    )
+    return schedules.view(detail, run, now=now)
 
 
 def _group_missing(error: Exception, deployment: Deployment) -> NotFoundError:
@@ -331,24 +280,9 @@ def _group_missing(error: Exception, deployment: Deployment) -> NotFoundError:
 
 def _details(app: AppContext, deployment: Deployment, names: Names) -> list[dict[str, Any]]:
     scheduler = _scheduler(app, deployment)
-    found: list[dict[str, Any]] = []
     with translate_boto_errors("list the schedules"):
         try:
-            token: str | None = None
-            while True:
-                kwargs: dict[str, Any] = {"GroupName": names.group, "MaxResults": 100}
-                if token:
-                    kwargs["NextToken"] = token
-                page = scheduler.list_schedules(**kwargs)
-                for summary in page.get("Schedules", []):
-                    if RUN_PREFIX in summary["Name"]:
-                        continue  # `run` on the local target: a one-off, not a schedule
-                    found.append(
-                        scheduler.get_schedule(Name=summary["Name"], GroupName=names.group)
-                    )
-                token = page.get("NextToken")
-                if not token:
-                    return found
+            return schedules.list_details(scheduler, names.group, skip=RUN_PREFIX)
         except scheduler.exceptions.ResourceNotFoundException as error:
             raise _group_missing(error, deployment) from None
 

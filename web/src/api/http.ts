@@ -100,6 +100,23 @@ export interface Pairing {
 }
 
 /** Any failed API call; `message` is ready to show, `field` names the bad input of a 400. */
+/** One schedule (GET /api/schedules): times are ISO 8601 in the schedule's own time zone. */
+export interface Schedule {
+  id: string;
+  kind: "owner" | "agent";
+  title: string;
+  prompt: string;
+  to: string;
+  expression: string;
+  timezone: string;
+  state: string;
+  nextRun: string | null;
+  lastRun: string | null;
+  outcome: string | null;
+  detail: string | null;
+  runs: number;
+}
+
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
@@ -264,6 +281,26 @@ export class Api {
 
   revokePairing(userId: string): Promise<unknown> {
     return this.request("DELETE", `/api/pairing/${encodeURIComponent(userId)}`);
+  }
+
+  async schedules(): Promise<Schedule[]> {
+    const d = await this.request<{ schedules?: Record<string, unknown>[] }>("GET", "/api/schedules");
+    const str = (v: unknown) => (typeof v === "string" ? v : null);
+    return (d.schedules ?? []).map((s) => ({
+      id: str(s.id) ?? "",
+      kind: s.kind === "agent" ? "agent" : "owner",
+      title: str(s.title) ?? "",
+      prompt: str(s.prompt) ?? "",
+      to: str(s.to) ?? "web",
+      expression: str(s.expression) ?? "",
+      timezone: str(s.timezone) ?? "UTC",
+      state: str(s.state) ?? "ENABLED",
+      nextRun: str(s.nextRun),
+      lastRun: str(s.lastRun),
+      outcome: str(s.outcome),
+      detail: str(s.detail),
+      runs: typeof s.runs === "number" ? s.runs : 0,
+    }));
   }
 
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {

@@ -64,6 +64,9 @@ export function Sidebar({ route, open, onClose }: { route: Route; open: boolean;
         <a href="#/telegram" aria-current={route.name === "telegram" ? "page" : undefined}>
           Telegram
         </a>
+        <a href="#/schedules" aria-current={route.name === "schedules" ? "page" : undefined}>
+          Schedules
+        </a>
         <a href="#/settings" aria-current={route.name === "settings" ? "page" : undefined}>
           Settings
         </a>

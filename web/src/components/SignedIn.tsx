@@ -6,6 +6,7 @@ import { ChatContext, createChat, useServices } from "../services";
 import type { ChatController } from "../state/chat";
 import { ChatView } from "./ChatView";
 import { ConnectionBadge } from "./ConnectionBadge";
+import { SchedulesPage } from "./SchedulesPage";
 import { SettingsPage } from "./SettingsPage";
 import { Sidebar } from "./Sidebar";
 import { TelegramPage } from "./TelegramPage";
@@ -73,7 +74,9 @@ function Layout({ chat }: { chat: ChatController }) {
       ? "Settings"
       : route.name === "telegram"
         ? "Telegram"
-        : (conversations.find((c) => route.name === "chat" && c.session === route.session)?.title ?? "New conversation");
+        : route.name === "schedules"
+          ? "Schedules"
+          : (conversations.find((c) => route.name === "chat" && c.session === route.session)?.title ?? "New conversation");
 
   useEffect(() => {
     document.title = `${title} · OpenClaw`;
@@ -109,6 +112,7 @@ function Layout({ chat }: { chat: ChatController }) {
           {route.name === "chat" && <ChatView key={route.session} session={route.session} />}
           {route.name === "settings" && <SettingsPage />}
           {route.name === "telegram" && <TelegramPage />}
+          {route.name === "schedules" && <SchedulesPage />}
         </main>
       </div>
     </div>

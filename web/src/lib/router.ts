@@ -1,5 +1,5 @@
 /**
- * Hash routes (#/c/<session>, #/settings, #/telegram): the SPA then works from S3 + CloudFront
+ * Hash routes (#/c/<session>, #/settings, #/telegram, #/schedules): the SPA then works from S3 + CloudFront
  * with no rewrite rules, and a reload lands on the same screen.
  */
 import { useSyncExternalStore } from "react";
@@ -8,6 +8,7 @@ export type Route =
   | { name: "chat"; session: string }
   | { name: "settings" }
   | { name: "telegram" }
+  | { name: "schedules" }
   | { name: "home" };
 
 export function parseRoute(hash: string): Route {
@@ -22,6 +23,7 @@ export function parseRoute(hash: string): Route {
   }
   if (path === "/settings") return { name: "settings" };
   if (path === "/telegram") return { name: "telegram" };
+  if (path === "/schedules") return { name: "schedules" };
   return { name: "home" };
 }
 

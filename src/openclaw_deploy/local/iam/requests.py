@@ -126,6 +126,8 @@ def checks(request: Request, service: str, target: Target) -> list[Check]:
     """The authorizations AWS makes for `request` to `service` (the signing name)."""
     if service == "s3":
         return _s3(request)
+    if service == "scheduler":
+        return _scheduler(request, target)
     amz_target = request.headers.get("x-amz-target", "")
     if amz_target:
         operation = amz_target.rsplit(".", 1)[-1]
@@ -144,6 +146,33 @@ def checks(request: Request, service: str, target: Target) -> list[Check]:
     if service == "sts":
         return []  # GetCallerIdentity and friends need no permission
     raise UnknownRequest(f"{service}: {request.method} {request.path} is not a known call")
+
+
+def _scheduler(request: Request, target: Target) -> list[Check]:
+    """EventBridge Scheduler's REST calls on schedules (`/schedules/{name}?groupName=`)."""
+    path = unquote(request.path).rstrip("/")
+    query = {k: v[0] for k, v in parse_qs(request.query).items()}
+    if path == "/schedules" and request.method == "GET":
+        return [Check(action="scheduler:ListSchedules", resource=ANY)]
+    name = path.removeprefix("/schedules/")
+    actions = {
+        "GET": "GetSchedule",
+        "POST": "CreateSchedule",
+        "PUT": "UpdateSchedule",
+        "DELETE": "DeleteSchedule",
+    }
+    if not path.startswith("/schedules/") or "/" in name or request.method not in actions:
+        raise UnknownRequest(f"scheduler: {request.method} {request.path} is not a known call")
+    group = query.get("groupName") or query.get("GroupName")
+    if not group and request.body:
+        try:
+            group = json.loads(request.body).get("GroupName")
+        except (ValueError, AttributeError):
+            group = None
+    resource = (
+        f"arn:aws:scheduler:{target.region}:{target.account}:schedule/{group or 'default'}/{name}"
+    )
+    return [Check(action=f"scheduler:{actions[request.method]}", resource=resource)]
 
 
 def _query_to_json(form: Mapping[str, str]) -> dict[str, Any]:

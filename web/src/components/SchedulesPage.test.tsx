@@ -1,0 +1,112 @@
+import { act, render, screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { beforeEach, describe, expect, it } from "vitest";
+import { App } from "../App";
+import { FakeSocket, makeJwt, saveSession, testServices, type FakeReply, type FakeRequest } from "../test/fakes";
+import { wallClock } from "./SchedulesPage";
+
+const exp = () => (Date.now() + 3600_000) / 1000;
+const tokens = () => ({
+  AuthenticationResult: { AccessToken: makeJwt({ exp: exp() }), IdToken: makeJwt({ exp: exp() }), RefreshToken: "r1" },
+});
+
+function backend(schedules: (req: FakeRequest) => FakeReply) {
+  return (req: FakeRequest): FakeReply => {
+    if (req.headers["x-amz-target"]) return { body: tokens() };
+    switch (req.url.pathname) {
+      case "/api/schedules":
+        return schedules(req);
+      case "/api/ws-ticket":
+        return { body: { ticket: "T1" } };
+      case "/api/conversations":
+        return { body: { conversations: [] } };
+      default:
+        if (req.url.pathname.endsWith("/messages")) return { body: { messages: [], next: null } };
+        return { status: 404, body: {} };
+    }
+  };
+}
+
+async function openSchedules(schedules: (req: FakeRequest) => FakeReply) {
+  saveSession();
+  window.location.hash = "#/c/web-s1";
+  const services = testServices(backend(schedules));
+  render(<App boot={() => Promise.resolve(services)} />);
+  await screen.findByRole("textbox", { name: "Message" });
+  await waitFor(() => expect(FakeSocket.all.length).toBeGreaterThan(0));
+  act(() => FakeSocket.latest().open());
+  await userEvent.setup().click(screen.getByRole("link", { name: "Schedules" }));
+}
+
+beforeEach(() => FakeSocket.reset());
+
+describe("schedules page", () => {
+  it("lists the owner's and the agent's schedules with next and last run in their own time zone", async () => {
+    await openSchedules(() => ({
+      body: {
+        schedules: [
+          {
+            id: "s-0a1b2c3d",
+            kind: "owner",
+            title: "Morning news",
+            prompt: "Summarise the news",
+            to: "telegram",
+            expression: "cron(0 8 ? * MON-FRI *)",
+            timezone: "Europe/Berlin",
+            state: "ENABLED",
+            nextRun: "2026-12-01T08:00:00+01:00",
+            lastRun: "2026-11-30T08:00:04+01:00",
+            outcome: "answered",
+            detail: null,
+            runs: 3,
+          },
+          {
+            id: "agent-9f8e7d6c",
+            kind: "agent",
+            title: "call the bank",
+            prompt: "(wake-up)",
+            to: "telegram",
+            expression: "at(2026-12-04T16:58:00)",
+            timezone: "UTC",
+            state: "DISABLED",
+            nextRun: null,
+            lastRun: null,
+            outcome: null,
+            detail: null,
+            runs: 0,
+          },
+        ],
+      },
+    }));
+    const owner = await screen.findByRole("listitem", { name: "Morning news" });
+    expect(within(owner).getByText("cron(0 8 ? * MON-FRI *)")).toBeInTheDocument();
+    expect(within(owner).getByText("Next: Tue 1 Dec, 08:00 (+01:00)")).toBeInTheDocument();
+    expect(within(owner).getByText("Last: Mon 30 Nov, 08:00 (+01:00) — answered")).toBeInTheDocument();
+    expect(within(owner).getByText(/→ Telegram/)).toBeInTheDocument();
+    const agent = screen.getByRole("listitem", { name: "call the bank" });
+    expect(within(agent).getByText("the agent's")).toBeInTheDocument();
+    expect(within(agent).getByText("paused")).toBeInTheDocument();
+    expect(within(agent).getByText("Last: never")).toBeInTheDocument();
+    expect(document.title).toBe("Schedules · OpenClaw");
+  });
+
+  it("says so when there are none, and when they cannot be loaded", async () => {
+    let fail = false;
+    await openSchedules(() => (fail ? { status: 503, raw: "Service Unavailable" } : { body: { schedules: [] } }));
+    expect(await screen.findByText("No schedules yet.")).toBeInTheDocument();
+    fail = true;
+    const user = userEvent.setup();
+    await user.click(screen.getByRole("link", { name: "Settings" }));
+    await waitFor(() => expect(document.title).toBe("Settings · OpenClaw"));
+    await user.click(screen.getByRole("link", { name: "Schedules" }));
+    expect(await screen.findByText(/Could not load the schedules/)).toBeInTheDocument();
+  });
+});
+
+describe("wallClock", () => {
+  it("shows the schedule's own wall clock, not the browser's", () => {
+    expect(wallClock("2026-07-01T08:30:00+02:00")).toBe("Wed 1 Jul, 08:30 (+02:00)");
+    expect(wallClock("2026-07-01T08:30:00Z")).toBe("Wed 1 Jul, 08:30 (UTC)");
+    expect(wallClock(null)).toBe("—");
+  });
+});
