@@ -53,3 +53,18 @@ def test_a_refusal_names_the_provider_and_the_command() -> None:
     assert refused_notice("openai", "429 rate limited") is None
     assert refused_notice("openai", "internal error") is None
     assert refused_notice("bedrock", "403 forbidden") is None, "no key to replace"
+
+
+def test_bedrocks_refusal_reaches_the_owner_as_the_proxy_worded_it() -> None:
+    proxied = (
+        '403: {"error":{"message":"the agent\'s task role may not invoke us.m on Amazon Bedrock'
+        ' (not authorized); grant it with: openclaw-deploy init --provider bedrock --model m",'
+        '"type":"permission_error"},"type":"error"}'
+    )
+    assert refused_notice("bedrock", proxied) == (
+        "Amazon Bedrock refused the agent: the agent's task role may not invoke us.m on Amazon "
+        "Bedrock (not authorized); grant it with: openclaw-deploy init --provider bedrock --model m"
+    )
+    throttled = '429: {"error":{"message":"slow down","type":"rate_limit_error"}}'
+    assert refused_notice("bedrock", throttled) is None
+    assert refused_notice("bedrock", "403 forbidden") is None

@@ -170,6 +170,21 @@ def test_a_refused_key_is_named_with_the_command_that_replaces_it(
     assert final.get("text") == live.apis.reply("openai", "gpt-after-refusal")
 
 
+def test_a_bedrock_model_the_role_may_not_invoke_is_named_with_the_command_that_grants_it(
+    live: Live, connections: ConnectionsEndpoint
+) -> None:
+    # The stand-in answers AccessDenied for it, as AWS does for a model the role is not granted.
+    live.settings.put({"provider": "bedrock", "model": "anthropic.denied-live-v1:0"})
+    frame = answer(live, connections, "and with a model the role may not use?")
+    assert frame["type"] == "error", frame
+    message = str(frame.get("message"))
+    assert "Amazon Bedrock refused the agent: the agent's task role may not invoke" in message
+    assert message.endswith(
+        "grant it with: openclaw-deploy init --provider bedrock --model anthropic.denied-live-v1:0"
+    )
+    assert live.apis.calls[-1].model == "us.anthropic.denied-live-v1:0"
+
+
 def test_back_to_the_deployments_default_and_no_key_outside_ssm(
     live: Live, connections: ConnectionsEndpoint
 ) -> None:

@@ -12,6 +12,7 @@ bridge's environment: it serves the provider it was given for, and only that one
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
@@ -32,6 +33,7 @@ REFUSED: Final = re.compile(
     r"^\s*(?:HTTP\s+)?(401|403)\b|authentication_error|invalid[ _]api[ _]key", re.I
 )
 REFUSED_NOTICE: Final = "your {label} key was refused: {command}"
+BEDROCK_REFUSED_NOTICE: Final = "Amazon Bedrock refused the agent: {message}"
 
 
 class BridgeKeys:
@@ -94,7 +96,24 @@ class BridgeKeys:
 
 def refused_notice(provider_id: str, error_message: str) -> str | None:
     """What the owner is told when the provider refused the key (None for other errors)."""
+    if provider_id == "bedrock":
+        return bedrock_refusal(error_message)
     provider = PROVIDERS.get(provider_id)
     if provider is None or not provider.takes_key or not REFUSED.search(error_message):
         return None
     return REFUSED_NOTICE.format(label=key_label(provider_id), command=set_key_command(provider_id))
+
+
+def bedrock_refusal(error_message: str) -> str | None:
+    """Bedrock's 403 as the model proxy worded it (`openclaw_bridge.bedrock`: the model the role
+    may not invoke and the command that grants it), without the JSON around it."""
+    start = error_message.find("{")
+    try:
+        body = json.loads(error_message[start:]) if start >= 0 else None
+    except ValueError:
+        return None
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict) or error.get("type") != "permission_error":
+        return None
+    message = str(error.get("message") or "").strip()
+    return BEDROCK_REFUSED_NOTICE.format(message=message) if message else None
