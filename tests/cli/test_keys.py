@@ -6,6 +6,7 @@ names none of them; a canary key appears nowhere but SSM (not in output, config 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -142,8 +143,17 @@ def test_model_switch_refuses_a_provider_without_a_key_and_names_the_command(
     assert row["provider"]["S"] == "openai"
     assert "sk-openai-canary" not in json.dumps(row)
 
-    # Bedrock needs no key; an OpenAI-compatible endpoint needs its URL.
-    assert run("model", "bedrock").exit_code == 0
+    # Bedrock needs no key but the task role's grant, which only init choosing Bedrock gives:
+    # refused before anything is stored, with the command that grants it.
+    no_grant = CliRunner().invoke(app, ["model", "bedrock", "--json"])
+    assert no_grant.exit_code == 2
+    assert "no Amazon Bedrock grant" in no_grant.output
+    assert (
+        "openclaw-deploy init --provider bedrock --model "
+        "anthropic.claude-sonnet-4-5-20250929-v1:0 --name keysbot"
+    ) in " ".join(no_grant.output.split())
+    assert json.loads(run("model", "--json").stdout)["provider"] == "openai"
+    # An OpenAI-compatible endpoint needs its URL.
     assert run("model", "openai-compatible/llama3").exit_code == 2
     compatible = json.loads(
         run(
@@ -215,3 +225,25 @@ def test_init_with_another_model_makes_it_the_model_again(
         "default",
     ), "the web's earlier choice no longer wins over init's new answer"
     assert CANARY not in config_path.read_text()
+
+
+def test_on_a_bedrock_deployment_only_the_granted_model_is_taken(config_path: Path) -> None:
+    config = load_config(config_path)
+    deployment = config.deployments[NAME]
+    config.upsert(
+        dataclasses.replace(
+            deployment, provider="bedrock", model="anthropic.claude-haiku-4-5-20251001-v1:0"
+        )
+    )
+    config.save()
+    assert run("model", "openai-compatible/x", "--base-url", "http://h:1/v1").exit_code == 0
+    # The model init chose, as a bare id or as the region's profile the grant names.
+    assert run("model", "bedrock/anthropic.claude-haiku-4-5-20251001-v1:0").exit_code == 0
+    assert run("model", "bedrock/us.anthropic.claude-haiku-4-5-20251001-v1:0").exit_code == 0
+    other = CliRunner().invoke(app, ["model", "bedrock/anthropic.claude-sonnet-4-5-20250929-v1:0"])
+    assert other.exit_code == 2
+    said = " ".join(other.output.split())
+    assert "may invoke us.anthropic.claude-haiku-4-5-20251001-v1:0" in said
+    assert "init --provider bedrock --model anthropic.claude-sonnet-4-5-20250929-v1:0" in said
+    shown = json.loads(run("model", "--json").stdout)
+    assert shown["model"] == "us.anthropic.claude-haiku-4-5-20251001-v1:0"

@@ -80,7 +80,13 @@ def test_choosing_a_provider_without_a_key_is_refused_with_the_command(stack: St
 
     # A custom model id is fine; "use the deployment's default" clears the choice.
     status, answer = call(
-        "PUT", "/api/settings", body={"provider": "bedrock", "model": "my.custom-1"}
+        "PUT",
+        "/api/settings",
+        body={
+            "provider": "openai-compatible",
+            "model": "my.custom-1",
+            "baseUrl": "http://10.0.0.5:8000/v1",
+        },
     )
     assert (status, answer["model"]) == (200, "my.custom-1")
     status, answer = call("PUT", "/api/settings", body={"provider": None})
@@ -120,3 +126,36 @@ def test_models_come_from_the_provider_when_it_lists_them(stack: Stack, llm: Fak
     _, answer = call("GET", "/api/providers/openai-compatible/models")
     assert (answer["source"], answer["problem"]) == ("curated", "the key was refused")
     assert call("GET", "/api/providers/skynet/models")[0] == 404
+
+
+@pytest.mark.parametrize(
+    ("init_provider", "init_model", "model", "allowed"),
+    [
+        ("anthropic", "claude-sonnet-4-5", "anthropic.claude-sonnet-4-5-20250929-v1:0", False),
+        ("bedrock", "us.anthropic.claude-haiku-4-5-20251001-v1:0", "anthropic.x-v1:0", False),
+        (
+            "bedrock",
+            "us.anthropic.claude-haiku-4-5-20251001-v1:0",
+            "anthropic.claude-haiku-4-5-20251001-v1:0",
+            True,
+        ),
+    ],
+)
+def test_a_bedrock_model_the_role_may_not_invoke_is_refused_with_the_command(
+    stack: Stack,
+    monkeypatch: pytest.MonkeyPatch,
+    init_provider: str,
+    init_model: str,
+    model: str,
+    allowed: bool,
+) -> None:
+    monkeypatch.setenv("OPENCLAW_LLM_PROVIDER", init_provider)
+    monkeypatch.setenv("OPENCLAW_LLM_MODEL", init_model)
+    status, answer = call("PUT", "/api/settings", body={"provider": "bedrock", "model": model})
+    if allowed:
+        assert (status, answer["provider"]) == (200, "bedrock")
+        return
+    assert status == 409
+    assert (answer["error"]["code"], answer["error"]["field"]) == ("no_grant", "model")
+    assert f"openclaw-deploy init --provider bedrock --model {model}" in answer["error"]["message"]
+    assert call("GET", "/api/settings")[1]["provider"] is None, "nothing was stored"

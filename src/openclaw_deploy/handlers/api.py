@@ -166,6 +166,10 @@ def put_settings(request: Request) -> Response:
             return _common.respond(
                 409, {"error": {"code": "no_key", "message": problem, "field": "provider"}}
             )
+        if needs and (problem := _missing_grant(needs, chosen.model)):
+            return _common.respond(
+                409, {"error": {"code": "no_grant", "message": problem, "field": "model"}}
+            )
         saved = settings.put(changes)
     except SettingsError as problem:
         return _common.respond(
@@ -173,6 +177,19 @@ def put_settings(request: Request) -> Response:
             {"error": {"code": "bad_request", "message": str(problem), "field": problem.field}},
         )
     return _common.respond(200, saved.public())
+
+
+def _missing_grant(provider: str, model: str | None) -> str | None:
+    """Why the agent's role could not call `model` (Bedrock: only the model init chose)."""
+    from openclaw_deploy.runtime.providers import missing_bedrock_grant
+
+    return missing_bedrock_grant(
+        provider,
+        model,
+        default_provider=os.environ.get("OPENCLAW_LLM_PROVIDER"),
+        default_model=os.environ.get("OPENCLAW_LLM_MODEL"),
+        region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "",
+    )
 
 
 # -- providers, models and keys ---------------------------------------------------------------

@@ -322,10 +322,14 @@ def missing_bedrock_grant(
     so any other Bedrock model would be refused (AccessDenied) at the first turn."""
     if provider_id != "bedrock":
         return None
-    wanted = resolve_model("bedrock", model or "", region)
+    chosen = model or get_provider("bedrock").default_model
+    wanted = resolve_model("bedrock", chosen, region)
     if default_provider == "bedrock":
         granted = resolve_model("bedrock", default_model or "", region)
-        if granted == wanted:
+        # A bare id names the granted profile's model whatever the region's geography.
+        if granted == wanted or (
+            not is_bedrock_profile(chosen) and bedrock_foundation_model(granted) == chosen
+        ):
             return None
         return (
             f"the agent's role may invoke {granted} on Amazon Bedrock, not {wanted}; "

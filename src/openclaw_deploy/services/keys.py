@@ -27,7 +27,14 @@ from openclaw_deploy.runtime.keys import (
     missing_key,
     set_key_command,
 )
-from openclaw_deploy.runtime.providers import PROVIDERS, TOOLS, get_provider, resolve_model
+from openclaw_deploy.runtime.providers import (
+    PROVIDERS,
+    TOOLS,
+    bedrock_grant_command,
+    get_provider,
+    missing_bedrock_grant,
+    resolve_model,
+)
 from openclaw_deploy.runtime.settings import AgentSettings, Settings, SettingsError
 from openclaw_deploy.services.target import connect
 
@@ -255,6 +262,17 @@ def set_model(
             )
         if problem := missing_key(provider, key_store(app, deployment).stored_ids()):
             raise UsageError(problem[0].upper() + problem[1:] + ".", hint=set_key_command(provider))
+        if problem := missing_bedrock_grant(
+            provider,
+            model,
+            default_provider=deployment.provider,
+            default_model=deployment.model,
+            region=deployment.region,
+        ):
+            raise UsageError(
+                problem[0].upper() + problem[1:] + ".",
+                hint=f"{bedrock_grant_command(model)} --name {deployment.name}",
+            )
         changes = {"provider": provider, "model": model}
         if spec.needs_base_url:
             changes["baseUrl"] = base_url or settings.get().base_url
