@@ -4,10 +4,10 @@
    prompt and a dozen tools), to the offline model directly and through the proxy, interleaved
    request by request on kept-alive connections (as OpenClaw's client keeps them). The time to
    the first content delta.
-2. OpenClaw: whole turns through the real pinned OpenClaw (its `/v1/chat/completions`, streamed),
-   first with its provider at the proxy, then at the model directly (same OpenClaw version,
-   config and model; one gateway start each, so these two are not interleaved). The time to the
-   first piece of the reply.
+2. OpenClaw: whole turns through the real pinned OpenClaw (its `/v1/chat/completions`, streamed):
+   two gateways side by side, one with its provider at the proxy, one at the model directly
+   (same OpenClaw, config and model), turn by turn interleaved. The time to the first piece of
+   the reply.
 
 The offline model and the proxy each run in their own process, as in the task (the proxy lives
 in the bridge's process, the model is remote), so they do not share this process's GIL.
@@ -45,9 +45,9 @@ PROXY_MAIN = """
 import sys, time
 from openclaw_bridge.proxy import ModelProxy, upstream_for
 from openclaw_deploy.runtime.providers import get_provider
-route = upstream_for(get_provider("openai"), base_url=sys.argv[1], region="us-east-1")
+route = upstream_for(get_provider("deepseek"), base_url=sys.argv[1], region="us-east-1")
 proxy = ModelProxy([route], key_for=lambda _p: "sk-bench-key-0123456789").start()
-print(proxy.url("openai"), flush=True)
+print(proxy.url("deepseek"), flush=True)
 while True:
     time.sleep(3600)
 """
@@ -99,10 +99,11 @@ def _first_content(client: httpx.Client, url: str, body: bytes) -> float:
         "POST", url, content=body, headers={"Content-Type": "application/json"}
     ) as answer:
         answer.raise_for_status()
-        for line in answer.iter_lines():
+        lines = answer.iter_lines()
+        for line in lines:
             if line.startswith("data: ") and '"content":"' in line and '"content":""' not in line:
                 first = time.perf_counter() - started
-                for _ in answer.iter_lines():
+                for _ in lines:  # read the rest, as a client does
                     pass
                 return first
     raise RuntimeError("no content in the stream")
@@ -132,14 +133,15 @@ def measure_http(model_url: str, proxy_url: str, turns: int) -> tuple[list[float
     return direct, proxied
 
 
-def measure_openclaw(root_url: str, turns: int, work: Path, label: str) -> list[float]:
-    """Turns through a fresh OpenClaw whose provider's base URL is `root_url`/openai."""
+@contextmanager
+def openclaw_at(root_url: str, work: Path, label: str) -> Iterator[GatewayClient]:
+    """A fresh OpenClaw whose provider's base URL is `root_url`/deepseek, ready for turns."""
     from openclaw_deploy import toolchain
 
     home = work / label
     home.mkdir()
     choice = choose_model(
-        settings_provider="openai",
+        settings_provider="deepseek",  # OpenAI-compatible, no embeddings calls
         settings_model="demo",
         default_provider=None,
         default_model=None,
@@ -166,24 +168,48 @@ def measure_openclaw(root_url: str, turns: int, work: Path, label: str) -> list[
     )
     process = OpenClawProcess(toolchain.ensure_openclaw(), port=port, env=env, cwd=home)
     process.start()
-    firsts: list[float] = []
     try:
-        process.wait_ready(180)
+        process.wait_ready(300)
         client = GatewayClient(process.base_url, token)
         try:
-            for turn in range(turns + 2):
-                started = time.perf_counter()
-                first = None
-                for _piece in client.stream_reply(f"bench-{label}-{turn}", "hello"):
-                    if first is None:
-                        first = time.perf_counter() - started
-                if turn >= 2 and first is not None:  # two warm-up turns
-                    firsts.append(first)
+            yield client
         finally:
             client.close()
     finally:
         process.stop(timeout=30)
-    return firsts
+
+
+def _first_piece(client: GatewayClient, session: str) -> float:
+    started = time.perf_counter()
+    first = None
+    for _piece in client.stream_reply(session, "hello"):
+        if first is None:
+            first = time.perf_counter() - started
+    if first is None:
+        raise RuntimeError("an empty reply")
+    return first
+
+
+def measure_openclaw(
+    proxy_root: str, model_root: str, turns: int, work: Path
+) -> tuple[list[float], list[float]]:
+    """Two OpenClaws side by side (one at the proxy, one straight at the model), turns
+    interleaved so that both see the same machine load."""
+    direct: list[float] = []
+    proxied: list[float] = []
+    with (
+        openclaw_at(proxy_root, work, "proxy") as through,
+        # The offline model answers any path ending in /chat/completions: a provider at
+        # <model>/deepseek reaches it directly.
+        openclaw_at(model_root, work, "direct") as straight,
+    ):
+        for turn in range(turns + 2):
+            a = _first_piece(straight, f"direct-{turn}")
+            b = _first_piece(through, f"proxy-{turn}")
+            if turn >= 2:  # two warm-up turns each
+                direct.append(a)
+                proxied.append(b)
+    return direct, proxied
 
 
 def main() -> int:
@@ -206,11 +232,8 @@ def main() -> int:
             root = proxy_url.rsplit("/", 1)[0]
             model_root = model_url.removesuffix("/v1")
             with tempfile.TemporaryDirectory(prefix="proxy-bench-") as work:
-                through = measure_openclaw(root, args.turns, Path(work), "proxy")
-                # The offline model answers any path ending in /chat/completions: OpenClaw's
-                # provider at <model>/openai reaches it directly.
-                straight = measure_openclaw(model_root, args.turns, Path(work), "direct")
-            print("\nFirst token of a turn through OpenClaw (one gateway each):")
+                straight, through = measure_openclaw(root, model_root, args.turns, Path(work))
+            print("\nFirst token of a turn through OpenClaw (two gateways, interleaved):")
             print(_row("OpenClaw -> model directly", straight))
             print(_row("OpenClaw -> proxy -> model", through))
             added = statistics.median(through) - statistics.median(straight)

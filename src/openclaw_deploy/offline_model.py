@@ -270,12 +270,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(404, {"error": {"message": "not found", "type": "not_found"}})
 
     def do_POST(self) -> None:
+        # The body is read first, whatever the path: left unread on a kept-alive connection, it
+        # would be taken for the next request (a client that pools connections, like OpenClaw's
+        # or the bridge's model proxy, then gets a 400 for its next call).
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
         if not self.path.rstrip("/").endswith("/chat/completions"):
             self._send_json(404, {"error": {"message": "not found", "type": "not_found"}})
             return
-        length = int(self.headers.get("Content-Length") or 0)
         try:
-            body = json.loads(self.rfile.read(length) or b"{}")
+            body = json.loads(raw or b"{}")
         except ValueError:
             self._send_json(
                 400, {"error": {"message": "body is not JSON", "type": "invalid_request_error"}}

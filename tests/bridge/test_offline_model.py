@@ -153,3 +153,18 @@ def test_runs_as_a_module_and_prints_its_url() -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_a_refused_post_on_a_kept_alive_connection_leaves_the_next_request_intact(
+    server: OfflineModel,
+) -> None:
+    # A client that pools connections (OpenClaw, the bridge's model proxy) sends an embeddings
+    # call and then a turn on one connection: the refused body must not leak into the turn.
+    with httpx.Client(base_url=server.base_url, timeout=10) as client:
+        refused = client.post("/embeddings", json={"model": "x", "input": ["a" * 500]})
+        answer = client.post(
+            "/chat/completions", json={"messages": [{"role": "user", "content": "hi"}]}
+        )
+    assert refused.status_code == 404
+    assert answer.status_code == 200, answer.text
+    assert "You said: hi" in answer.json()["choices"][0]["message"]["content"]
