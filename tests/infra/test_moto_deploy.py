@@ -102,7 +102,7 @@ def test_canary_secret_appears_nowhere_in_the_cloud_assembly(
     assert (out / f"{STACK}.template.json").exists()
     assert len(list(out.rglob("*"))) > 20  # templates, manifests, both staged assets
     template = (out / f"{STACK}.template.json").read_text()
-    assert resources.LLM_API_KEY.parameter_name(NAME) in template  # the name is there ...
+    assert resources.keys_path(NAME) in template  # the keys' path is there (task role) ...
     for secret in (CANARY_KEY, telegram.token):  # ... no value is, in any file
         assert _files_containing(out, secret) == []
         assert secret not in result.output
@@ -146,10 +146,8 @@ def test_real_cdk_cli_deploys_into_moto_then_destroy_goes_as_far_as_moto_allows(
     assert task["memory"] == "2048"  # moto keeps no runtimePlatform (see module doc)
     container = task["containerDefinitions"][0]
     assert (container["memory"], container["stopTimeout"]) == (2048, 120)
-    assert {s["name"] for s in container["secrets"]} == {
-        "OPENCLAW_LLM_API_KEY",
-        "OPENCLAW_TELEGRAM_BOT_TOKEN",
-    }
+    # The provider key is not an ECS secret: the bridge reads it from keys/ at each turn.
+    assert {s["name"] for s in container["secrets"]} == {"OPENCLAW_TELEGRAM_BOT_TOKEN"}
     functions = boto3.client("lambda", region_name=REGION).list_functions()["Functions"]
     assert sorted(f["FunctionName"] for f in functions) == [
         f"{STACK}-{key}" for key in sorted(HANDLER_MODULES)
@@ -221,3 +219,17 @@ def test_a_deploy_failing_half_way_shows_why_and_exits_non_zero(
     assert "The CDK CLI said" in text and "failed to deploy" in text  # moto sends no events
     assert "Fix:" in text
     assert CANARY_KEY not in result.output
+
+
+def test_a_deploy_whose_provider_has_no_key_says_which_command_adds_it(
+    workdir: Path, telegram: FakeTelegram
+) -> None:
+    _init(telegram)
+    boto3.client("ssm", region_name=REGION).delete_parameter(
+        Name=f"{resources.keys_path(NAME)}/openai"
+    )
+    result = CliRunner().invoke(app, ["deploy", "--yes"], catch_exceptions=False)
+    assert result.exit_code == 3, result.output
+    flat = " ".join(result.output.split())
+    assert f"is not in SSM ({resources.keys_path(NAME)}/openai)" in flat
+    assert f"Fix: openclaw-deploy keys set openai --name {NAME}" in flat

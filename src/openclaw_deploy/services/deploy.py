@@ -53,6 +53,7 @@ from openclaw_deploy.infra import spec as names
 from openclaw_deploy.infra.spec import InfraSpec
 from openclaw_deploy.output import Reporter
 from openclaw_deploy.runtime import resources
+from openclaw_deploy.runtime.keys import key_parameter, set_key_command
 from openclaw_deploy.runtime.providers import get_provider
 from openclaw_deploy.services import postdeploy
 from openclaw_deploy.services.cdk_cli import CdkCli, CdkRun
@@ -233,11 +234,12 @@ def _required_parameters(deployment: Deployment, store: SecretStore) -> dict[str
         if name in present:
             found[secret.key] = name
     provider = get_provider(deployment.provider)
-    if provider.needs_key and resources.LLM_API_KEY.key not in found:
+    # Keys live one per provider under keys/ (an older deployment's single key still counts).
+    key = key_parameter(resources.keys_path(deployment.name), provider.id)
+    if provider.needs_key and key not in present and resources.LLM_API_KEY.key not in found:
         raise ConfigError(
-            f"The {provider.label} API key of {deployment.name!r} is not in SSM "
-            f"({resources.LLM_API_KEY.parameter_name(deployment.name)}).",
-            hint=f"openclaw-deploy init --name {deployment.name}",
+            f"The {provider.label} API key of {deployment.name!r} is not in SSM ({key}).",
+            hint=f"{set_key_command(provider.id)} --name {deployment.name}",
         )
     return found
 
