@@ -310,3 +310,18 @@ def test_the_api_lists_connected_channels_with_their_paired_people(stack: Stack)
     }
     pairing().disconnect_channel("slack")
     assert listed()["slack"]["connected"] is False
+
+
+def test_a_slack_user_pairs_with_the_owners_code(slack: FakeSlack, stack: Stack) -> None:
+    code = pairing().create_code().code
+    assert slack_call(slack, slack.message_event("pair WRONGCOD", user="U0OWNER"))
+    assert (
+        slack_call(slack, slack.message_event(f"pair {code}", user="U0OWNER"))["statusCode"] == 200
+    )
+    texts = [c.params["text"] for c in slack.calls_to("chat.postMessage")]
+    assert texts[-2:] == ["That code is not valid or has expired. Ask the owner for a new one.",
+                          "✅ Paired. Write me anything."]  # fmt: skip
+    user = pairing().get_user("slack:U0OWNER")
+    assert user is not None
+    assert user.channel == "slack"
+    assert stack.run_task_calls == []
