@@ -325,3 +325,12 @@ def test_a_slack_user_pairs_with_the_owners_code(slack: FakeSlack, stack: Stack)
     assert user is not None
     assert user.channel == "slack"
     assert stack.run_task_calls == []
+
+
+def test_the_web_app_revokes_a_slack_user(stack: Stack) -> None:
+    from openclaw_deploy.handlers import api
+
+    pair(f"slack:{SLACK_USER}")
+    answer = api.handler(http_event("DELETE", f"/api/pairing/slack%3A{SLACK_USER}"))
+    assert answer["statusCode"] == 204
+    assert pairing().get_user(f"slack:{SLACK_USER}") is None

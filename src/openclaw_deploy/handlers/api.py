@@ -436,5 +436,10 @@ ROUTES: Final[tuple[tuple[str, re.Pattern[str], Route], ...]] = (
     ("GET", re.compile(r"/pairing"), pairing_list),
     ("GET", re.compile(r"/channels"), channels_list),
     ("POST", re.compile(r"/pairing/(?P<code>[^/]+)/approve"), pairing_approve),
-    ("DELETE", re.compile(r"/pairing/(?P<user>-?[0-9]{1,20})"), pairing_revoke),
+    # A Telegram user id, or `slack:U…` / `discord:…` (the colon may come encoded).
+    (
+        "DELETE",
+        re.compile(r"/pairing/(?P<user>-?[0-9]{1,20}|(?:slack|discord)(?::|%3[Aa])[A-Z0-9]{1,24})"),
+        pairing_revoke,
+    ),
 )
