@@ -22,6 +22,9 @@ CDK_CLI_VERSION: Final = "2.1148.1"
 """The npm `aws-cdk` CLI, pinned together with the aws-cdk-lib wheel (2.275.x needs >= 2.1148)."""
 OPENCLAW_VERSION: Final = "2026.9.6"
 """The OpenClaw release our contract tests run against. `upgrade` moves it deliberately."""
+BRAVE_PLUGIN_VERSION: Final = "2026.9.5"
+"""OpenClaw's external Brave Search plugin (`web_search` through Brave), installed beside OpenClaw
+(its `node_modules/@openclaw/brave-plugin`), as the agent image does."""
 IAM_SIMULATE_VERSION: Final = "0.1.173"
 """The npm `@cloud-copilot/iam-simulate` IAM policy evaluator the local target authorizes with."""
 IAM_DATA_VERSION: Final = "0.21.202609261"
@@ -197,14 +200,32 @@ def ensure_openclaw(version: str = OPENCLAW_VERSION) -> list[str]:
     plugins) is run by hand after the install.
     """
     entry = openclaw_entry(version)
-    if entry.exists():
+    if entry.exists() and brave_plugin_dir(version).exists():
         return [str(node_path()), str(entry)]
     prefix = openclaw_home(version)
     with _install_lock(prefix):
-        if entry.exists():
-            return [str(node_path()), str(entry)]
-        _npm_install(f"openclaw@{version}", prefix, after=_openclaw_postinstall)
+        if not entry.exists():
+            _npm_install(f"openclaw@{version}", prefix, after=_openclaw_postinstall)
+        _ensure_brave_plugin(version)
     return [str(node_path()), str(entry)]
+
+
+def brave_plugin_dir(version: str = OPENCLAW_VERSION) -> Path:
+    """Where the Brave Search plugin sits: beside OpenClaw, where the bridge looks for it."""
+    return openclaw_home(version) / "node_modules" / "@openclaw" / "brave-plugin"
+
+
+def _ensure_brave_plugin(version: str) -> None:
+    """Install the Brave plugin beside an installed OpenClaw (in its own staging prefix, then
+    moved in whole: OpenClaw's own folder is never reinstalled for it)."""
+    target = brave_plugin_dir(version)
+    if target.exists():
+        return
+    staging = cache_dir() / f"brave-plugin-{BRAVE_PLUGIN_VERSION}"
+    _npm_install(f"@openclaw/brave-plugin@{BRAVE_PLUGIN_VERSION}", staging)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    (staging / "node_modules" / "@openclaw" / "brave-plugin").rename(target)
+    shutil.rmtree(staging, ignore_errors=True)
 
 
 def _openclaw_postinstall(staging: Path) -> None:

@@ -65,6 +65,7 @@ from openclaw_bridge.task import process_started_at, start_phases, task_arn
 from openclaw_bridge.telegram_out import DeliveryError, TelegramStream
 from openclaw_bridge.turns import SessionScheduler
 from openclaw_bridge.web import WebPoster, WebStream
+from openclaw_bridge.websearch import BRAVE, brave_upstream, plugin_dir, web_search_config
 from openclaw_deploy.runtime import metrics, resources
 from openclaw_deploy.runtime.connections import Connections
 from openclaw_deploy.runtime.contract import ContractError, QueueMessage
@@ -453,6 +454,7 @@ class Bridge:
                 proxy_url=f"http://127.0.0.1:{self.proxy.port}",
                 log_file=str(config.log_file),
                 others=others,
+                web_search=self._web_search(),
             )
             self._boot_choice = choice
         except (OSError, RenderError) as error:
@@ -560,6 +562,7 @@ class Bridge:
                 routes.append(upstream_for(provider, base_url=base_url, region=region))
             except ValueError:
                 continue  # no base URL to forward to (the offline model when not chosen)
+        routes.append(brave_upstream(self.config.upstreams.get(BRAVE)))
         session = boto3.session.Session()
         self.proxy = ModelProxy(
             routes, key_for=self.key_for, credentials=session.get_credentials
@@ -568,6 +571,18 @@ class Bridge:
             "model proxy on 127.0.0.1:%d; OpenClaw runs as %s",
             self.proxy.port,
             f"the user {self.agent.user}" if self.agent.separate else "the bridge's own user",
+        )
+
+    def _web_search(self) -> dict[str, Any]:
+        """Brave search for `web_search` when its plugin is installed and a brave key is set
+        (read at the start: a key added later counts from the next start)."""
+        assert self.proxy is not None
+        plugin = plugin_dir(self.config.openclaw_command)
+        has_key = plugin is not None and bool(self.key_for(BRAVE))
+        if plugin is not None:
+            log.info("web_search: %s", "Brave" if has_key else "no brave key, no provider")
+        return web_search_config(
+            plugin=plugin, proxy_url=f"http://127.0.0.1:{self.proxy.port}", has_key=has_key
         )
 
     def _start_offline_model(self, choice: ModelChoice) -> ModelChoice:

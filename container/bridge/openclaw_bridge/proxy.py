@@ -65,6 +65,7 @@ CREDENTIAL_HEADERS: Final = frozenset(
         "x-api-key",
         "api-key",
         "x-goog-api-key",
+        "x-subscription-token",
         "cookie",
         "x-amz-date",
         "x-amz-security-token",

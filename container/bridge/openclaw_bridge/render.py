@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from openclaw_bridge.proxy import PLACEHOLDER_KEY
+from openclaw_bridge.websearch import web_search_config
 from openclaw_deploy.runtime.providers import Provider, get_provider
 
 PLACEHOLDER: Final = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
@@ -167,8 +168,10 @@ def render_config(
     proxy_url: str,
     log_file: str,
     others: Iterable[Provider] = (),
+    web_search: Mapping[str, Any] | None = None,
 ) -> str:
-    """The OpenClaw config text for this start."""
+    """The OpenClaw config text for this start (`web_search`: the sections of
+    `openclaw_bridge.websearch.web_search_config`; none turns Brave search off)."""
     values: dict[str, Any] = {
         "gateway_port": gateway_port,
         "log_file": log_file,
@@ -177,6 +180,7 @@ def render_config(
         # The persona ritual costs a long first turn; the demo model cannot take part in it.
         "skip_bootstrap": choice.provider.id == "offline",
         "memory_search": "openai" if choice.provider.id == "openai" else "none",
+        **(web_search or web_search_config(plugin=None, proxy_url=proxy_url, has_key=False)),
     }
 
     def replace(match: re.Match[str]) -> str:

@@ -188,6 +188,10 @@ class Tool:
     """The OpenClaw tool that uses it, and only it."""
     key_env: str
     key_page: str
+    base_url: str | None = None
+    """The tool's API root (the model proxy forwards the tool's calls there, adding the key)."""
+    auth_header: str | None = None
+    """The header that carries the key, as is."""
 
 
 TOOLS: Final[dict[str, Tool]] = {
@@ -199,6 +203,8 @@ TOOLS: Final[dict[str, Tool]] = {
             tool="web_search",
             key_env="BRAVE_API_KEY",
             key_page="https://api-dashboard.search.brave.com/app/keys",
+            base_url="https://api.search.brave.com",
+            auth_header="X-Subscription-Token",
         ),
     )
 }
