@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from openclaw_deploy.cli.app import app
-from openclaw_deploy.config import ConfigFile, Deployment
+from openclaw_deploy.config import ConfigFile, Deployment, load_config
 from openclaw_deploy.runtime import resources
 from openclaw_deploy.runtime.discord import DiscordApp
 from tests.fakes.discord_api import FakeDiscord, fake_discord
@@ -136,3 +136,34 @@ def test_a_discord_token_of_another_application_is_refused(
     assert result.exit_code != 0
     assert "belongs to another application" in result.output
     assert discord.commands == []
+
+
+def test_destroy_unregisters_the_discord_commands(apis: tuple[FakeSlack, FakeDiscord]) -> None:
+    from openclaw_deploy.aws.ssm import SecretStore
+    from openclaw_deploy.services.destroy import DestroyPlan, remove_discord_commands
+
+    _, discord = apis
+    run("channels", "add", "discord", "--application-id", discord.application_id,
+        "--public-key", discord.public_key, "--bot-token", discord.token)  # fmt: skip
+    assert discord.commands
+    store = SecretStore(boto3.client("ssm", region_name="us-east-1"), NAME)
+    plan = DestroyPlan(
+        name=NAME, stack_name=f"openclaw-{NAME}", account="123456789012", region="us-east-1",
+        stack_status=None, deleting=[], keeping=[], purging=[], webhook=False, purge=False,
+        parameters=store.names_under(resources.parameter_prefix(NAME)),
+    )  # fmt: skip
+    deployment = load_config(Path("openclaw-deploy.yaml")).resolve(NAME)
+    steps: list[str] = []
+
+    class Reporter:
+        def step(self, text: str) -> None:
+            steps.append(text)
+
+        done = warn = step
+
+    assert remove_discord_commands(plan, store, deployment, Reporter()) == []  # type: ignore[arg-type]
+    assert discord.commands == []
+    assert steps == [
+        "Removing the Discord slash commands",
+        "Discord removed /ask, /new and /status",
+    ]

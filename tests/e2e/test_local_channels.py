@@ -150,3 +150,9 @@ def test_slack_and_discord_are_answered_by_the_agent_after_one_cold_start(
     pieces = discord.responses[token]
     assert all(len(piece) <= 2000 for piece in pieces)
     assert " ".join(pieces).split() == LONG_REPLY.split()
+
+    env = {resources.ENV_SLACK_API_URL: slack.url, resources.ENV_DISCORD_API_URL: discord.url}
+    status = cli(local.workdir, "status", "--json", timeout=60, extra_env=env)
+    assert status.returncode == 0, status.stderr
+    health = {c["channel"]: c["healthy"] for c in json.loads(status.stdout)["channels"]}
+    assert health == {"slack": True, "discord": True}  # asked of the stand-ins' APIs

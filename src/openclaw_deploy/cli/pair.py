@@ -1,4 +1,4 @@
-"""`openclaw-deploy pair`: decide who may talk to the agent on Telegram."""
+"""`openclaw-deploy pair`: decide who may talk to the agent on Telegram, Slack and Discord."""
 
 from __future__ import annotations
 
@@ -25,10 +25,10 @@ if TYPE_CHECKING:
     from openclaw_deploy.context import AppContext
     from openclaw_deploy.services.pairing import PairingList
 
-HELP: Final = """Decide who may talk to your agent on Telegram.
+HELP: Final = """Decide who may talk to your agent on Telegram, Slack and Discord.
 
 A stranger who writes to the bot gets a code and nothing else; approve it here. Or make a code
-here and send "/pair CODE" to the bot from your own Telegram account.
+here and send "/pair CODE" to the bot from your own Telegram account ("pair CODE" on Slack).
 
 Examples:
 
