@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from openclaw_deploy.runtime import resources
 from tests.e2e.local import Local, cli, start, stop
@@ -97,8 +98,6 @@ def test_strangers_and_forgeries_are_held_at_the_door(
     event = slack.message_event("hello?", user=SLACK_USER, channel=SLACK_DM)
     assert slack.deliver(events_url, event, secret="f" * 32)[0] == 401
     assert slack.deliver(events_url, event, timestamp=int(time.time()) - 600)[0] == 401
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
     ask = discord.interaction("ask", "hello?", user_id=DISCORD_USER)
     assert discord.deliver(interactions_url, ask, key=Ed25519PrivateKey.generate())[0] == 401
     ping = discord.deliver(interactions_url, {"id": "1", "type": 1, "token": "t"})

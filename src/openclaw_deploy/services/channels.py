@@ -276,12 +276,13 @@ def _discord_health(store: SecretStore, deployment: Deployment) -> tuple[bool, s
 
 
 def list_channels(
-    app: AppContext, deployment: Deployment, *, check: bool = True
+    app: AppContext, deployment: Deployment, *, check: bool = True, urls: bool = True
 ) -> list[ChannelInfo]:
-    """Every chat channel: connected or not, and (with `check`) whether its API accepts us."""
+    """Every chat channel: connected or not, (with `check`) whether its API accepts us, and
+    (with `urls`) the URL it calls."""
     store = _store(app, deployment)
     present = _present(store, deployment)
-    base = api_base_url(app, deployment)
+    base = api_base_url(app, deployment) if urls else None
     infos = [
         ChannelInfo(
             channel="telegram",

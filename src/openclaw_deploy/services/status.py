@@ -436,7 +436,8 @@ def deployment_status(app: AppContext, deployment: Deployment) -> StatusReport:
     from openclaw_deploy.services.channels import list_channels
 
     try:
-        channels = [c for c in list_channels(app, deployment) if c.channel != "telegram"]
+        listed = list_channels(app, deployment, urls=False)  # the stack was just described
+        channels = [c for c in listed if c.channel != "telegram"]
     except DeployError as error:
         return replace(report, notes=[*report.notes, f"Channels not checked: {error.message}"])
     return replace(report, channels=channels)
