@@ -176,10 +176,14 @@ def _betas(incoming: Iterable[tuple[str, str]], in_body: Any) -> list[str]:
     if isinstance(in_body, list):
         wanted += [b for b in in_body if isinstance(b, str)]
     kept = [b for b in dict.fromkeys(wanted) if b in BEDROCK_BETAS]
-    dropped = [b for b in dict.fromkeys(wanted) if b not in BEDROCK_BETAS]
-    if dropped:
+    dropped = tuple(b for b in dict.fromkeys(wanted) if b not in BEDROCK_BETAS)
+    if dropped and dropped not in _LOGGED_DROPS:  # once per set, not at every call
+        _LOGGED_DROPS.add(dropped)
         log.info("Bedrock: not sending the betas it does not take: %s", ", ".join(dropped))
     return kept
+
+
+_LOGGED_DROPS: set[tuple[str, ...]] = set()
 
 
 # -- the answer ---------------------------------------------------------------------------------
