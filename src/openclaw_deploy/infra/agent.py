@@ -49,6 +49,8 @@ _TASK_TABLE_ACCESS: Mapping[str, str] = {
     resources.PAIRING.key: "r",
     # A schedule's firing is marked answered once the answer reached its channel.
     resources.SCHEDULES.key: "rw",
+    # A reminder's answer is delivered once: its run is claimed with a conditional write.
+    resources.DEDUPE.key: "rw",
 }
 
 

@@ -19,7 +19,7 @@ from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from openclaw_deploy.infra.common import acknowledge
+from openclaw_deploy.infra.common import acknowledge, acknowledge_wildcard_resource
 from openclaw_deploy.infra.spec import InfraSpec
 from openclaw_deploy.runtime import schedules
 
@@ -83,3 +83,48 @@ class Schedules(Construct):
                 actions=["sqs:SendMessage"], resources=[self.dead_letters.queue_arn]
             )
         )
+        self._function = function
+        self._group = schedules.group_name(spec.name)
+
+    def grant_agent_wake_ups(self, role: iam.IRole) -> None:
+        """Let the agent task leave, replace and remove its own one-time wake-ups (names
+        `agent-*` in this group) and hand them the scheduler's role, nothing else."""
+        stack = cdk.Stack.of(self)
+        wake_ups = stack.format_arn(
+            service="scheduler",
+            resource="schedule",
+            resource_name=f"{self._group}/{schedules.AGENT_PREFIX}*",
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "scheduler:CreateSchedule",
+                    "scheduler:UpdateSchedule",
+                    "scheduler:DeleteSchedule",
+                    "scheduler:GetSchedule",
+                ],
+                resources=[wake_ups],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["iam:PassRole"],
+                resources=[self.role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}},
+            )
+        )
+        acknowledge_wildcard_resource(
+            role,
+            wake_ups,
+            "The agent's own wake-ups in this deployment's schedule group (names agent-*), "
+            "never the owner's schedules.",
+        )
+
+    def environment(self) -> dict[str, str]:
+        """What a `CreateSchedule` of a wake-up names (`schedules.Names.from_env`)."""
+        return schedules.Names(
+            group=self._group,
+            target_arn=self._function.function_arn,
+            role_arn=self.role.role_arn,
+            dead_letter_arn=self.dead_letters.queue_arn,
+        ).environment()

@@ -77,7 +77,10 @@ class OpenClawStack(cdk.Stack):
             function=functions.functions["watchdog"],
             cluster_arn=agent.cluster.cluster_arn,
         )
-        Schedules(self, "Schedules", spec=spec, function=functions.functions[TARGET_KEY])
+        schedules = Schedules(
+            self, "Schedules", spec=spec, function=functions.functions[TARGET_KEY]
+        )
+        schedules.grant_agent_wake_ups(agent.task_role)
         Monitoring(
             self,
             "Monitoring",
@@ -122,6 +125,8 @@ class OpenClawStack(cdk.Stack):
             environment={
                 **shared,
                 names.ENV_IDLE_TIMEOUT_MINUTES: str(spec.agent.idle_timeout_minutes),
+                # The agent's reminders: where its wake-up goes and what it invokes.
+                **schedules.environment(),
                 **({names.ENV_LLM_BASE_URL: spec.llm_base_url} if spec.llm_base_url else {}),
             },
             connections_arn=apis.connections_arn,

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 ANY: Final = "*"
 ECS_TASKS: Final = "ecs-tasks.amazonaws.com"
+SCHEDULER_SERVICE: Final = "scheduler.amazonaws.com"
 
 _SCOPE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 
@@ -164,15 +165,29 @@ def _scheduler(request: Request, target: Target) -> list[Check]:
     if not path.startswith("/schedules/") or "/" in name or request.method not in actions:
         raise UnknownRequest(f"scheduler: {request.method} {request.path} is not a known call")
     group = query.get("groupName") or query.get("GroupName")
-    if not group and request.body:
+    body: dict[str, Any] = {}
+    if request.body:
         try:
-            group = json.loads(request.body).get("GroupName")
-        except (ValueError, AttributeError):
-            group = None
+            parsed = json.loads(request.body)
+        except ValueError:
+            parsed = None
+        body = parsed if isinstance(parsed, dict) else {}
+    group = group or body.get("GroupName")
     resource = (
         f"arn:aws:scheduler:{target.region}:{target.account}:schedule/{group or 'default'}/{name}"
     )
-    return [Check(action=f"scheduler:{actions[request.method]}", resource=resource)]
+    found = [Check(action=f"scheduler:{actions[request.method]}", resource=resource)]
+    # Creating or updating a schedule hands Scheduler the target's role, as AWS checks it.
+    role = body.get("Target", {}).get("RoleArn") if isinstance(body.get("Target"), dict) else None
+    if request.method in ("POST", "PUT") and isinstance(role, str) and role:
+        found.append(
+            Check(
+                action="iam:PassRole",
+                resource=role,
+                context={"iam:PassedToService": SCHEDULER_SERVICE},
+            )
+        )
+    return found
 
 
 def _query_to_json(form: Mapping[str, str]) -> dict[str, Any]:
