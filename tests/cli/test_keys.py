@@ -247,3 +247,34 @@ def test_on_a_bedrock_deployment_only_the_granted_model_is_taken(config_path: Pa
     assert "init --provider bedrock --model anthropic.claude-sonnet-4-5-20250929-v1:0" in said
     shown = json.loads(run("model", "--json").stdout)
     assert shown["model"] == "us.anthropic.claude-haiku-4-5-20251001-v1:0"
+
+
+def test_the_grant_command_model_names_makes_the_bedrock_switch_possible(
+    config_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refused = CliRunner().invoke(app, ["model", "bedrock/anthropic.claude-haiku-4-5-20251001-v1:0"])
+    assert refused.exit_code == 2
+    hint = (
+        "openclaw-deploy init --provider bedrock --model anthropic.claude-haiku-4-5-20251001-v1:0"
+    )
+    assert hint in " ".join(refused.output.split())
+    monkeypatch.setenv(
+        "OPENCLAW_TELEGRAM_BOT_TOKEN", "123456789:AAtesttoken_abcdefghijklmnopqrstuvw"
+    )
+    granted = CliRunner().invoke(
+        app,
+        [
+            "init",
+            "--name",
+            NAME,
+            "--provider",
+            "bedrock",
+            "--model",
+            "anthropic.claude-haiku-4-5-20251001-v1:0",
+            "--skip-checks",
+            "--no-deploy",
+        ],
+        catch_exceptions=False,
+    )
+    assert granted.exit_code == 0, granted.output
+    assert run("model", "bedrock/anthropic.claude-haiku-4-5-20251001-v1:0").exit_code == 0
