@@ -52,6 +52,7 @@ from openclaw_bridge.gateway import (
 from openclaw_bridge.inbound import InboundQueue, Received
 from openclaw_bridge.keys import BridgeKeys, refused_notice
 from openclaw_bridge.proxy import KeyLookup, ModelProxy, upstream_for
+from openclaw_bridge.reminders import GatewaySocketError, Reminders, watch
 from openclaw_bridge.render import (
     ModelChoice,
     RenderError,
@@ -86,6 +87,8 @@ EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1
 STOP_RESERVE_SECONDS: Final = 45.0
 """Of the stop budget, kept for stopping OpenClaw, the last backup and the lifecycle write."""
+REMINDER_HOLD_SECONDS: Final = 180.0
+"""A reminder due sooner than this keeps the task up past its idle timeout."""
 RETRY_SOON_SECONDS: Final = 15
 SLACK_TOKEN_SECONDS: Final = 300
 """Visibility given to a message whose turn hit a passing problem (it comes back then)."""
@@ -110,6 +113,8 @@ class Clients:
     connections_api: Any | None
     ssm: Any | None = None
     """Reads the Slack bot token when the first Slack reply starts."""
+    scheduler: Any | None = None
+    """Leaves the agent's wake-up for its reminders before the task sleeps."""
 
     @classmethod
     def create(cls, config: BridgeConfig) -> Clients:
@@ -136,6 +141,7 @@ class Clients:
             s3=session.client("s3", config=tuned(120)),
             connections_api=api,
             ssm=session.client("ssm", config=quick),
+            scheduler=session.client("scheduler", config=quick),
         )
 
 
@@ -242,6 +248,7 @@ class Bridge:
         self.offline_model: OfflineModel | None = None
         self.proxy: ModelProxy | None = None
         self.agent = AgentRunner()
+        self.reminders: Reminders | None = None
         # Per-provider keys from SSM (read with the task role, a few seconds cached), today's
         # one key from the environment for a deployment that has not moved it there yet.
         self.key_for: KeyLookup = key_for or BridgeKeys.from_env(
@@ -321,6 +328,13 @@ class Bridge:
         self._poller = threading.Thread(target=self._poll, name="poller", daemon=True)
         self._poller.start()
         threading.Thread(target=self._keep_alive, name="keep-alive", daemon=True).start()
+        if self.reminders is not None:
+            reminders = self.reminders
+            threading.Thread(
+                target=lambda: watch(reminders, self.stop_event, on_delivered=self._active),
+                name="reminders",
+                daemon=True,
+            ).start()
         self._supervise()
         return self.shutdown()
 
@@ -482,6 +496,17 @@ class Bridge:
         except GatewayStartError as error:
             raise BootError(str(error)) from None
         self.gateway = GatewayClient(self.process.base_url, token)
+        self.reminders = Reminders.create(
+            base_url=self.process.base_url,
+            token=token,
+            dynamodb=self.clients.dynamodb,
+            scheduler=self.clients.scheduler,
+            history=self.history,
+            web=self.web,
+            telegram=self.telegram,
+            clock=self.clock,
+            environ=os.environ,
+        )
         if self.process.spawned_at is not None:
             phases = openclaw_start_phases(
                 self.agent.read_text(config.log_file), self.process.spawned_at, ready
@@ -675,6 +700,8 @@ class Bridge:
 
     def _run_turn(self, turn: Turn) -> None:
         msg = turn.message
+        if self.reminders is not None:
+            self.reminders.note(msg)  # a reminder asked for here is answered here
         try:
             if turn.cancelled:
                 self.queue.release(turn.item)
@@ -906,13 +933,32 @@ class Bridge:
                 break
             with self._inflight_lock:
                 idle_for = now - self._last_activity if not self._inflight else 0.0
-            if idle_for >= self.idle_timeout:
+            if idle_for >= self.idle_timeout and not self._reminder_due():
                 self.request_stop(REASON_IDLE)
                 break
             if now >= next_backup:
                 next_backup = now + config.backup_interval_seconds
                 if self._dirty:
                     self._backup("periodic")
+
+    def _active(self, _delivered: int = 0) -> None:
+        self._last_activity = time.monotonic()
+
+    def _reminder_due(self) -> bool:
+        """A reminder runs before the task could sleep and wake again: stay up for it."""
+        return self.reminders is not None and self.reminders.due_within(REMINDER_HOLD_SECONDS)
+
+    def _leave_wake_up(self) -> None:
+        """Before OpenClaw stops: deliver what just ran, then leave the wake-up for the
+        earliest pending reminder (replacing an earlier one, or removing it if none)."""
+        if self.reminders is None:
+            return
+        try:
+            self.reminders.look()
+            self.reminders.leave_wake_up()
+        except (GatewaySocketError, ClientError, BotoCoreError) as error:
+            # Never in the way of the stop; the log says what failed.
+            log.error("could not leave the reminders' wake-up: %s", describe_failure(error))
 
     def _heartbeat(self) -> None:
         try:
@@ -971,6 +1017,8 @@ class Bridge:
                 turn.cancel()
             self.scheduler.wait_idle(timeout=10)
         self.scheduler.shutdown()
+        if not superseded:
+            self._leave_wake_up()
         left = budget - (time.monotonic() - stop_started)
         self._stop_openclaw(timeout=min(15.0, max(2.0, left - 30)))
         if not superseded:
@@ -1001,6 +1049,8 @@ class Bridge:
             log.info("OpenClaw stopped (exit %s)", code)
 
     def _close(self) -> None:
+        if self.reminders is not None:
+            self.reminders.close()
         if self.gateway is not None:
             self.gateway.close()
         if self.proxy is not None:
