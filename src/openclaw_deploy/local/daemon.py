@@ -273,6 +273,12 @@ class Daemon:
         if llm_base_url:
             task_env["OPENCLAW_LLM_BASE_URL"] = llm_base_url
         task_env.update(_channel_api_env())
+        # The agent's reminders: the group and names its wake-up's CreateSchedule gives.
+        from openclaw_deploy.runtime.schedules import Names
+
+        task_env.update(
+            Names.of(self.spec.name, account=ACCOUNT, region=self.spec.region).environment()
+        )
         secrets = {
             secret.task_env: secret.parameter_name(self.spec.name)
             for secret in resources.SECRETS
