@@ -1,8 +1,9 @@
 """The local cloud's background process: `python -m openclaw_deploy.local.daemon --home DIR`.
 
-Starts, in order: a moto server (AWS), the offline model (when the deployment uses it), the API
-Gateway emulator, provisioning from `runtime.resources`, the saved user data, the local Fargate
-and the watchdog schedule. Then it writes `state.json` (ports, URLs, resource names) for the CLI
+Starts, in order: a moto server (AWS), the offline model (when the deployment uses it) or the
+Bedrock Runtime (`local.bedrock`, for a Bedrock deployment), the API Gateway emulator,
+provisioning from `runtime.resources`, the saved user data, the local Fargate and the watchdog
+schedule. Then it writes `state.json` (ports, URLs, resource names) for the CLI
 and waits. SIGTERM stops every agent task (they back up), saves the user data, and exits.
 Each component logs to its own file under `logs/` for `openclaw-deploy logs --target local`.
 
@@ -179,7 +180,7 @@ class Daemon:
             for name in ("dynamodb", "sqs", "s3", "ssm", "ecs", "ec2", "cognito-idp")
         }
 
-    async def run(self) -> None:  # noqa: PLR0915 - the start order reads best in one place
+    async def run(self) -> None:  # noqa: PLR0912, PLR0915 - the start order reads best in one place
         from aiohttp import web
 
         from openclaw_deploy.local import apigw, data, moto_compat, provision
@@ -217,6 +218,15 @@ class Daemon:
             offline = OfflineModel.start()
             llm_base_url = offline.base_url
             log.info("offline model at %s", llm_base_url)
+        bedrock = None
+        if self.spec.provider == "bedrock":
+            from openclaw_deploy.local.bedrock import LocalBedrock
+
+            # Bedrock without AWS: the task's signed calls, authorized against its role.
+            bedrock = LocalBedrock(
+                region=self.spec.region, account=ACCOUNT, authorize=self._authorize_bedrock
+            ).start()
+            log.info("Bedrock Runtime at %s", bedrock.url)
 
         # The emulator's port is known before provisioning: the task's environment names it.
         pool_id, client_id = provision.provision_auth(clients["cognito-idp"], self.spec.name)
@@ -272,6 +282,8 @@ class Daemon:
         }
         if llm_base_url:
             task_env["OPENCLAW_LLM_BASE_URL"] = llm_base_url
+        if bedrock is not None:
+            task_env["OPENCLAW_BRIDGE_UPSTREAMS"] = json.dumps({"bedrock": bedrock.url})
         task_env.update(_channel_api_env())
         # The agent's reminders: the group and names its wake-up's CreateSchedule gives.
         from openclaw_deploy.runtime.schedules import Names
@@ -447,6 +459,8 @@ class Daemon:
         await runner.cleanup()
         if offline:
             offline.stop()
+        if bedrock is not None:
+            bedrock.stop()
         if self.enforcement is not None:
             self.enforcement.close()
         moto.stop()
@@ -533,6 +547,16 @@ class Daemon:
             self.enforcement.authorizer.authorize_call(
                 headers, action, resource, service="execute-api"
             )
+        )
+        return answer
+
+    def _authorize_bedrock(
+        self, headers: Any, action: str, resource: str
+    ) -> tuple[int, dict[str, str], bytes] | None:
+        if self.enforcement is None:
+            return None
+        answer: tuple[int, dict[str, str], bytes] | None = (
+            self.enforcement.authorizer.authorize_call(headers, action, resource, service="bedrock")
         )
         return answer
 
