@@ -211,9 +211,7 @@ def test_prompts_ask_and_never_echo_a_stored_secret(
     assert first.exit_code == 0, first.output
     assert "Model [gpt-5-mini]" in first.output
     # Again: every default is the previous answer; empty secrets keep the stored ones.
-    second = CliRunner().invoke(
-        app, ["init", "--skip-checks", "--no-deploy"], input="\n" * 8
-    )
+    second = CliRunner().invoke(app, ["init", "--skip-checks", "--no-deploy"], input="\n" * 8)
     assert second.exit_code == 0, second.output
     assert "Deployment name [mybot]" in second.output
     assert "Enter keeps the stored one: ***" in second.output

@@ -345,7 +345,7 @@ def test_prepare_refuses_wrong_account_missing_key_and_local_target(world: dict[
     )
     with pytest.raises(ConfigError) as missing:
         _plan(world)
-    assert missing.value.hint == f"openclaw-deploy init --name {NAME}"
+    assert missing.value.hint == f"openclaw-deploy keys set openai --name {NAME}"
     with pytest.raises(UsageError, match="targets local"):
         _plan(world, replace(world["deployment"], target="local"))
 

@@ -105,18 +105,22 @@ def test_other_providers_get_no_bedrock_permission(
 # --- the open webhook ------------------------------------------------------------------------
 
 
-def test_telegram_route_has_its_own_low_throttle(synthesized: Synthesized) -> None:
+def test_the_open_webhook_routes_have_their_own_low_throttle(synthesized: Synthesized) -> None:
     (stage,) = [
         s
         for s in synthesized.of_type("AWS::ApiGatewayV2::Stage").values()
         if s["Properties"]["StageName"] == "$default"
     ]
     settings = stage["Properties"]["RouteSettings"]
+    low = {
+        "ThrottlingBurstLimit": names.TELEGRAM_BURST_LIMIT,
+        "ThrottlingRateLimit": names.TELEGRAM_RATE_LIMIT,
+    }
+    # Telegram, Slack and Discord call unauthenticated routes; nothing else has one.
     assert settings == {
-        "POST /telegram": {
-            "ThrottlingBurstLimit": names.TELEGRAM_BURST_LIMIT,
-            "ThrottlingRateLimit": names.TELEGRAM_RATE_LIMIT,
-        }
+        "POST /telegram": low,
+        "POST /slack/events": low,
+        "POST /discord/interactions": low,
     }
     assert (
         stage["Properties"]["DefaultRouteSettings"]["ThrottlingRateLimit"]
