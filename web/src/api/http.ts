@@ -275,6 +275,7 @@ export class Api {
       paired: typeof c.paired === "number" ? c.paired : 0,
     }));
   }
+
   approvePairing(code: string): Promise<unknown> {
     return this.request("POST", `/api/pairing/${encodeURIComponent(code)}/approve`);
   }
