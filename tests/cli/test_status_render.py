@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from openclaw_deploy.local.service import LocalState
-from openclaw_deploy.services.status import ISOLATED, NOT_ISOLATED, local_task
+from openclaw_deploy.services.status import (
+    GUARDED,
+    ISOLATED,
+    NOT_GUARDED,
+    NOT_ISOLATED,
+    local_task,
+)
 
 
 def _state(**changes: object) -> LocalState:
@@ -38,4 +44,16 @@ def test_a_sized_image_task_and_an_unsized_process_are_told_apart() -> None:
     assert (
         local_task(_state())
         == f"as a process ({NOT_ISOLATED}), unsized (this machine cannot limit it)"
+    )
+
+
+def test_an_image_task_says_whether_its_agent_is_kept_off_the_local_cloud() -> None:
+    sized = {"sized": True, "cpu": 1024, "memory": 2048, "reason": None}
+    guarded = {"guarded": True, "reason": "iptables refuses the agent's uid ports 1, 2"}
+    assert local_task(
+        _state(agent_runtime="image", agent_sizing=sized, agent_network=guarded)
+    ).startswith(f"from the image built here ({ISOLATED}; {GUARDED}), at 1 vCPU")
+    open_door = {"guarded": False, "reason": "iptables is not installed"}
+    assert f"({ISOLATED}; {NOT_GUARDED}: iptables is not installed)" in local_task(
+        _state(agent_runtime="image", agent_sizing=sized, agent_network=open_door)
     )

@@ -34,6 +34,7 @@ from openclaw_deploy.runtime import resources
 
 if TYPE_CHECKING:
     from openclaw_deploy.local.fargate import ImageRuntime
+    from openclaw_deploy.local.firewall import Guard
 
 log = logging.getLogger("openclaw_deploy.local.daemon")
 ACCOUNT: Final = "123456789012"  # moto's account
@@ -365,6 +366,11 @@ class Daemon:
         from openclaw_deploy import assets, toolchain
 
         container_dir = assets.asset_dir("container")
+        # What an image task's agent may not reach: every server of the local cloud.
+        local_ports = [_port(moto_url), api_port]
+        local_ports += [_port(offline.base_url)] if offline else []
+        local_ports += [_port(bedrock.url)] if bedrock is not None else []
+        image, network = _image_runtime(self.spec, local_ports)
         fargate = LocalFargate(
             ecs=clients["ecs"],
             # ECS resolves the task's `secrets` with the execution role.
@@ -387,7 +393,7 @@ class Daemon:
             command=bridge_command(),
             scratch=self.paths.agent_home,
             agent_log=self.paths.log("agent"),
-            image=_image_runtime(self.spec),
+            image=image,
             cgroups=CgroupHost(),
             on_stopped=self._task_stopped(cluster),
         )
@@ -415,6 +421,9 @@ class Daemon:
                     "offline_model_url": offline.base_url if offline else None,
                     "agent_runtime": fargate.runtime,
                     "agent_image": self.spec.agent_image if fargate.runtime == "image" else None,
+                    "agent_network": (
+                        {"guarded": network.guarded, "reason": network.reason} if network else None
+                    ),
                     "agent_sizing": {
                         "sized": fargate.sizing.sized,
                         "cpu": self.spec.cpu,
@@ -443,6 +452,11 @@ class Daemon:
 
         log.info("stopping: agent tasks first (they back up), then saving user data")
         await loop.run_in_executor(None, fargate.shutdown)
+        if image is not None and image.guard is not None:
+            try:
+                image.guard.close()
+            except Exception:
+                log.exception("removing the agent's firewall rules failed")
         try:
             counts = data.export_user_data(
                 clients["dynamodb"],
@@ -642,19 +656,46 @@ class Daemon:
                 logging.getLogger("openclaw_deploy.handlers.watchdog").exception("watchdog failed")
 
 
-def _image_runtime(spec: Spec) -> ImageRuntime | None:
-    """The image mode's runtime: the image the CLI built, read from buildah's storage."""
+def _port(url: str) -> int:
+    from urllib.parse import urlsplit
+
+    port = urlsplit(url).port
+    if port is None:
+        raise ValueError(f"{url} names no port")
+    return port
+
+
+def _image_runtime(spec: Spec, local_ports: list[int]) -> tuple[ImageRuntime | None, Guard | None]:
+    """The image mode's runtime: the image the CLI built, read from buildah's storage, and the
+    firewall that keeps its agent off `local_ports` (and whether there is one)."""
     if spec.agent_runtime != "image":
-        return None
+        return None, None
     from openclaw_deploy.local.fargate import ImageRuntime
+    from openclaw_deploy.local.firewall import LoopbackGuard
     from openclaw_deploy.local.image import Buildah, require_root_tools, storage_home
 
     if not spec.agent_image:
         raise ValueError("the image mode needs spec.agent_image (the CLI builds it)")
     require_root_tools()
     buildah = Buildah(storage_home())
-    return ImageRuntime(
-        buildah=buildah, image_id=spec.agent_image, config=buildah.image_config(spec.agent_image)
+    guard = LoopbackGuard(local_ports)
+    network = guard.check()
+    if network.guarded:
+        log.info("image tasks: the agent's user is refused the local cloud: %s", network.reason)
+    else:
+        log.error(
+            "image tasks: THE AGENT CAN REACH THE LOCAL CLOUD (moto, the emulator) with a "
+            "made-up key, which AWS would refuse: %s",
+            network.reason,
+        )
+    return (
+        ImageRuntime(
+            buildah=buildah,
+            image_id=spec.agent_image,
+            config=buildah.image_config(spec.agent_image),
+            guard=guard if network.guarded else None,
+        ),
+        network,
     )
 
 

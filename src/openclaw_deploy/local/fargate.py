@@ -18,6 +18,9 @@ Two ways to run it:
 In both, where the machine allows it (`local.cgroup`), the task runs at its task definition's
 size: its CPU quota and memory limit. Over the memory, the whole task is killed with exit code
 137 and the reason Fargate gives (`OutOfMemoryError: Container killed due to memory usage`).
+In the image mode, while the task runs, its agent user (the image's `OPENCLAW_BRIDGE_AGENT_USER`)
+may not open a TCP connection to the local cloud's own ports (`local.firewall`): as on AWS, where
+the agent has no credential to call the deployment's services with.
 """
 
 from __future__ import annotations
@@ -39,7 +42,8 @@ from pathlib import Path
 from typing import IO, Any, Final
 
 from openclaw_deploy.local.cgroup import OOM_EXIT_CODE, OOM_REASON, CgroupHost, Sizing, TaskCgroup
-from openclaw_deploy.local.container import Launch
+from openclaw_deploy.local.container import Launch, LaunchError, resolve_user
+from openclaw_deploy.local.firewall import FirewallError, LoopbackGuard
 from openclaw_deploy.local.image import Buildah, ImageConfig
 
 log = logging.getLogger("openclaw_deploy.local.fargate")
@@ -56,6 +60,8 @@ LAUNCHER: Final = [sys.executable, "-m", "openclaw_deploy.local.container"]
 TASK_ENV: Final = "OPENCLAW_DEPLOY_LOCAL_TASK_ENV"
 """A JSON object of extra variables for every local task (benchmarks turn an optimisation off
 with it, e.g. `{"TMPDIR": "/home/openclaw"}`); read from the local cloud's environment."""
+AGENT_USER_ENV: Final = "OPENCLAW_BRIDGE_AGENT_USER"
+DEFAULT_AGENT_USER: Final = "openclaw"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,6 +71,12 @@ class ImageRuntime:
     buildah: Buildah
     image_id: str
     config: ImageConfig
+    guard: LoopbackGuard | None = None
+    """Keeps the agent's uid off the local cloud's ports (None: it could not be set up)."""
+
+    @property
+    def agent_user(self) -> str:
+        return self.config.env.get(AGENT_USER_ENV) or DEFAULT_AGENT_USER
 
 
 @dataclass
@@ -146,6 +158,7 @@ class LocalFargate:
         self._image = image
         self._cgroups = cgroups
         self._running: dict[str, _Running] = {}
+        self._guarded: set[str] = set()
         self._lock = threading.Lock()
         self.sizing = cgroups.probe() if cgroups else Sizing(sized=False, reason="not asked")
         if cgroups and self.sizing.sized:
@@ -221,6 +234,7 @@ class LocalFargate:
         )
         # The host's network is shared: OpenClaw's loopback port must not collide.
         container_env["OPENCLAW_BRIDGE_GATEWAY_PORT"] = str(free_port())
+        self._guard(arn, rootfs)
         launch = Launch(
             command=image.config.command,
             env=container_env,
@@ -233,8 +247,50 @@ class LocalFargate:
         try:
             return self._popen(LAUNCHER, _launcher_env(), stream, launch), name
         except BaseException:
+            self._unguard(arn)
             image.buildah.remove(name)
             raise
+
+    def _guard(self, arn: str, rootfs: Path) -> None:
+        """Keep the task's agent user off the local cloud's ports; loudly when it cannot be."""
+        assert self._image is not None
+        guard, user = self._image.guard, self._image.agent_user
+        if guard is None:
+            log.error(
+                "task %s: its agent (%s) can reach the local cloud's ports (moto, the emulator): "
+                "no firewall here (see the daemon log)",
+                _task_id(arn),
+                user,
+            )
+            return
+        try:
+            uid = resolve_user(user, rootfs / "etc")[0]
+            guard.protect(_task_id(arn), uid)
+        except (LaunchError, FirewallError) as error:
+            log.error(
+                "task %s: its agent (%s) can reach the local cloud's ports: %s",
+                _task_id(arn),
+                user,
+                error,
+            )
+            return
+        self._guarded.add(arn)
+        log.info(
+            "task %s: the agent (%s, uid %d) is refused the local cloud's ports %s",
+            _task_id(arn),
+            user,
+            uid,
+            ", ".join(str(port) for port in guard.ports),
+        )
+
+    def _unguard(self, arn: str) -> None:
+        if arn not in self._guarded or self._image is None or self._image.guard is None:
+            return
+        self._guarded.discard(arn)
+        try:
+            self._image.guard.release(_task_id(arn))
+        except FirewallError as error:
+            log.error("task %s: its firewall rules stay behind: %s", _task_id(arn), error)
 
     @staticmethod
     def _popen(
@@ -328,6 +384,7 @@ class LocalFargate:
             running.cgroup.remove()
         if running.home is not None:
             shutil.rmtree(running.home, ignore_errors=True)
+        self._unguard(running.arn)
         if running.container is not None and self._image is not None:
             self._image.buildah.remove(running.container)
         with self._lock:

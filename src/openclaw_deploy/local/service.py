@@ -39,6 +39,8 @@ class LocalState:
     """"process" or "image": how the local Fargate runs the agent task."""
     agent_sizing: dict[str, Any] | None = None
     """{"sized", "cpu", "memory", "reason"}: whether tasks run at their task definition's size."""
+    agent_network: dict[str, Any] | None = None
+    """{"guarded", "reason"} (image mode): whether the agent is kept off the local cloud's ports."""
 
     @property
     def user_pool_id(self) -> str:

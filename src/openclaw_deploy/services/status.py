@@ -279,12 +279,23 @@ def local_status(app: AppContext, deployment: Deployment) -> StatusReport:
 
 ISOLATED = "the bridge and OpenClaw as two users"
 NOT_ISOLATED = "one user: the agent is not kept from the bridge's secrets; --image splits them"
+GUARDED = "kept off the local cloud's ports"
+NOT_GUARDED = "NOT kept off the local cloud's ports"
+
+
+def _network(state: LocalState) -> str:
+    network = state.agent_network
+    if not network:
+        return ""
+    if network.get("guarded"):
+        return f"; {GUARDED}"
+    return f"; {NOT_GUARDED}: {network.get('reason') or 'no firewall'}"
 
 
 def local_task(state: LocalState) -> str:
     """How the local Fargate runs the agent task, for `status`."""
     runtime = (
-        f"from the image built here ({ISOLATED})"
+        f"from the image built here ({ISOLATED}{_network(state)})"
         if state.agent_runtime == "image"
         else f"as a process ({NOT_ISOLATED})"
     )
