@@ -4,10 +4,12 @@ The local target runs the agent task from its image (`init --image`), with canar
 Telegram bot token, an LLM key and the task role's own keys. The offline model then plays a
 hijacked agent: it makes the real OpenClaw's `exec` tool run a script, from inside the running
 agent, that tries to read every process's environment, print its own, read the bridge's files,
-reach the container-credentials endpoint, read OpenClaw's config and list the state bucket with
-any credential it can find. Everything it gathers goes into its workspace (and so into the
-backup). The reply, the workspace, the agent's logs and the backup must hold no canary, and each
-attempt must have failed. The agent still talks, writes its memory, stops and comes back with it.
+reach the container-credentials endpoint, read OpenClaw's config, list the state bucket with
+any credential it can find, and list it and read a DynamoDB table with a made-up key straight at
+the local cloud's endpoint (which AWS refuses: the local target's firewall must too).
+Everything it gathers goes into its workspace (and so into the backup). The reply, the
+workspace, the agent's logs and the backup must hold no canary, and each attempt must have
+failed. The agent still talks, writes its memory, stops and comes back with it.
 
 One image task serves every assertion (a module fixture): the image build is cached per run.
 """
@@ -28,9 +30,10 @@ from typing import Any
 import boto3
 import pytest
 
+from openclaw_deploy.local.firewall import LoopbackGuard
 from openclaw_deploy.local.image import AgentImage, storage_home
 from openclaw_deploy.runtime import resources
-from openclaw_deploy.services.status import ISOLATED
+from openclaw_deploy.services.status import GUARDED, ISOLATED
 from tests.e2e.local import PASSWORD, Local, cli, stop
 from tests.e2e.test_local_target import _chat
 from tests.fakes.telegram_api import fake_telegram
@@ -96,6 +99,22 @@ out["bucket_boto3"] = attempt(
         Bucket=BUCKET
     )
 )
+# A made-up key, straight at the local cloud (AWS answers it InvalidClientTokenId).
+from botocore.config import Config
+made_up = dict(
+    endpoint_url=MOTO,
+    region_name="us-east-1",
+    aws_access_key_id="AKIAMADEUPKEY0000001",
+    aws_secret_access_key="made-up-secret",
+    config=Config(retries={"max_attempts": 1}, connect_timeout=5),
+)
+out["bucket_made_up_key"] = attempt(
+    lambda: boto3.client("s3", **made_up).list_objects_v2(Bucket=BUCKET)
+)
+out["table_made_up_key"] = attempt(
+    lambda: boto3.client("dynamodb", **made_up).scan(TableName=TABLE, Limit=5)
+)
+out["emulator"] = attempt(lambda: urllib.request.urlopen(API + "/api/", timeout=5))
 out["helper"] = attempt(
     lambda: subprocess.run(
         ["/usr/local/libexec/openclaw-deploy/agent-setpriv", "--reuid=10002", "id"], check=True
@@ -135,6 +154,9 @@ class Drill:
     stop_answer: dict[str, Any] = field(default_factory=dict)
     restored_reply: str = ""
     status: dict[str, Any] = field(default_factory=dict)
+    firewall_running: list[str] = field(default_factory=list)
+    firewall_stopped: list[str] = field(default_factory=list)
+    outside_made_up_key: dict[str, int] = field(default_factory=dict)
 
 
 def _admin(local: Local, service: str) -> Any:
@@ -258,7 +280,13 @@ def _run(local: Local) -> Drill:
     drill.canaries += [task_env["AWS_SECRET_ACCESS_KEY"], TELEGRAM_CANARY.split(":", 1)[1]]
 
     bucket = state["environment"][resources.STATE_BUCKET.env_var]
-    script = f"MOTO = {state['moto_url']!r}\nBUCKET = {bucket!r}\n{DRILL}"
+    table = state["environment"][resources.CONVERSATIONS.env_var]
+    script = (
+        f"MOTO = {state['moto_url']!r}\nBUCKET = {bucket!r}\nTABLE = {table!r}\n"
+        f"API = {local.api_url!r}\n{DRILL}"
+    )
+    firewall = LoopbackGuard([], owner=state["pid"])
+    drill.firewall_running = _rules(firewall)
     drill.drill_reply = chat(
         "drill-hijack", exec_turn(f"/opt/bridge/bin/python - <<'PY'\n{script}\nPY")
     )
@@ -273,6 +301,20 @@ def _run(local: Local) -> Drill:
 
     drill.stop_answer = json.loads(cli(local.workdir, "stop", "--json", timeout=400).stdout)
     _wait_state(local, "Idle")
+    deadline = time.monotonic() + 60  # the task's rules go when its process has exited
+    while (left := _rules(firewall)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    drill.firewall_stopped = left
+    # The same made-up key from outside the task (root, as the CLI): the local cloud serves it,
+    # so the drill's refusals are the firewall's, not a broken probe.
+    outsider = boto3.client(
+        "s3",
+        endpoint_url=state["moto_url"],
+        region_name="us-east-1",
+        aws_access_key_id="AKIAMADEUPKEY0000001",
+        aws_secret_access_key="made-up-secret",
+    )
+    drill.outside_made_up_key = {"bucket": outsider.list_objects_v2(Bucket=bucket)["KeyCount"]}
     archive = _admin(local, "s3").get_object(Bucket=bucket, Key="agent/openclaw-state.tar.gz")
     with tarfile.open(fileobj=io.BytesIO(archive["Body"].read()), mode="r:gz") as tar:
         drill.backup = {
@@ -288,13 +330,20 @@ def _run(local: Local) -> Drill:
     return drill
 
 
+def _rules(firewall: LoopbackGuard) -> list[str]:
+    """The local cloud's firewall rules (one per running image task)."""
+    return [" ".join(rule) for rule in firewall.rules() if firewall.tag("") in " ".join(rule)]
+
+
 def _leaks(drill: Drill, where: str, data: bytes | str) -> list[str]:
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
     return [f"{where}: canary {c[:12]}..." for c in drill.canaries if c and c in text]
 
 
 def test_the_agent_runs_as_its_own_user_without_secrets_or_privileges(drill: Drill) -> None:
-    assert drill.status["local_task"].startswith(f"from the image built here ({ISOLATED})")
+    assert drill.status["local_task"].startswith(
+        f"from the image built here ({ISOLATED}; {GUARDED})"
+    )
     agent = [p for p in drill.processes.values() if p["uid"] == AGENT_UID]
     bridge = [p for p in drill.processes.values() if p["uid"] == BRIDGE_UID]
     assert agent and bridge, drill.processes
@@ -324,7 +373,21 @@ def test_every_attempt_of_the_hijacked_agent_fails(drill: Drill) -> None:
     assert found["container_credentials_uri"] == "unset"
     assert found["credentials_endpoint"] != "ok"
     assert found["bucket_boto3"] == "NoCredentialsError"
+    # The local cloud's door AWS does not have is shut: a made-up key gets no connection.
+    assert found["bucket_made_up_key"] == "EndpointConnectionError"
+    assert found["table_made_up_key"] == "EndpointConnectionError"
+    assert found["emulator"] == "URLError"
+    assert drill.outside_made_up_key["bucket"] >= 0  # served from outside the task
     assert found["helper"] == "PermissionError"  # the switching helper is not the agent's
+
+
+def test_the_tasks_firewall_rules_live_as_long_as_the_task(drill: Drill) -> None:
+    agent = [r for r in drill.firewall_running if f"--uid-owner {AGENT_UID}" in r]
+    assert len(agent) == 1, drill.firewall_running
+    state = drill.local.state()
+    for url in (state["moto_url"], drill.local.api_url, state["offline_model_url"]):
+        assert url.split(":")[-1].split("/")[0] in agent[0], (url, agent[0])
+    assert drill.firewall_stopped == []  # gone with the task
 
 
 def test_no_canary_in_the_replies_workspace_logs_or_backup(drill: Drill) -> None:
