@@ -718,6 +718,8 @@ class Bridge:
             self._answer(turn)
         finally:
             self._forget(turn)
+            if self.reminders is not None:
+                self.reminders.poke()
 
     def _retry_soon(self, turn: Turn) -> None:
         try:
@@ -955,6 +957,9 @@ class Bridge:
             return
         try:
             self.reminders.look()
+        except (GatewaySocketError, ClientError, BotoCoreError) as error:
+            log.warning("could not look at the reminders before sleeping: %s", error)
+        try:
             self.reminders.leave_wake_up()
         except (GatewaySocketError, ClientError, BotoCoreError) as error:
             # Never in the way of the stop; the log says what failed.

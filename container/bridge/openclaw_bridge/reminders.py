@@ -434,7 +434,9 @@ class Reminders:
         self._watched: set[str] = set()
         self._done: set[str] = set()
         self._earliest_ms: int | None = None
+        self._jobs: list[Job] = []
         self._lock = threading.Lock()
+        self._poked = threading.Event()
 
     def note(self, msg: QueueMessage) -> None:
         """A message of `msg.session` came in: its answers go back the same way."""
@@ -459,6 +461,7 @@ class Reminders:
         (or had, in this task's life) a job; return how many were delivered."""
         jobs = list_owner_jobs(self._socket)
         with self._lock:
+            self._jobs = jobs
             self._watched |= sessions_of(jobs)
             self._earliest_ms = jobs[0].next_run_ms if jobs else None
             watched = sorted(self._watched)
@@ -534,13 +537,29 @@ class Reminders:
         """Before sleeping: the wake-up for the earliest pending job (None: not configured)."""
         if self._scheduler is None or self._names is None:
             return None
-        jobs = list_owner_jobs(self._socket)
+        try:
+            jobs = list_owner_jobs(self._socket)
+        except GatewaySocketError as error:
+            # On SIGTERM OpenClaw is told to stop too (the whole task is): the last look's
+            # jobs (at most a few seconds old, and taken after every turn) stand in.
+            with self._lock:
+                jobs = list(self._jobs)
+            log.info("OpenClaw could not list its jobs (%s); using the last look's", error)
         wake = leave_wake_up(
             self._scheduler, self._names, jobs, target_of=self.target_of, now=self._clock()
         )
         if wake.at is not None and wake.job is not None:
             log.info("left a wake-up at %s for reminder %s", wake.at.isoformat(), wake.job.id)
         return wake
+
+    def poke(self) -> None:
+        """Look now (a turn just ended: it may have made a job)."""
+        self._poked.set()
+
+    def wait(self, seconds: float) -> None:
+        """Until the next look is due (or someone pokes)."""
+        self._poked.wait(seconds)
+        self._poked.clear()
 
     def due_within(self, seconds: float) -> bool:
         """Whether a job the owner asked for runs within `seconds` (as last looked at): the
@@ -593,7 +612,10 @@ def watch(
     every: float = WATCH_SECONDS,
 ) -> None:
     """Look every few seconds until `stop` is set (a thread of the bridge)."""
-    while not stop.wait(every):
+    while not stop.is_set():
+        reminders.wait(every)
+        if stop.is_set():
+            return
         try:
             delivered = reminders.look()
         except (GatewaySocketError, ClientError, BotoCoreError) as error:

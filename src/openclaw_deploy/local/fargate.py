@@ -125,6 +125,18 @@ def _task_env_override() -> dict[str, str]:
     return {str(key): str(value) for key, value in data.items()}
 
 
+STABLE_HOME: Final = "current"
+
+
+def _point(link: Path, target: Path) -> Path:
+    """Make `link` a symbolic link to `target` (replacing an earlier one at once); return it."""
+    temporary = link.with_name(f".{link.name}.{os.getpid()}")
+    temporary.unlink(missing_ok=True)
+    temporary.symlink_to(target, target_is_directory=True)
+    temporary.replace(link)
+    return link
+
+
 def _task_id(arn: str) -> str:
     return arn.rsplit("/", 1)[-1]
 
@@ -331,7 +343,10 @@ class LocalFargate:
                 home = self._scratch / _task_id(arn)
                 shutil.rmtree(home, ignore_errors=True)
                 home.mkdir(parents=True)
-                env["OPENCLAW_BRIDGE_HOME"] = str(home)
+                # The task sees its folder at one path, as a container sees /home: OpenClaw
+                # keys its cron jobs by their absolute state path, so a reminder restored from
+                # the backup is found by the next task only at the same path.
+                env["OPENCLAW_BRIDGE_HOME"] = str(_point(self._scratch / STABLE_HOME, home))
                 env["OPENCLAW_BRIDGE_GATEWAY_PORT"] = str(free_port())
                 if group is None:
                     process = self._popen(self._command, env, stream, None)
