@@ -11,7 +11,9 @@ bridge, OpenClaw) because it is plain text:
                "reply": "saved", "delay_ms": 50, "first_token_delay_ms": 0}>>
 
 * `tool`: answer with this tool call first; once OpenClaw sends the tool result back, answer with
-  `reply` (or a default line naming the tool);
+  `reply` (or a default line naming the tool). OpenClaw offers only a dozen tools by name; the
+  rest (e.g. `automations`, its cron jobs) sit behind Tool Search and are called through
+  `{"name": "tool_call", "arguments": {"id": "automations", "args": {...}}}`, as a model would;
 * `reply`: the text to stream instead of the demo answer;
 * `delay_ms`: pause between streamed pieces; `first_token_delay_ms`: pause before the first one;
 * `pieces`: how many pieces to stream the reply in (default: one per word);

@@ -171,3 +171,88 @@ def test_a_schedule_fires_on_the_local_clock_and_answers_on_telegram_and_the_web
     assert set(shown) == {to_telegram, to_web}
     assert shown[to_web]["title"] == "Morning digest"
     assert {s["outcome"] for s in shown.values()} == {"answered"}
+
+
+def _reminder_request(at: float) -> str:
+    """What the owner types in Telegram: a reminder request, with the offline model's script
+    making the real OpenClaw record it with its own automations tool (reached through Tool
+    Search's `tool_call`, as a real model reaches it)."""
+    when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))
+    job = {
+        "name": "water the ficus",
+        "schedule": {"kind": "at", "at": when},
+        "payload": {"kind": "agentTurn", "message": "Remind the owner to water the ficus."},
+    }
+    script = {
+        "tool": {
+            "name": "tool_call",
+            "arguments": {"id": "automations", "args": {"action": "add", "job": job}},
+        },
+        "reply": "I will remind you to water the ficus.",
+    }
+    return f"remind me later to water the ficus <<offline:{json.dumps(script)}>>"
+
+
+def test_the_agents_own_reminder_wakes_it_and_reaches_the_owner_once(
+    local: Local, telegram: FakeTelegram
+) -> None:
+    """The owner asks in Telegram; OpenClaw records its own cron job; the agent is put to sleep
+    before it is due and leaves its wake-up in Scheduler (the task role's grants, IAM enforced);
+    the local cloud fires it, the agent wakes, OpenClaw runs the job and the bridge forwards its
+    answer to the owner's chat and the web history, once. (About four minutes: the job runs on
+    OpenClaw's own clock, after one sleep and one cold start.)"""
+    due = time.time() + 210
+    webhook = f"{local.api_url}/telegram"
+    telegram.deliver(
+        webhook,
+        telegram.text_update(_reminder_request(due), user_id=USER),
+        webhook_secret(local),
+    )
+    _wait_for(
+        lambda: any("I will remind you to water the ficus" in t for t in _seen_by_owner(telegram)),
+        150,
+        "the agent's answer to the reminder request",
+    )
+    stopped = cli(local.workdir, "stop", "--json", timeout=180)
+    assert stopped.returncode == 0, stopped.stderr
+    asleep_at = time.time()
+    assert asleep_at < due - 60, "the agent must sleep before the reminder is due"
+
+    # While it sleeps: one wake-up of the agent's own, ahead of the job, listed as the agent's.
+    listed = cli(local.workdir, "schedule", "list", "--json", timeout=60)
+    assert listed.returncode == 0, listed.stderr
+    wake_ups = [s for s in json.loads(listed.stdout)["schedules"] if s["kind"] == "agent"]
+    assert [s["id"] for s in wake_ups] == ["agent-wake"]
+    _wait_for(
+        lambda: (
+            json.loads(cli(local.workdir, "status", "--json", timeout=60).stdout)["agent"]["state"]
+            == "Idle"
+        ),
+        60,
+        "the agent asleep",
+    )
+
+    before = len(_seen_by_owner(telegram))
+
+    def reminders() -> list[str]:
+        return [t for t in _seen_by_owner(telegram)[before:] if "water the ficus" in t]
+
+    _wait_for(reminders, due - time.time() + 120, "the reminder")
+    # It came after the sleep, from the job's run (the demo model quotes what it was given).
+    assert time.time() >= due - 5
+    # Exactly once: later looks of the bridge (every few seconds) send nothing more.
+    time.sleep(15)
+    assert len(reminders()) == 1
+
+    db = _dynamodb(local)
+    items = db.query(
+        TableName=resources.CONVERSATIONS.physical_name(NAME),
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"S#tg-{USER}"}},
+    )["Items"]
+    recorded = [i for i in items if i["message_id"]["S"].startswith("cron-")]
+    assert len(recorded) == 1
+    assert "water the ficus" in recorded[0]["text"]["S"]
+    # The wake-up deleted itself after it fired; no job left, so none is left behind.
+    listed = cli(local.workdir, "schedule", "list", "--json", timeout=60)
+    assert not [s for s in json.loads(listed.stdout)["schedules"] if s["kind"] == "agent"]
