@@ -196,3 +196,39 @@ def test_a_runs_answer_is_found_in_the_transcript() -> None:
         "m-1",
         "Call the bank now.",
     )
+
+
+def test_a_reminder_goes_where_its_session_talks() -> None:
+    from openclaw_bridge.reminders import GatewaySocket, Reminders
+    from openclaw_bridge.web import WebPoster
+    from openclaw_deploy.runtime.contract import QueueMessage, ReplyTarget
+    from openclaw_deploy.runtime.pairing import PairedUser
+
+    paired = [PairedUser(user_id="7", name="o", chat_id=77, paired_at=NOW, session="tg-77-2")]
+    reminders = Reminders(
+        GatewaySocket("ws://127.0.0.1:9", "unused"),
+        claims=None,  # type: ignore[arg-type] - not reached
+        history=None,  # type: ignore[arg-type] - not reached
+        web=WebPoster(None, None),
+        telegram=None,
+        paired=lambda: paired,
+        scheduler=None,
+        names=None,
+        clock=lambda: NOW,
+    )
+    # The session's own messages say it best; then the pairing table; then its name.
+    reminders.note(
+        QueueMessage(
+            channel="telegram",
+            session="tg-5",
+            message_id="m",
+            text="hi",
+            received_at=NOW,
+            reply=ReplyTarget(chat_id=55),
+        )
+    )
+    assert reminders.target_of("tg-5") == Target(channel="telegram", chat_id=55)
+    assert reminders.target_of("tg-77-2") == Target(channel="telegram", chat_id=77)
+    assert reminders.target_of("tg-123") == Target(channel="telegram", chat_id=123)
+    assert reminders.target_of("web-abc") == Target(channel="web")
+    assert reminders.leave_wake_up() is None  # no schedule group: nothing to leave

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -402,6 +403,8 @@ class Claims:
 # -- the bridge's side: watch while awake, leave a wake-up before sleeping -----------------------
 
 TITLE_MARK: Final = "⏰ "
+TELEGRAM_SESSION: Final = re.compile(r"^tg-(-?\d+)$")
+"""`pairing.default_session`: a Telegram chat's own session."""
 WATCH_SECONDS: Final = 5.0
 
 
@@ -454,6 +457,9 @@ class Reminders:
                     return Target(channel=user.channel, chat_id=user.chat_id)
         except (ClientError, BotoCoreError) as error:
             log.warning("could not read the paired users: %s", error)
+        telegram = TELEGRAM_SESSION.match(session)
+        if telegram:  # a chat's first session, though the chat has moved on (`/new`)
+            return Target(channel="telegram", chat_id=int(telegram.group(1)))
         return Target(channel="web")
 
     def look(self) -> int:
@@ -581,16 +587,21 @@ class Reminders:
         telegram: TelegramBot | None,
         clock: Callable[[], float],
         environ: Mapping[str, str],
-    ) -> Reminders:
+    ) -> Reminders | None:
         """The bridge's reminders, from its environment (the dedupe and pairing tables, the
-        schedule group and the names a wake-up's target needs)."""
-        pairing = Pairing(dynamodb, environ[resources.PAIRING.env_var], clock=clock)
+        schedule group and the names a wake-up's target needs); None without the tables."""
+        pairing_table = environ.get(resources.PAIRING.env_var)
+        dedupe_table = environ.get(resources.DEDUPE.env_var)
+        if not pairing_table or not dedupe_table:
+            log.warning("the pairing or dedupe table is not named: reminders are not delivered")
+            return None
+        pairing = Pairing(dynamodb, pairing_table, clock=clock)
         names = Names.from_env(dict(environ))
         if names is None:
             log.warning("no schedule group is configured: reminders cannot wake the agent")
         return cls(
             GatewaySocket(base_url.replace("http://", "ws://", 1), token),
-            claims=Claims(dynamodb, environ[resources.DEDUPE.env_var], clock=clock),
+            claims=Claims(dynamodb, dedupe_table, clock=clock),
             history=history,
             web=web,
             telegram=telegram,
