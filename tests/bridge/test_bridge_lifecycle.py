@@ -352,7 +352,9 @@ def test_openclaw_failing_to_start_leaves_the_agent_idle_and_tells_the_user(
     status = deployment.lifecycle.get()
     assert status.state == "Idle"
     assert "exited with code 78" in (status.last_stop_reason or "")
-    assert "notAKey" in (status.last_stop_reason or "")
+    # OpenClaw's own words on why: with the bundled providers described at the proxy it reports
+    # an invalid read-only config as holding "legacy entries" rather than naming the bad key.
+    assert "Invalid config" in (status.last_stop_reason or "")
     errors = connections.frames("conn-fail", kind="error", message_id=waiting_web.message_id)
     assert errors and errors[0]["code"] == "agent_failed"
     assert "could not start" in errors[0]["message"]
