@@ -281,13 +281,17 @@ def test_iam_run_task_and_pass_role_are_scoped(synthesized: Synthesized) -> None
         assert cluster["Fn::GetAtt"][0].startswith("AgentCluster")
     pass_role = [(p, s) for p, s in statements if "iam:PassRole" in _actions(s)]
     # The agent task hands its own wake-ups the scheduler's role (tests/infra/
-    # test_reminder_grants.py); every other PassRole goes with a RunTask.
+    # test_reminder_grants.py), the API the owner's schedules (the Schedules page); every other
+    # PassRole goes with a RunTask.
     to_scheduler = [
         (p, s)
         for p, s in pass_role
         if s["Condition"]["StringEquals"]["iam:PassedToService"] == "scheduler.amazonaws.com"
     ]
-    assert [p.split("Role")[0] for p, _ in to_scheduler] == ["AgentTask"]
+    assert sorted(p.split("Role")[0] for p, _ in to_scheduler) == ["AgentTask", "FunctionsApi"]
+    for _, statement in to_scheduler:
+        (target,) = [_flat(r) for r in _resources(statement)]
+        assert target.startswith("<SchedulesRole"), target
     pass_role = [item for item in pass_role if item not in to_scheduler]
     assert len(pass_role) == len(run_task)
     for _, statement in pass_role:

@@ -21,7 +21,7 @@ from constructs import Construct
 
 from openclaw_deploy.infra.common import acknowledge, acknowledge_wildcard_resource
 from openclaw_deploy.infra.spec import InfraSpec
-from openclaw_deploy.runtime import schedules
+from openclaw_deploy.runtime import schedule_plan, schedules
 
 DLQ_RETENTION = cdk.Duration.days(14)
 
@@ -119,6 +119,45 @@ class Schedules(Construct):
             "The agent's own wake-ups in this deployment's schedule group (names agent-*), "
             "never the owner's schedules.",
         )
+
+    def grant_owner_schedules(self, function: lambda_.Function, *, task_hour_usd: float) -> None:
+        """Let the web app's Schedules page add, pause, resume, run and remove the owner's
+        schedules (names `s-*` in this group; it reads any, including the agent's) and hand
+        them the scheduler's role, nothing else; and tell it what it needs to create one."""
+        role = function.role
+        if role is None:
+            raise ValueError("the API function has no role")
+        owners = cdk.Stack.of(self).format_arn(
+            service="scheduler",
+            resource="schedule",
+            resource_name=f"{self._group}/{schedules.OWNER_PREFIX}*",
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "scheduler:CreateSchedule",
+                    "scheduler:UpdateSchedule",
+                    "scheduler:DeleteSchedule",
+                ],
+                resources=[owners],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["iam:PassRole"],
+                resources=[self.role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}},
+            )
+        )
+        acknowledge_wildcard_resource(
+            role,
+            owners,
+            "The owner's schedules in this deployment's schedule group (names s-*), never the "
+            "agent's own wake-ups.",
+        )
+        for name, value in self.environment().items():
+            function.add_environment(name, value)
+        function.add_environment(schedule_plan.ENV_TASK_HOUR_USD, f"{task_hour_usd:.4f}")
 
     def environment(self) -> dict[str, str]:
         """What a `CreateSchedule` of a wake-up names (`schedules.Names.from_env`)."""

@@ -81,6 +81,9 @@ class OpenClawStack(cdk.Stack):
             self, "Schedules", spec=spec, function=functions.functions[TARGET_KEY]
         )
         schedules.grant_agent_wake_ups(agent.task_role)
+        schedules.grant_owner_schedules(
+            functions.functions["api"], task_hour_usd=task_hour_usd(spec.agent)
+        )
         Monitoring(
             self,
             "Monitoring",

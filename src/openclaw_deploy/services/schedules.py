@@ -19,32 +19,21 @@ cloud's clock fires within seconds.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
 from openclaw_deploy.aws.errors import translate_boto_errors
 from openclaw_deploy.config import Deployment
 from openclaw_deploy.context import AppContext
 from openclaw_deploy.errors import NotFoundError, UsageError
-from openclaw_deploy.runtime import resources, schedule_expr, schedule_phrases, schedules
-from openclaw_deploy.runtime.contract import MAX_TEXT_CHARS
-from openclaw_deploy.runtime.schedule_expr import ExpressionError
+from openclaw_deploy.runtime import resources, schedule_expr, schedule_plan, schedules
+from openclaw_deploy.runtime.schedule_plan import Cost, Plan, Request, awake_hours
 from openclaw_deploy.runtime.schedules import Firing, Names
 from openclaw_deploy.services.target import connect
 
 DEFAULT_TIMEZONE: Final = "UTC"
-START_MINUTES: Final = 2.0
-"""A wake-up costs the task's start (about a minute) and the turn itself, before idling."""
-AWAKE_ALL_DAY_HOURS: Final = 20.0
-"""At least this many hours a day awake because of one schedule: refused (it never sleeps)."""
-CONFIRM_HOURS_PER_DAY: Final = 2.0
-"""Above this many hours a day awake, a schedule is created only after its cost is confirmed."""
-DAYS_PER_MONTH: Final = 30
-MAX_FIRINGS_PRICED: Final = 50_000
 RUN_PREFIX: Final = "-run-"
 
 
@@ -55,12 +44,6 @@ ScheduleInfo = schedules.View
 class ScheduleList:
     deployment: str
     schedules: list[ScheduleInfo]
-
-
-@dataclass(frozen=True, kw_only=True)
-class Cost:
-    awake_hours_per_month: float
-    monthly_usd: float
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,30 +66,6 @@ class ScheduleHours:
     idle_timeout_minutes: int
 
 
-@dataclass(frozen=True, kw_only=True)
-class Request:
-    """A schedule as asked for (`schedule add`), before anything is checked."""
-
-    when: str | None
-    at: str | None
-    say: str
-    to: str
-    timezone: str
-    title: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class Plan:
-    """A checked request: what will be created, and what it costs."""
-
-    expression: str
-    description: str
-    timezone: str
-    firing: Firing
-    cost: Cost
-    needs_confirmation: bool
-
-
 def default_timezone() -> str:
     """This machine's IANA time zone (`TZ`, else /etc/localtime's name), else UTC."""
     name = os.environ.get("TZ", "").lstrip(":")
@@ -123,124 +82,23 @@ def default_timezone() -> str:
 # -- checking --------------------------------------------------------------------------------
 
 
-def awake_hours(
-    expressions: Iterable[tuple[str, str]], *, idle_minutes: float, now: datetime
-) -> float:
-    """Hours the agent is awake in the next 30 days because of these (expression, time zone)
-    schedules: each firing keeps it up for its start and the idle timeout; overlaps count once."""
-    end = now + timedelta(days=DAYS_PER_MONTH)
-    awake = timedelta(minutes=idle_minutes + START_MINUTES)
-    spans: list[tuple[datetime, datetime]] = []
-    for expression, zone in expressions:
-        for when in schedule_expr.next_runs(
-            expression, zone, now, limit=MAX_FIRINGS_PRICED, start=now
-        ):
-            if when > end:
-                break
-            spans.append((when.astimezone(UTC), when.astimezone(UTC) + awake))
-    spans.sort()
-    total = timedelta()
-    current: tuple[datetime, datetime] | None = None
-    for start, stop in spans:
-        if current is None or start > current[1]:
-            if current is not None:
-                total += current[1] - current[0]
-            current = (start, stop)
-        else:
-            current = (current[0], max(current[1], stop))
-    if current is not None:
-        total += min(current[1], end + awake) - current[0]
-    return total.total_seconds() / 3600
-
-
 def _hour_usd(deployment: Deployment) -> float:
     from openclaw_deploy.services.cost import task_hour_usd
 
     return task_hour_usd(deployment.agent)
 
 
-def _parse_when(request: Request, zone: ZoneInfo, wall: datetime) -> schedule_phrases.Parsed:
-    if (request.when is None) == (request.at is None):
-        raise UsageError(
-            "Say when: a phrase or expression, or --at for a one-time date (not both).",
-            hint='openclaw-deploy schedule add "every weekday at 08:00" --say "..."',
-        )
-    try:
-        if request.at is not None:
-            when = datetime.fromisoformat(request.at.strip())
-            if when.tzinfo is not None:
-                when = when.astimezone(zone).replace(tzinfo=None)
-            parsed = schedule_phrases.Parsed(
-                expression=schedule_expr.at_expression(when),
-                description=f"once, {when:%Y-%m-%d %H:%M}",
-            )
-        else:
-            parsed = schedule_phrases.parse(request.when or "", now=wall.replace(tzinfo=None))
-    except ExpressionError as error:
-        raise UsageError(
-            str(error), hint="see `openclaw-deploy schedule add --help` for the phrases"
-        ) from None
-    except ValueError:
-        raise UsageError(
-            f"--at {request.at!r} is not a date and time.", hint="pass --at 2026-12-24T18:00"
-        ) from None
-    return parsed
-
-
 def plan(deployment: Deployment, request: Request, *, now: float) -> Plan:
     """Check `request` without touching AWS; UsageError (nothing created) when it is refused."""
     try:
-        zone = schedule_expr.zone(request.timezone)
-    except ExpressionError as error:
-        raise UsageError(str(error), hint="pass --tz Europe/Berlin (any IANA name)") from None
-    wall = datetime.fromtimestamp(now, zone)
-    if request.to not in schedules.CHANNELS:
-        raise UsageError(
-            f"--to {request.to!r} is not a channel.", hint="pass --to telegram or --to web"
+        return schedule_plan.check(
+            request,
+            now=now,
+            idle_minutes=deployment.agent.idle_timeout_minutes,
+            hour_usd=_hour_usd(deployment),
         )
-    say = request.say.strip()
-    if not say:
-        raise UsageError("Say what the agent should do.", hint='pass --say "Summarise the news"')
-    if len(say) > MAX_TEXT_CHARS:
-        raise UsageError(f"--say is over {MAX_TEXT_CHARS} characters.", hint="shorten the prompt")
-    parsed = _parse_when(request, zone, wall)
-    if parsed.one_time:
-        due = schedule_expr.at_time(parsed.expression).replace(tzinfo=zone)
-        if due <= wall:
-            raise UsageError(
-                f"{due:%Y-%m-%d %H:%M} in {request.timezone} is in the past "
-                f"(it is {wall:%Y-%m-%d %H:%M} there).",
-                hint="pick a later time, or check --tz",
-            )
-    idle = deployment.agent.idle_timeout_minutes
-    hours = awake_hours([(parsed.expression, request.timezone)], idle_minutes=idle, now=wall)
-    cost = Cost(
-        awake_hours_per_month=round(hours, 1),
-        monthly_usd=round(hours * _hour_usd(deployment), 2),
-    )
-    per_day = hours / DAYS_PER_MONTH
-    if per_day >= AWAKE_ALL_DAY_HOURS:
-        raise UsageError(
-            f"{parsed.description} keeps the agent awake all day: it fires more often than its "
-            f"{idle}-minute idle timeout, about {hours:.0f} task hours "
-            f"(${cost.monthly_usd:.2f}) a month.",
-            hint="fire less often, e.g. every 2 hours or every weekday at 08:00",
-        )
-    title = (request.title or say).strip()
-    firing = Firing(
-        schedule=schedules.new_name(),
-        title=" ".join(title.split())[:80],
-        text=say,
-        to=request.to,
-    )
-    return Plan(
-        expression=parsed.expression,
-        description=parsed.description,
-        timezone=request.timezone,
-        firing=firing,
-        cost=cost,
-        needs_confirmation=per_day > CONFIRM_HOURS_PER_DAY,
-    )
+    except schedule_plan.PlanError as error:
+        raise UsageError(str(error), hint=error.hint) from None
 
 
 # -- Scheduler -------------------------------------------------------------------------------
@@ -308,17 +166,7 @@ def add(app: AppContext, deployment: Deployment, checked: Plan) -> ScheduleChang
     scheduler = _scheduler(app, deployment)
     firing = checked.firing
     with translate_boto_errors("create the schedule"):
-        scheduler.create_schedule(
-            Name=firing.schedule,
-            GroupName=names.group,
-            ScheduleExpression=checked.expression,
-            ScheduleExpressionTimezone=checked.timezone,
-            FlexibleTimeWindow={"Mode": "OFF"},
-            Target=schedules.target(names, firing),
-            Description=checked.description[:512],
-            State="ENABLED",
-            **({"ActionAfterCompletion": "DELETE"} if checked.expression.startswith("at(") else {}),
-        )
+        schedule_plan.create(scheduler, names, checked)
     detail = scheduler.get_schedule(Name=firing.schedule, GroupName=names.group)
     now = datetime.fromtimestamp(app.clock(), UTC)
     return ScheduleChange(
@@ -348,32 +196,14 @@ def _find(
     return found
 
 
-_UPDATABLE: Final = (
-    "ScheduleExpression",
-    "ScheduleExpressionTimezone",
-    "FlexibleTimeWindow",
-    "Target",
-    "Description",
-    "StartDate",
-    "EndDate",
-    "ActionAfterCompletion",
-)
-
-
 def set_state(
     app: AppContext, deployment: Deployment, schedule_id: str, *, enabled: bool
 ) -> ScheduleChange:
     """Pause or resume: UpdateSchedule replaces the whole schedule, so every field is sent."""
     names = _names(app, deployment)
     detail = _find(app, deployment, names, schedule_id)
-    update = {key: detail[key] for key in _UPDATABLE if detail.get(key) is not None}
     with translate_boto_errors("change the schedule"):
-        _scheduler(app, deployment).update_schedule(
-            Name=schedule_id,
-            GroupName=names.group,
-            State="ENABLED" if enabled else "DISABLED",
-            **update,
-        )
+        schedule_plan.set_state(_scheduler(app, deployment), names.group, detail, enabled=enabled)
     detail = _find(app, deployment, names, schedule_id)
     now = datetime.fromtimestamp(app.clock(), UTC)
     return ScheduleChange(
