@@ -29,7 +29,7 @@ from openclaw_deploy.config import Deployment
 from openclaw_deploy.context import AppContext
 from openclaw_deploy.errors import NotFoundError, UsageError
 from openclaw_deploy.runtime import resources, schedule_expr, schedule_plan, schedules
-from openclaw_deploy.runtime.schedule_plan import Cost, Plan, Request, awake_hours
+from openclaw_deploy.runtime.schedule_plan import Cost, Plan, awake_hours
 from openclaw_deploy.runtime.schedules import Firing, Names
 from openclaw_deploy.services.target import connect
 
@@ -38,6 +38,8 @@ RUN_PREFIX: Final = "-run-"
 
 
 ScheduleInfo = schedules.View
+Request = schedule_plan.Request
+"""A schedule as asked for (`schedule add`), checked by `plan`."""
 
 
 @dataclass(frozen=True, kw_only=True)

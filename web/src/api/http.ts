@@ -100,6 +100,17 @@ export interface Pairing {
 }
 
 /** Any failed API call; `message` is ready to show, `field` names the bad input of a 400. */
+/** A schedule to add (POST /api/schedules): `when` (a phrase, cron() or rate()) or `at`. */
+export interface NewSchedule {
+  when?: string;
+  at?: string;
+  timezone: string;
+  say: string;
+  to: "telegram" | "web";
+  title?: string;
+  confirm?: boolean;
+}
+
 /** One schedule (GET /api/schedules): times are ISO 8601 in the schedule's own time zone. */
 export interface Schedule {
   id: string;
@@ -302,6 +313,21 @@ export class Api {
       detail: str(s.detail),
       runs: typeof s.runs === "number" ? s.runs : 0,
     }));
+  }
+
+  /** Add a schedule (checked as `schedule add` checks it); a costly one answers 409
+   * `confirm_cost` (its cost in the message) until `confirm` is true. */
+  addSchedule(schedule: NewSchedule): Promise<unknown> {
+    return this.request("POST", "/api/schedules", schedule);
+  }
+
+  /** Pause, resume or run now one of the owner's schedules. */
+  scheduleAction(id: string, action: "pause" | "resume" | "run"): Promise<unknown> {
+    return this.request("POST", `/api/schedules/${encodeURIComponent(id)}/${action}`);
+  }
+
+  removeSchedule(id: string): Promise<unknown> {
+    return this.request("DELETE", `/api/schedules/${encodeURIComponent(id)}`);
   }
 
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {

@@ -13,9 +13,8 @@ const tokens = () => ({
 function backend(schedules: (req: FakeRequest) => FakeReply) {
   return (req: FakeRequest): FakeReply => {
     if (req.headers["x-amz-target"]) return { body: tokens() };
+    if (req.url.pathname.startsWith("/api/schedules")) return schedules(req);
     switch (req.url.pathname) {
-      case "/api/schedules":
-        return schedules(req);
       case "/api/ws-ticket":
         return { body: { ticket: "T1" } };
       case "/api/conversations":
@@ -100,6 +99,101 @@ describe("schedules page", () => {
     await waitFor(() => expect(document.title).toBe("Settings · OpenClaw"));
     await user.click(screen.getByRole("link", { name: "Schedules" }));
     expect(await screen.findByText(/Could not load the schedules/)).toBeInTheDocument();
+  });
+});
+
+const OWNER: Record<string, unknown> = {
+  id: "s-0a1b2c3d",
+  kind: "owner",
+  title: "Morning news",
+  prompt: "Summarise the news",
+  to: "web",
+  expression: "cron(0 8 * * ? *)",
+  timezone: "UTC",
+  state: "ENABLED",
+  nextRun: "2026-12-01T08:00:00Z",
+  lastRun: null,
+  outcome: null,
+  detail: null,
+  runs: 0,
+};
+
+describe("schedules page actions", () => {
+  it("adds a schedule, shows a refusal beside the form, and asks twice for a costly one", async () => {
+    const posted: Record<string, unknown>[] = [];
+    const listed: Record<string, unknown>[] = [];
+    await openSchedules((req) => {
+      if (req.method === "GET") return { body: { schedules: listed } };
+      const body = req.body as Record<string, unknown>;
+      posted.push(body);
+      if (body.when === "whenever") {
+        return { status: 400, body: { error: { code: "bad_request", message: "'whenever' is not a schedule.", field: "when" } } };
+      }
+      if (body.when === "rate(1 hour)" && body.confirm !== true) {
+        return {
+          status: 409,
+          body: { error: { code: "confirm_cost", message: "every hour keeps the agent awake about 240 h a month (about $9.60). Create it anyway?" } },
+        };
+      }
+      listed.push({ ...OWNER, title: String(body.title ?? body.say) });
+      return { status: 201, body: { schedule: OWNER } };
+    });
+    const user = userEvent.setup();
+    const form = await screen.findByRole("form", { name: "Add a schedule" });
+    expect(within(form).getByLabelText("Time zone")).toHaveValue(Intl.DateTimeFormat().resolvedOptions().timeZone);
+
+    await user.type(within(form).getByLabelText("When"), "whenever");
+    await user.type(within(form).getByLabelText("Prompt"), "Hello");
+    await user.click(within(form).getByRole("button", { name: "Add schedule" }));
+    expect(await within(form).findByRole("alert")).toHaveTextContent("'whenever' is not a schedule.");
+    expect(screen.getByText("No schedules yet.")).toBeInTheDocument();
+
+    await user.clear(within(form).getByLabelText("When"));
+    await user.type(within(form).getByLabelText("When"), "rate(1 hour)");
+    await user.selectOptions(within(form).getByLabelText("Deliver to"), "web");
+    await user.type(within(form).getByLabelText("Title"), "Inbox");
+    await user.click(within(form).getByRole("button", { name: "Add schedule" }));
+    expect(await within(form).findByText(/about \$9\.60/)).toBeInTheDocument();
+    expect(posted.at(-1)).toMatchObject({ when: "rate(1 hour)", say: "Hello", to: "web", title: "Inbox" });
+    expect(posted.at(-1)).not.toHaveProperty("confirm");
+
+    await user.click(within(form).getByRole("button", { name: "Add anyway" }));
+    expect(await screen.findByRole("listitem", { name: "Inbox" })).toBeInTheDocument();
+    expect(posted.at(-1)).toMatchObject({ when: "rate(1 hour)", confirm: true });
+    expect(posted).toHaveLength(3);
+  });
+
+  it("pauses, runs now and removes only after a confirmation; the agent's have no actions", async () => {
+    const calls: string[] = [];
+    let state = "ENABLED";
+    await openSchedules((req) => {
+      if (req.method === "GET") {
+        return {
+          body: {
+            schedules: [
+              { ...OWNER, state },
+              { ...OWNER, id: "agent-9f8e7d6c", kind: "agent", title: "call the bank" },
+            ],
+          },
+        };
+      }
+      calls.push(`${req.method} ${req.url.pathname}`);
+      if (req.url.pathname.endsWith("/pause")) state = "DISABLED";
+      return req.method === "DELETE" ? { status: 204 } : { body: {} };
+    });
+    const user = userEvent.setup();
+    const owner = await screen.findByRole("listitem", { name: "Morning news" });
+    const agent = screen.getByRole("listitem", { name: "call the bank" });
+    expect(within(agent).queryByRole("button")).toBeNull();
+
+    await user.click(within(owner).getByRole("button", { name: "Pause" }));
+    expect(await within(owner).findByRole("button", { name: "Resume" })).toBeInTheDocument();
+    await user.click(within(owner).getByRole("button", { name: "Run now" }));
+    expect(await within(owner).findByText("It runs within a minute.")).toBeInTheDocument();
+    await user.click(within(owner).getByRole("button", { name: "Remove" }));
+    expect(calls).toEqual(["POST /api/schedules/s-0a1b2c3d/pause", "POST /api/schedules/s-0a1b2c3d/run"]);
+    await user.click(within(owner).getByRole("button", { name: "Yes, remove" }));
+    await waitFor(() => expect(calls.at(-1)).toBe("DELETE /api/schedules/s-0a1b2c3d"));
   });
 });
 
