@@ -12,7 +12,8 @@ from botocore.exceptions import ClientError
 
 from openclaw_deploy.runtime import schedule_plan, schedules
 from tests.conftest import ACCOUNT, REGION
-from tests.iam.conftest import NAME, Enforced
+from tests.iam.conftest import Enforced
+from tests.infra.conftest import NAME
 
 NOW = 1_796_044_000.0
 
