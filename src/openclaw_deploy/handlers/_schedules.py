@@ -47,9 +47,9 @@ def _names() -> schedules.Names:
     return names
 
 
-def _refused(message: str, *, field: str, hint: str, code: str = "bad_request") -> Response:
+def _refused(message: str, *, field: str, hint: str) -> Response:
     return _common.respond(
-        400, {"error": {"code": code, "message": message, "field": field, "hint": hint}}
+        400, {"error": {"code": "bad_request", "message": message, "field": field, "hint": hint}}
     )
 
 
