@@ -623,6 +623,13 @@ class Daemon:
 
         # The handlers of this process find the group as the deployed functions do.
         os.environ[schedules.ENV_GROUP] = schedules.group_name(self.spec.name)
+        # The Schedules page: what a CreateSchedule names, and what a task hour costs.
+        from openclaw_deploy.runtime.schedule_plan import ENV_TASK_HOUR_USD
+        from openclaw_deploy.services.cost import task_hour_usd
+
+        names = schedules.Names.of(self.spec.name, account=ACCOUNT, region=self.spec.region)
+        os.environ.update(names.environment())
+        os.environ[ENV_TASK_HOUR_USD] = f"{task_hour_usd(self._infra_spec().agent):.4f}"
 
         def refusal(arn: str) -> str | None:
             if self.enforcement is None:
