@@ -1,7 +1,8 @@
 /**
  * Chat flows through the local target (`openclaw-deploy … --target local` serves the build,
  * the API Gateway emulator, moto's Cognito and the offline demo model): sign in, send, see the
- * waking status, see the streamed reply, reload and see history, settings, approve a pairing.
+ * waking status, see the streamed reply, reload and see history, settings, schedules, approve a
+ * pairing.
  *
  * Needs OPENCLAW_WEB_URL, OPENCLAW_E2E_USERNAME and OPENCLAW_E2E_PASSWORD (plus
  * OPENCLAW_E2E_NEW_PASSWORD when the account still has its temporary password). The pairing
@@ -170,6 +171,22 @@ describe("chat through the local target", { skip }, () => {
     await page.getByRole("button", { name: "Save", exact: true }).click();
     await page.getByRole("status").filter({ hasText: "next turn" }).waitFor();
     assert.equal(await provider.inputValue(), "");
+  });
+
+  it("adds, pauses and removes a schedule on the schedules page", async () => {
+    const title = `E2E schedule ${Date.now()}`;
+    await page.getByRole("link", { name: "Schedules" }).click();
+    const form = page.getByRole("form", { name: "Add a schedule" });
+    await form.getByLabel("Or once at").fill("2099-01-01T08:00");
+    await form.getByLabel("Prompt").fill("Say hello");
+    await form.getByLabel("Title").fill(title);
+    await form.getByRole("button", { name: "Add schedule" }).click();
+    const item = page.getByRole("listitem", { name: title });
+    await item.getByRole("button", { name: "Pause" }).click();
+    await item.getByRole("button", { name: "Resume" }).waitFor();
+    await item.getByRole("button", { name: "Remove" }).click();
+    await item.getByRole("button", { name: "Yes, remove" }).click();
+    await item.waitFor({ state: "detached" });
   });
 
   it("shows a pairing code to send to the Telegram bot", async () => {
