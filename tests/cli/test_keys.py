@@ -210,7 +210,7 @@ def test_init_with_another_model_makes_it_the_model_again(
     assert run("model", "openai/gpt-5-mini").exit_code == 0
     monkeypatch.setenv("OPENCLAW_LLM_API_KEY", CANARY)
     monkeypatch.setenv(
-        "OPENCLAW_TELEGRAM_BOT_TOKEN", "123456789:AAtesttoken_abcdefghijklmnopqrstuvw"
+        "OPENCLAW_TELEGRAM_BOT_TOKEN", "123456:TEST-fake-token-for-the-stand-in-bot-api"
     )
     result = CliRunner().invoke(
         app,
@@ -259,7 +259,7 @@ def test_the_grant_command_model_names_makes_the_bedrock_switch_possible(
     )
     assert hint in " ".join(refused.output.split())
     monkeypatch.setenv(
-        "OPENCLAW_TELEGRAM_BOT_TOKEN", "123456789:AAtesttoken_abcdefghijklmnopqrstuvw"
+        "OPENCLAW_TELEGRAM_BOT_TOKEN", "123456:TEST-fake-token-for-the-stand-in-bot-api"
     )
     granted = CliRunner().invoke(
         app,

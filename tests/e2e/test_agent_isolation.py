@@ -104,7 +104,7 @@ from botocore.config import Config
 made_up = dict(
     endpoint_url=MOTO,
     region_name="us-east-1",
-    aws_access_key_id="AKIAMADEUPKEY0000001",
+    aws_access_key_id="MADE-UP-ACCESS-KEY",
     aws_secret_access_key="made-up-secret",
     config=Config(retries={"max_attempts": 1}, connect_timeout=5),
 )
@@ -311,7 +311,7 @@ def _run(local: Local) -> Drill:
         "s3",
         endpoint_url=state["moto_url"],
         region_name="us-east-1",
-        aws_access_key_id="AKIAMADEUPKEY0000001",
+        aws_access_key_id="MADE-UP-ACCESS-KEY",
         aws_secret_access_key="made-up-secret",
     )
     drill.outside_made_up_key = {"bucket": outsider.list_objects_v2(Bucket=bucket)["KeyCount"]}
