@@ -210,6 +210,8 @@ class ConnectionsEndpoint:
     gone: set[str] = field(default_factory=set)
     posts: list[tuple[str, dict[str, Any], float]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    on_post: Callable[[dict[str, Any]], None] | None = None
+    """Called with each frame before the post is answered (the bridge waits for it)."""
 
     def frames(
         self,
@@ -253,6 +255,8 @@ def connections_endpoint() -> Iterator[ConnectionsEndpoint]:
                 return
             frame = json.loads(body)
             assert len(body) <= 32 * 1024, "a frame over API Gateway's 32 KB limit"
+            if state.on_post is not None:
+                state.on_post(frame)
             with state.lock:
                 state.posts.append((connection_id, frame, time.monotonic()))
             self._answer(200, b"")

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -110,18 +111,29 @@ def test_a_web_message_is_answered_in_order_complete_and_recorded(
     served: Served, connections: ConnectionsEndpoint
 ) -> None:
     reply = "Here is a streamed answer, " + " ".join(f"part{i}" for i in range(40)) + "."
-    msg = served.deployment.send("hello " + script(reply), session="web-1")
+    history = History(
+        served.deployment.client("dynamodb"), served.deployment.table(resources.CONVERSATIONS)
+    )
+    recorded_at_final: list[list[str]] = []
 
-    final = final_of(connections, msg)
+    def on_post(frame: dict[str, Any]) -> None:
+        if frame.get("type") == "chat.final":  # what a client reading the history then sees
+            rows = history.page("web-1").messages
+            recorded_at_final.append([m.role for m in rows if m.text == reply])
+
+    connections.on_post = on_post
+    try:
+        msg = served.deployment.send("hello " + script(reply), session="web-1")
+        final = final_of(connections, msg)
+    finally:
+        connections.on_post = None  # the endpoint serves the module's other tests too
+    assert recorded_at_final == [["assistant"]], "the reply is in the history before it is final"
     assert final["text"] == reply
     deltas = deltas_of(connections, msg)
     assert [d["seq"] for d in deltas] == list(range(len(deltas)))
     assert "".join(str(d["text"]) for d in deltas) == reply
     assert all(d["session"] == "web-1" for d in deltas)
 
-    history = History(
-        served.deployment.client("dynamodb"), served.deployment.table(resources.CONVERSATIONS)
-    )
     recorded = {m.role: m for m in history.page("web-1").messages if m.id == msg.message_id}
     assert set(recorded) == {"user", "assistant"}
     assert recorded["user"].text == msg.text

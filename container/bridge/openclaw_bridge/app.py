@@ -765,27 +765,8 @@ class Bridge:
             recorder.join(timeout=10)
             self._turn_failed(turn, web, telegram, self._failure_reason(choice, error))
             return
-        text = "".join(pieces)
-        try:
-            web.finish(text)
-            if telegram is not None:
-                telegram.finish(text)
-        except DeliveryError as error:
-            log.warning(
-                "the reply to %s was not delivered (%s); it will be answered again",
-                msg.message_id,
-                error,
-            )
-            self._retry_soon(turn)
-            return
         recorder.join(timeout=10)
-        if msg.channel == "telegram" and self.telegram is None:
-            log.error("message %s came from Telegram but %s", msg.message_id, USER_NO_TELEGRAM)
-        try:
-            self.history.record_reply(msg, text)
-            self.queue.delete(turn.item)
-        except (ClientError, BotoCoreError) as error:
-            log.error("the reply to %s was delivered but not recorded: %s", msg.message_id, error)
+        if not self._finish(turn, web, telegram, "".join(pieces)):
             return
         self._delivered(msg, telegram)
         self._dirty = True
@@ -875,6 +856,47 @@ class Bridge:
             self.history.forget_draft(msg)
         except (ClientError, BotoCoreError) as error:
             log.warning("could not forget the reply's messages: %s", error)
+
+    def _finish(
+        self, turn: Turn, web: WebStream, telegram: ChannelStream | None, text: str
+    ) -> bool:
+        """Record the reply, deliver its end, then let the queue go; False when the message
+        stays on the queue (it is answered again).
+
+        Recorded before the final frame, so a client that reads the history as soon as the
+        reply is final finds it there. The row's key is the message's: an answer given again
+        overwrites it."""
+        msg = turn.message
+        unrecorded: Exception | None = None
+        try:
+            self.history.record_reply(msg, text)
+        except (ClientError, BotoCoreError) as error:
+            unrecorded = error
+        try:
+            web.finish(text)
+            if telegram is not None:
+                telegram.finish(text)
+        except DeliveryError as error:
+            log.warning(
+                "the reply to %s was not delivered (%s); it will be answered again",
+                msg.message_id,
+                error,
+            )
+            self._retry_soon(turn)
+            return False
+        if msg.channel == "telegram" and self.telegram is None:
+            log.error("message %s came from Telegram but %s", msg.message_id, USER_NO_TELEGRAM)
+        if unrecorded is not None:
+            log.error(
+                "the reply to %s was delivered but not recorded: %s", msg.message_id, unrecorded
+            )
+            return False
+        try:
+            self.queue.delete(turn.item)
+        except (ClientError, BotoCoreError) as error:
+            log.error("the reply to %s was delivered but stays queued: %s", msg.message_id, error)
+            return False
+        return True
 
     def _record_user(self, msg: QueueMessage) -> None:
         try:
