@@ -60,7 +60,7 @@ class SkillError(ValueError):
     """A skill refused; the message says why, for the owner (nothing was written)."""
 
 
-def _size(n: int) -> str:
+def human_size(n: int) -> str:
     if n >= 1024 * 1024:
         return f"{n / (1024 * 1024):.1f} MiB"
     if n >= 1024:
@@ -137,12 +137,12 @@ class _Collector:
             raise SkillError(f"a skill may hold at most {MAX_FILES} files")
         if len(data) > MAX_FILE_BYTES:
             raise SkillError(
-                f"{path} is {_size(len(data))}: a skill's file may be at most "
-                f"{_size(MAX_FILE_BYTES)}"
+                f"{path} is {human_size(len(data))}: a skill's file may be at most "
+                f"{human_size(MAX_FILE_BYTES)}"
             )
         self.total += len(data)
         if self.total > MAX_TOTAL_BYTES:
-            raise SkillError(f"the skill unpacks to more than {_size(MAX_TOTAL_BYTES)}")
+            raise SkillError(f"the skill unpacks to more than {human_size(MAX_TOTAL_BYTES)}")
         self.files[path] = data
         if executable:
             self.executable.add(path)
@@ -167,7 +167,9 @@ class _Collector:
 def _read_limited(source: Any, path: str) -> bytes:
     data: bytes = source.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
-        raise SkillError(f"{path} is larger than {_size(MAX_FILE_BYTES)}, the limit for a file")
+        raise SkillError(
+            f"{path} is larger than {human_size(MAX_FILE_BYTES)}, the limit for a file"
+        )
     return data
 
 
@@ -175,7 +177,7 @@ def read_archive(data: bytes) -> Skill:
     """A skill from a .zip or .tar.gz (or .tar) given as bytes."""
     if len(data) > MAX_ARCHIVE_BYTES:
         raise SkillError(
-            f"the archive is {_size(len(data))}: the limit is {_size(MAX_ARCHIVE_BYTES)}"
+            f"the archive is {human_size(len(data))}: the limit is {human_size(MAX_ARCHIVE_BYTES)}"
         )
     if data.startswith(b"PK"):
         return _read_zip(data)
@@ -201,8 +203,8 @@ def _read_zip(data: bytes) -> Skill:
                 continue
             if info.file_size > MAX_FILE_BYTES:
                 raise SkillError(
-                    f"{path} is {_size(info.file_size)}: a skill's file may be at most "
-                    f"{_size(MAX_FILE_BYTES)}"
+                    f"{path} is {human_size(info.file_size)}: a skill's file may be at most "
+                    f"{human_size(MAX_FILE_BYTES)}"
                 )
             try:
                 with archive.open(info) as source:
@@ -231,8 +233,8 @@ def _read_tar(data: bytes) -> Skill:
                     raise SkillError(f"the archive holds a device or special file: {info.name!r}")
                 if info.size > MAX_FILE_BYTES:
                     raise SkillError(
-                        f"{path} is {_size(info.size)}: a skill's file may be at most "
-                        f"{_size(MAX_FILE_BYTES)}"
+                        f"{path} is {human_size(info.size)}: a skill's file may be at most "
+                        f"{human_size(MAX_FILE_BYTES)}"
                     )
                 source = archive.extractfile(info)
                 content = _read_limited(source, path) if source is not None else b""
@@ -261,8 +263,8 @@ def read_folder(folder: Path) -> Skill:
                 raise SkillError(f"the folder holds a device or special file: {relative}")
             if info.st_size > MAX_FILE_BYTES:
                 raise SkillError(
-                    f"{relative} is {_size(info.st_size)}: a skill's file may be at most "
-                    f"{_size(MAX_FILE_BYTES)}"
+                    f"{relative} is {human_size(info.st_size)}: a skill's file may be at most "
+                    f"{human_size(MAX_FILE_BYTES)}"
                 )
             with full.open("rb") as source:
                 content = _read_limited(source, relative)
