@@ -21,7 +21,7 @@ from urllib.parse import unquote
 import boto3  # noqa: F401 - imported first, not nested: see bench/handler_imports.py
 from botocore.exceptions import BotoCoreError, ClientError
 
-from openclaw_deploy.handlers import _common, _schedules
+from openclaw_deploy.handlers import _common, _schedules, _uploads
 from openclaw_deploy.handlers._common import BadRequestError, Event, Response
 from openclaw_deploy.handlers._tickets import Tickets
 from openclaw_deploy.runtime import aws, resources
@@ -139,9 +139,11 @@ def conversation_messages(request: Request) -> Response:
         page = _common.history().page(session, limit=limit, before=request.query.get("before"))
     except ValueError as problem:
         raise BadRequestError(str(problem)) from None
-    return _common.respond(
-        200, {"messages": [m.public() for m in page.messages], "next": page.next}
-    )
+    messages = [m.public() for m in page.messages]
+    for message in messages:
+        if message.get("attachments"):
+            message["attachments"] = _uploads.with_urls(message["attachments"])
+    return _common.respond(200, {"messages": messages, "next": page.next})
 
 
 # -- settings ---------------------------------------------------------------------------------
@@ -421,6 +423,7 @@ def _notify_paired(chat_id: int) -> None:
 ROUTES: Final[tuple[tuple[str, re.Pattern[str], Route], ...]] = (
     ("POST", re.compile(r"/ws-ticket"), ws_ticket),
     ("GET", re.compile(r"/conversations"), list_conversations),
+    ("POST", re.compile(r"/uploads"), _uploads.create_upload),
     ("GET", re.compile(r"/conversations/(?P<session>[^/]+)/messages"), conversation_messages),
     ("GET", re.compile(r"/settings"), get_settings),
     ("PUT", re.compile(r"/settings"), put_settings),

@@ -25,9 +25,11 @@ from openclaw_deploy.runtime import aws, resources
 from openclaw_deploy.runtime.contract import (
     FRAME_BYTES,
     ID_PATTERN,
+    ClientFrame,
     ContractError,
     QueueMessage,
     ReplyTarget,
+    is_upload_of,
     loads,
     parse_client_frame,
     server_frame,
@@ -36,6 +38,7 @@ from openclaw_deploy.runtime.lifecycle import AgentStatus
 
 UNAUTHORIZED = "a valid ticket is required: get one from POST /api/ws-ticket"
 UNAVAILABLE = "a service the agent needs did not answer; try again"
+NOT_YOURS = "an attachment is not one of this conversation's uploads: upload it again"
 
 
 @_common.logged
@@ -96,6 +99,7 @@ class _Socket:
     def __init__(self, ctx: Mapping[str, Any], connection_id: str) -> None:
         self._ctx = ctx
         self._connection_id = connection_id
+        self.connection_id = connection_id
         self.open = True
 
     def send(self, frame: str) -> None:
@@ -128,6 +132,15 @@ def status_frame(status: AgentStatus) -> str:
     return server_frame("agent.status", state=status.state, phase=status.phase, since=status.since)
 
 
+def _own_uploads(frame: ClientFrame, socket: _Socket) -> bool:
+    """Every attachment is an upload this connection's user made for this conversation."""
+    user = _common.connections().user_of(socket.connection_id)
+    return user is not None and all(
+        a.key is not None and is_upload_of(a.key, user, frame.session or "")
+        for a in frame.attachments
+    )
+
+
 def _frame_id(raw: str) -> str | None:
     """The `id` of a frame we refuse, when there is one to echo back."""
     try:
@@ -158,6 +171,9 @@ def _default(event: Event, socket: _Socket) -> Response:
 
     # chat.send: the contract guarantees both.
     session, text = frame.session or "", frame.text or ""
+    if frame.attachments and not _own_uploads(frame, socket):
+        socket.send(server_frame("error", id=frame.id, code="bad_request", message=NOT_YOURS))
+        return _status(400)
     msg = QueueMessage(
         channel="web",
         session=session,
@@ -165,6 +181,7 @@ def _default(event: Event, socket: _Socket) -> Response:
         text=text,
         received_at=time.time(),
         reply=ReplyTarget(),
+        attachments=frame.attachments,
     )
     claim = _inbound.accept(msg, dedupe_key=f"web#{frame.id}")
     if claim == "busy":

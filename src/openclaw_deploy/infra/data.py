@@ -133,6 +133,17 @@ class Data(Construct):
             enforce_ssl=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             removal_policy=RETAIN_USER_DATA,
+            # The web chat posts attachments straight here and downloads the agent's files with
+            # presigned URLs; the signature is the authorization, CORS only lets the page read
+            # the answer.
+            cors=[
+                s3.CorsRule(
+                    allowed_methods=[s3.HttpMethods.POST, s3.HttpMethods.GET],
+                    allowed_origins=["*"],
+                    allowed_headers=["*"],
+                    max_age=3000,
+                )
+            ],
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="bounded-history",

@@ -58,6 +58,9 @@ class Access:
     secrets: tuple[resources.Secret, ...] = ()
     manage_keys: bool = False
     """List, read, set and remove the API keys under the deployment's `keys/` path (settings)."""
+    state_files: bool = False
+    """Sign uploads (`uploads/*`, PutObject) and downloads (`uploads/*`, `outbound/*`,
+    GetObject) in the state bucket: the presigned URLs act with this role's grants."""
 
 
 CHAT_WEBHOOK_TABLES: Mapping[str, str] = {
@@ -86,6 +89,7 @@ ACCESS: Mapping[str, Access] = {
         # Tells a newly approved Telegram user so.
         secrets=(resources.TELEGRAM_BOT_TOKEN,),
         manage_keys=True,
+        state_files=True,
     ),
     "ws": Access(
         description="WebSocket API: $connect (ticket), $disconnect, $default (chat, ping, resume)",
@@ -246,6 +250,7 @@ class Functions(Construct):
                 parameter.grant_read(role)
         if access.manage_keys:
             self._grant_keys(role)
+        self._grant_state_files(role, access, data)
         self._grant_read_schedules(role, access)
         if access.start_agent or access.watch_agent:
             self._grant_stop(role)
@@ -277,6 +282,26 @@ class Functions(Construct):
             "One parameter per provider or tool key under this deployment's keys/ path; the "
             "settings page sets and replaces them.",
         )
+
+    def _grant_state_files(self, role: iam.Role, access: Access, data: Data) -> None:
+        if not access.state_files:
+            return
+        from openclaw_deploy.runtime.contract import OUTBOUND_PREFIX, UPLOADS_PREFIX
+
+        bucket = data.buckets[resources.STATE_BUCKET.key]
+        uploads = bucket.arn_for_objects(f"{UPLOADS_PREFIX}*")
+        outbound = bucket.arn_for_objects(f"{OUTBOUND_PREFIX}*")
+        role.add_to_policy(iam.PolicyStatement(actions=["s3:PutObject"], resources=[uploads]))
+        role.add_to_policy(
+            iam.PolicyStatement(actions=["s3:GetObject"], resources=[uploads, outbound])
+        )
+        for objects in (uploads, outbound):
+            acknowledge_wildcard_resource(
+                role,
+                objects,
+                "Presigned URLs for the owner's attachments and the agent's files: one object "
+                "per file under this prefix of the deployment's state bucket, nothing else.",
+            )
 
     def _grant_read_schedules(self, role: iam.Role, access: Access) -> None:
         if not access.read_schedules:

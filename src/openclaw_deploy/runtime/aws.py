@@ -16,6 +16,7 @@ secrets are kept per credentials so that one role never uses another's.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from mypy_boto3_apigatewaymanagementapi import ApiGatewayManagementApiClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_ecs import ECSClient
+    from mypy_boto3_s3 import S3Client
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_ssm import SSMClient
 
@@ -42,6 +44,16 @@ CLIENT_CONFIG: Final = Config(
     retries={"mode": "standard", "max_attempts": 3},
     max_pool_connections=25,
 )
+
+
+def s3_config() -> Config:
+    """S3 signing for presigned uploads and downloads: SigV4 (what every region accepts), the
+    bucket in the host name on AWS, in the path on a local endpoint (moto, the local target)."""
+    local = bool(os.environ.get("AWS_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL_S3"))
+    return Config(
+        signature_version="s3v4",
+        s3={"addressing_style": "path" if local else "virtual"},
+    )
 
 
 @dataclass(frozen=True)
@@ -87,7 +99,7 @@ def client(service: str, *, endpoint_url: str | None = None) -> Any:
             found = _session.client(
                 service,  # type: ignore[call-overload]
                 endpoint_url=endpoint_url,
-                config=CLIENT_CONFIG,
+                config=CLIENT_CONFIG.merge(s3_config()) if service == "s3" else CLIENT_CONFIG,
                 **keys,
             )
             _clients[key] = found
@@ -108,6 +120,12 @@ def ecs() -> ECSClient:
 
 def ssm() -> SSMClient:
     return client("ssm")  # type: ignore[no-any-return]
+
+
+def s3() -> S3Client:
+    """The S3 client; it also signs presigned uploads and downloads (SigV4, the regional
+    endpoint, so a URL works in every region)."""
+    return client("s3")  # type: ignore[no-any-return]
 
 
 def connections_api(endpoint_url: str) -> ApiGatewayManagementApiClient:

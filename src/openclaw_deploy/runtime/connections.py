@@ -57,6 +57,13 @@ class Connections:
             },
         )
 
+    def user_of(self, connection_id: str) -> str | None:
+        """The signed-in user who opened the connection (None: not known here)."""
+        answer = self._db.get_item(
+            TableName=self._table, Key={"pk": ddb.s(connection_id)}, ConsistentRead=True
+        )
+        return ddb.get_s(answer.get("Item", {}), "user")
+
     def remove(self, connection_id: str) -> None:
         self._db.delete_item(TableName=self._table, Key={"pk": ddb.s(connection_id)})
 

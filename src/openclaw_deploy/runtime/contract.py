@@ -34,6 +34,38 @@ MAX_REF_CHARS: Final = 512
 ID_PATTERN: Final = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 """Client message ids and session keys: safe as SQS dedup ids and OpenClaw session keys."""
 
+# -- attachments (files in and out of the agent) ---------------------------------------------
+
+MAX_UPLOAD_BYTES: Final = 20 * 1024 * 1024
+"""Largest file the web chat may attach (Telegram's own bots can download at most 20 MB)."""
+MAX_IMAGE_BYTES: Final = 10 * 1024 * 1024
+"""Largest image given to the model (OpenClaw's `images.maxBytes` default)."""
+MAX_ATTACHMENTS: Final = 8
+"""Files per message (OpenClaw takes at most 8 image parts in one message)."""
+UPLOAD_TTL_SECONDS: Final = 300
+"""How long a presigned upload or download URL stays valid."""
+MAX_FILE_NAME_CHARS: Final = 128
+IMAGE_TYPES: Final[tuple[str, ...]] = ("image/jpeg", "image/png", "image/gif", "image/webp")
+"""Images the model sees (when it accepts images at all)."""
+FILE_TYPES: Final[tuple[str, ...]] = (
+    "application/pdf",
+    "text/plain",
+    "text/markdown",
+    "text/csv",
+    "application/json",
+    "application/zip",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "audio/ogg",
+    "audio/mpeg",
+)
+"""Other files saved into the agent's workspace (the agent is told their name and type)."""
+UPLOADS_PREFIX: Final = "uploads/"
+"""State-bucket prefix of files sent to the agent: `uploads/<owner>/<session>/<id>/<name>`."""
+OUTBOUND_PREFIX: Final = "outbound/"
+"""State-bucket prefix of files the agent produced: `outbound/<session>/<id>/<name>`."""
+_UNSAFE_NAME: Final = re.compile(r"[\x00-\x1f\x7f/\\<>:\"|?*]")
+
 ClientType = Literal["chat.send", "ping", "resume"]
 CLIENT_TYPES: Final[tuple[str, ...]] = ("chat.send", "ping", "resume")
 
@@ -156,12 +188,131 @@ def ascii_int(text: object) -> int | None:
     return int(text)
 
 
+def file_name_problem(name: object) -> str | None:
+    """Why `name` cannot be a stored file's name (None when it can): a plain name, no folder,
+    no `..`, no control or reserved characters, at most MAX_FILE_NAME_CHARS characters."""
+    if not isinstance(name, str) or not name.strip():
+        return "the file needs a name"
+    if len(name) > MAX_FILE_NAME_CHARS:
+        return f"the file name is longer than {MAX_FILE_NAME_CHARS} characters"
+    if ".." in name or name.startswith((".", " ")) or name.endswith((" ", ".")):
+        return "the file name may not contain '..' or start or end with a dot or space"
+    if _UNSAFE_NAME.search(name):
+        return "the file name may not contain a folder, control characters or <>:\"|?*"
+    return None
+
+
+def safe_file_name(name: str, fallback: str) -> str:
+    """`name` made safe to store (for names from Telegram, which we do not refuse)."""
+    cleaned = _UNSAFE_NAME.sub("_", name).replace("..", "_").strip(" .")[:MAX_FILE_NAME_CHARS]
+    return cleaned if file_name_problem(cleaned) is None else fallback
+
+
+def upload_type_problem(content_type: object) -> str | None:
+    if content_type in IMAGE_TYPES or content_type in FILE_TYPES:
+        return None
+    return "files of this type cannot be attached (images, PDF, text, office and zip files can)"
+
+
+def upload_size_problem(size: object) -> str | None:
+    if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+        return "size must be a positive whole number of bytes"
+    if size > MAX_UPLOAD_BYTES:
+        return f"the file is {size} bytes; the limit is {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"
+    return None
+
+
+def uploads_prefix(owner: str, session: str) -> str:
+    """Where one owner's uploads for one conversation go in the state bucket."""
+    return f"{UPLOADS_PREFIX}{owner}/{session}/"
+
+
+def is_upload_of(key: str, owner: str, session: str) -> bool:
+    """Whether `key` is an upload `POST /api/uploads` made for this owner and conversation:
+    `uploads/<owner>/<session>/<16 hex>/<plain name>`."""
+    prefix = uploads_prefix(owner, session)
+    if not owner or not key.startswith(prefix):
+        return False
+    folder, _, name = key[len(prefix) :].partition("/")
+    return bool(re.fullmatch(r"[0-9a-f]{16}", folder)) and file_name_problem(name) is None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Attachment:
+    """A file that goes with a message: in the state bucket (`key`) or, from Telegram, still on
+    Telegram's servers (`file_id`, fetched by the bridge, which holds the bot token)."""
+
+    name: str
+    content_type: str
+    size: int
+    key: str | None = None
+    file_id: str | None = None
+    kind: str = "file"
+    """`image`, `file` or `voice`."""
+
+    def public(self) -> dict[str, Any]:
+        found: dict[str, Any] = {
+            "name": self.name,
+            "contentType": self.content_type,
+            "size": self.size,
+            "kind": self.kind,
+        }
+        if self.key is not None:
+            found["key"] = self.key
+        if self.file_id is not None:
+            found["fileId"] = self.file_id
+        return found
+
+    @classmethod
+    def parse(cls, data: object) -> Attachment:
+        """One attachment from a frame or queue body; ContractError when it is off-contract."""
+        if not isinstance(data, dict):
+            raise ContractError("bad_request", "an attachment must be an object")
+        key, file_id = data.get("key"), data.get("fileId")
+        if key is not None and (
+            not isinstance(key, str) or not key.startswith(UPLOADS_PREFIX) or len(key) > 1024
+        ):
+            raise ContractError("bad_request", "attachment key must be an uploads/ key")
+        if file_id is not None and (not isinstance(file_id, str) or len(file_id) > MAX_REF_CHARS):
+            raise ContractError("bad_request", "attachment fileId must be a short string")
+        if (key is None) == (file_id is None):
+            raise ContractError("bad_request", "an attachment needs a key")
+        name = data.get("name")
+        if (problem := file_name_problem(name)) is not None:
+            raise ContractError("bad_request", f"attachment name: {problem}")
+        content_type, size = data.get("contentType"), data.get("size")
+        if not isinstance(content_type, str) or len(content_type) > 128:
+            raise ContractError("bad_request", "attachment contentType must be a string")
+        if key is not None and (problem := upload_type_problem(content_type)) is not None:
+            raise ContractError("bad_request", f"attachment contentType: {problem}")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise ContractError("bad_request", "attachment size must be a whole number")
+        kind = data.get("kind")
+        if kind not in ("image", "file", "voice"):
+            kind = "image" if content_type in IMAGE_TYPES else "file"
+        assert isinstance(name, str)
+        return cls(
+            name=name, content_type=content_type, size=size, key=key, file_id=file_id, kind=kind
+        )
+
+
+def parse_attachments(value: object) -> tuple[Attachment, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or len(value) > MAX_ATTACHMENTS:
+        raise ContractError(
+            "bad_request", f"attachments must be a list of at most {MAX_ATTACHMENTS}"
+        )
+    return tuple(Attachment.parse(item) for item in value)
+
+
 @dataclass(frozen=True, kw_only=True)
 class ClientFrame:
     type: str
     id: str
     session: str | None = None
     text: str | None = None
+    attachments: tuple[Attachment, ...] = ()
 
 
 def _require_id(value: object, what: str) -> str:
@@ -186,14 +337,22 @@ def parse_client_frame(raw: str | bytes | None) -> ClientFrame:
     frame_id = _require_id(data.get("id"), "id")
     if kind == "chat.send":
         session = _require_id(data.get("session"), "session")
+        attachments = parse_attachments(data.get("attachments"))
         text = data.get("text")
-        if not isinstance(text, str) or not text.strip():
+        if text is None and attachments:
+            text = ""
+        if not isinstance(text, str) or not (text.strip() or attachments):
             raise ContractError("bad_request", "text must be a non-empty string")
         if len(text) > MAX_TEXT_CHARS:
             raise ContractError(
                 "too_long", f"message is {len(text)} characters; the limit is {MAX_TEXT_CHARS}"
             )
-        return ClientFrame(type=kind, id=frame_id, session=session, text=text)
+        for attachment in attachments:
+            if attachment.key is None:
+                raise ContractError("bad_request", "a web attachment needs the key of its upload")
+        return ClientFrame(
+            type=kind, id=frame_id, session=session, text=text, attachments=attachments
+        )
     if kind == "resume":
         return ClientFrame(
             type=kind, id=frame_id, session=_require_id(data.get("session"), "session")
@@ -252,10 +411,15 @@ class QueueMessage:
     received_at: float
     reply: ReplyTarget = field(default_factory=ReplyTarget)
     sender: str | None = None
+    attachments: tuple[Attachment, ...] = ()
     v: int = VERSION
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"), ensure_ascii=False)
+        body = asdict(self)
+        body["attachments"] = [a.public() for a in self.attachments]
+        if not self.attachments:
+            del body["attachments"]  # bodies without files stay as they were
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
 
     @classmethod
     def from_json(cls, body: str) -> QueueMessage:
@@ -269,8 +433,9 @@ class QueueMessage:
         channel = data.get("channel")
         if channel not in CHANNELS:
             raise ContractError("bad_request", f"channel must be one of {', '.join(CHANNELS)}")
+        attachments = parse_attachments(data.get("attachments"))
         text = data.get("text")
-        if not isinstance(text, str) or not text or len(text) > MAX_TEXT_CHARS:
+        if not isinstance(text, str) or not (text or attachments) or len(text) > MAX_TEXT_CHARS:
             raise ContractError("bad_request", "text must be a non-empty string within the limit")
         received_at = data.get("received_at")
         if not isinstance(received_at, int | float):
@@ -306,6 +471,7 @@ class QueueMessage:
                 thread=thread,
             ),
             sender=sender if isinstance(sender, str) else None,
+            attachments=attachments,
         )
 
 
@@ -322,4 +488,13 @@ def describe() -> dict[str, Any]:
         "maxTextChars": MAX_TEXT_CHARS,
         "frameBytes": FRAME_BYTES,
         "ticketTtlSeconds": TICKET_TTL_SECONDS,
+        "uploads": {
+            "maxBytes": MAX_UPLOAD_BYTES,
+            "maxImageBytes": MAX_IMAGE_BYTES,
+            "maxFiles": MAX_ATTACHMENTS,
+            "maxNameChars": MAX_FILE_NAME_CHARS,
+            "imageTypes": list(IMAGE_TYPES),
+            "fileTypes": list(FILE_TYPES),
+            "ttlSeconds": UPLOAD_TTL_SECONDS,
+        },
     }

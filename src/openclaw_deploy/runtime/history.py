@@ -17,6 +17,7 @@ Layout (the conversations table, string keys pk/sk):
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable
@@ -68,15 +69,20 @@ class HistoryMessage:
     at: float
     channel: str
     cursor: str
+    attachments: tuple[dict[str, Any], ...] = ()
+    """Files with the message: `{key, name, contentType, size}` (the API adds fresh URLs)."""
 
     def public(self) -> dict[str, Any]:
-        return {
+        shown: dict[str, Any] = {
             "id": self.id,
             "role": self.role,
             "text": self.text,
             "at": self.at,
             "channel": self.channel,
         }
+        if self.attachments:
+            shown["attachments"] = [dict(a) for a in self.attachments]
+        return shown
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,7 +120,11 @@ class History:
         self._clock = clock
 
     def record_user(self, msg: QueueMessage) -> None:
-        self._put(msg, USER, msg.text, msg.received_at)
+        files = [
+            {k: v for k, v in a.public().items() if k in ("key", "name", "contentType", "size")}
+            for a in msg.attachments
+        ]
+        self._put(msg, USER, msg.text, msg.received_at, attachments=files)
         self._touch(msg, msg.received_at)
 
     def name_conversation(self, session: str, title: str) -> None:
@@ -127,9 +137,17 @@ class History:
             ExpressionAttributeValues={":title": ddb.s(title_of(title))},
         )
 
-    def record_reply(self, msg: QueueMessage, text: str) -> None:
+    def record_reply(
+        self,
+        msg: QueueMessage,
+        text: str,
+        *,
+        attachments: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """The reply to `msg`; `attachments` are the files the agent produced
+        (`{key, name, contentType, size}`, keys in the state bucket)."""
         at = self._clock()
-        self._put(msg, ASSISTANT, text, at)
+        self._put(msg, ASSISTANT, text, at, attachments=attachments)
         self._touch(msg, at)
 
     def remember_draft(self, msg: QueueMessage, message_ids: list[int]) -> None:
@@ -230,7 +248,15 @@ class History:
         messages.sort(key=lambda m: (_group(m), m.role != USER))
         return Page(messages=messages, next=oldest if more else None)
 
-    def _put(self, msg: QueueMessage, role: str, text: str, at: float) -> None:
+    def _put(
+        self,
+        msg: QueueMessage,
+        role: str,
+        text: str,
+        at: float,
+        *,
+        attachments: list[dict[str, Any]] | None = None,
+    ) -> None:
         item: dict[str, Any] = {
             "pk": ddb.s(session_key(msg.session)),
             "sk": ddb.s(message_key(msg, role)),
@@ -240,6 +266,8 @@ class History:
             "message_id": ddb.s(msg.message_id),
             "at": ddb.n(at),
         }
+        if attachments:
+            item["attachments"] = ddb.s(json.dumps(attachments, separators=(",", ":")))
         self._db.put_item(TableName=self._table, Item=item)
 
     def _touch(self, msg: QueueMessage, at: float) -> None:
@@ -278,4 +306,15 @@ def _message(item: dict[str, Any]) -> HistoryMessage:
         at=ddb.get_n(item, "at") or 0.0,
         channel=ddb.get_s(item, "channel") or "web",
         cursor=ddb.get_s(item, "sk") or "",
+        attachments=_attachments(ddb.get_s(item, "attachments")),
     )
+
+
+def _attachments(stored: str | None) -> tuple[dict[str, Any], ...]:
+    if not stored:
+        return ()
+    try:
+        found = json.loads(stored)
+    except ValueError:
+        return ()
+    return tuple(a for a in found if isinstance(a, dict)) if isinstance(found, list) else ()
