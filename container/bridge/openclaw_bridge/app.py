@@ -63,8 +63,6 @@ from openclaw_bridge.render import (
 from openclaw_bridge.schedules import settle_answered
 from openclaw_bridge.skills import SkillSync
 from openclaw_bridge.skills import watch as watch_skills
-from openclaw_bridge.skills import SkillSync
-from openclaw_bridge.skills import watch as watch_skills
 from openclaw_bridge.state import StateError, StateStore
 from openclaw_bridge.task import process_started_at, start_phases, task_arn
 from openclaw_bridge.telegram_out import DeliveryError, TelegramStream
@@ -79,7 +77,6 @@ from openclaw_deploy.runtime.history import History
 from openclaw_deploy.runtime.lifecycle import IDLE, RUNNING, STARTING, STOPPING, Lifecycle
 from openclaw_deploy.runtime.providers import PROVIDERS, resolve_model
 from openclaw_deploy.runtime.settings import Settings
-from openclaw_deploy.runtime.skills import SkillStore
 from openclaw_deploy.runtime.skills import SkillStore
 from openclaw_deploy.runtime.slack import SlackClient
 from openclaw_deploy.runtime.telegram import TelegramBot, TelegramError, escape_html
@@ -256,7 +253,6 @@ class Bridge:
         self.agent = AgentRunner()
         self.reminders: Reminders | None = None
         self.skill_sync: SkillSync | None = None
-        self.skill_sync: SkillSync | None = None
         # Per-provider keys from SSM (read with the task role, a few seconds cached), today's
         # one key from the environment for a deployment that has not moved it there yet.
         self.key_for: KeyLookup = key_for or BridgeKeys.from_env(
@@ -342,11 +338,6 @@ class Bridge:
                 target=lambda: watch(reminders, self.stop_event, on_delivered=self._active),
                 name="reminders",
                 daemon=True,
-            ).start()
-        if self.skill_sync is not None:
-            sync = self.skill_sync
-            threading.Thread(
-                target=lambda: watch_skills(sync, self.stop_event), name="skills", daemon=True
             ).start()
         if self.skill_sync is not None:
             sync = self.skill_sync
@@ -455,15 +446,6 @@ class Bridge:
             )
             self.skill_sync.prepare()
             self.skill_sync.sync()
-        with boot_step("fetch the owner's skills", "s3"):
-            self.skill_sync = SkillSync(
-                SkillStore(self.clients.s3, config.state_bucket),
-                config.home / "skills",
-                staging=config.home / "skills-staging",
-                clock=self.clock,
-            )
-            self.skill_sync.prepare()
-            self.skill_sync.sync()
         self._start_openclaw(choice, env, port, token)
 
     def _restore(self) -> None:
@@ -506,7 +488,6 @@ class Bridge:
                 others=others,
                 web_search=self._web_search(),
                 skills=self.skill_sync.config_section() if self.skill_sync else None,
-                skills=self.skill_sync.config_section() if self.skill_sync else None,
             )
             self._boot_choice = choice
         except (OSError, RenderError) as error:
@@ -534,8 +515,6 @@ class Bridge:
         except GatewayStartError as error:
             raise BootError(str(error)) from None
         self.gateway = GatewayClient(self.process.base_url, token)
-        if self.skill_sync is not None:
-            self.skill_sync.connect(self.process.base_url, token)
         if self.skill_sync is not None:
             self.skill_sync.connect(self.process.base_url, token)
         self.reminders = Reminders.create(

@@ -170,7 +170,6 @@ def render_config(
     others: Iterable[Provider] = (),
     web_search: Mapping[str, Any] | None = None,
     skills: Mapping[str, Any] | None = None,
-    skills: Mapping[str, Any] | None = None,
 ) -> str:
     """The OpenClaw config text for this start (`web_search`: the sections of
     `openclaw_bridge.websearch.web_search_config`; none turns Brave search off)."""
@@ -183,8 +182,6 @@ def render_config(
         "skip_bootstrap": choice.provider.id == "offline",
         "memory_search": "openai" if choice.provider.id == "openai" else "none",
         **(web_search or web_search_config(plugin=None, proxy_url=proxy_url, has_key=False)),
-        # The owner's skills (`openclaw_bridge.skills.SkillSync.config_section`).
-        "skills": dict(skills or {}),
         # The owner's skills (`openclaw_bridge.skills.SkillSync.config_section`).
         "skills": dict(skills or {}),
     }
