@@ -21,7 +21,7 @@ from urllib.parse import unquote
 import boto3  # noqa: F401 - imported first, not nested: see bench/handler_imports.py
 from botocore.exceptions import BotoCoreError, ClientError
 
-from openclaw_deploy.handlers import _common, _schedules, _uploads
+from openclaw_deploy.handlers import _common, _schedules, _skills, _uploads
 from openclaw_deploy.handlers._common import BadRequestError, Event, Response
 from openclaw_deploy.handlers._tickets import Tickets
 from openclaw_deploy.runtime import aws, resources
@@ -437,6 +437,10 @@ ROUTES: Final[tuple[tuple[str, re.Pattern[str], Route], ...]] = (
     ("POST", re.compile(r"/schedules/(?P<id>[a-z0-9-]{1,64})/resume"), _schedules.resume_schedule),
     ("POST", re.compile(r"/schedules/(?P<id>[a-z0-9-]{1,64})/run"), _schedules.run_schedule),
     ("DELETE", re.compile(r"/schedules/(?P<id>[a-z0-9-]{1,64})"), _schedules.remove_schedule),
+    ("GET", re.compile(r"/skills"), _skills.list_skills),
+    ("POST", re.compile(r"/skills"), _skills.add_skill),
+    ("PUT", re.compile(r"/skills/(?P<name>[a-z0-9-]{1,64})"), _skills.set_skill),
+    ("DELETE", re.compile(r"/skills/(?P<name>[a-z0-9-]{1,64})"), _skills.remove_skill),
     ("GET", re.compile(r"/agent"), agent_status),
     ("POST", re.compile(r"/agent/start"), agent_start),
     ("POST", re.compile(r"/agent/stop"), agent_stop),

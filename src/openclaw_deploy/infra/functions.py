@@ -58,6 +58,8 @@ class Access:
     secrets: tuple[resources.Secret, ...] = ()
     manage_keys: bool = False
     """List, read, set and remove the API keys under the deployment's `keys/` path (settings)."""
+    manage_skills: bool = False
+    """Read, add, change and remove the owner's skills (`skills/*` in the state bucket)."""
     state_files: bool = False
     """Sign uploads (`uploads/*`, PutObject) and downloads (`uploads/*`, `outbound/*`,
     GetObject) in the state bucket: the presigned URLs act with this role's grants."""
@@ -90,6 +92,7 @@ ACCESS: Mapping[str, Access] = {
         secrets=(resources.TELEGRAM_BOT_TOKEN,),
         manage_keys=True,
         state_files=True,
+        manage_skills=True,
     ),
     "ws": Access(
         description="WebSocket API: $connect (ticket), $disconnect, $default (chat, ping, resume)",
@@ -251,6 +254,7 @@ class Functions(Construct):
         if access.manage_keys:
             self._grant_keys(role)
         self._grant_state_files(role, access, data)
+        self._grant_skills(role, access, data)
         self._grant_read_schedules(role, access)
         if access.start_agent or access.watch_agent:
             self._grant_stop(role)
@@ -302,6 +306,24 @@ class Functions(Construct):
                 "Presigned URLs for the owner's attachments and the agent's files: one object "
                 "per file under this prefix of the deployment's state bucket, nothing else.",
             )
+
+    def _grant_skills(self, role: iam.Role, access: Access, data: Data) -> None:
+        if not access.manage_skills:
+            return
+        from openclaw_deploy.runtime.skills import PREFIX
+
+        skills = data.buckets[resources.STATE_BUCKET.key].arn_for_objects(f"{PREFIX}*")
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], resources=[skills]
+            )
+        )
+        acknowledge_wildcard_resource(
+            role,
+            skills,
+            "The owner's skills: one archive per skill, their index and the agent's report, "
+            "under this prefix of the deployment's state bucket only.",
+        )
 
     def _grant_read_schedules(self, role: iam.Role, access: Access) -> None:
         if not access.read_schedules:
