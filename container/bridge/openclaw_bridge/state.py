@@ -5,8 +5,9 @@ databases online, skips caches and regenerable trees, and keeps the config's `${
 placeholders rather than their values. One object key in a versioned bucket holds the latest
 archive; S3 versions are the history.
 
-Restore runs before OpenClaw starts: download, `openclaw backup restore` into a fresh staging
-folder (it verifies the archive first), then move the archived state folder into place. The
+Restore runs before OpenClaw starts: the download is extracted into a fresh staging folder as
+it arrives and verified (`openclaw_bridge.agent_state` says how; an archive it does not know goes
+through `openclaw backup restore`), then the archived state folder is moved into place. The
 state folder has the same path in every task, so paths recorded inside the state stay valid.
 
 The state is the agent's, and so are the `openclaw backup` runs: `openclaw_bridge.agent_state`
@@ -57,6 +58,8 @@ class RestoreResult:
     download_seconds: float = 0.0
     archive_bytes: int = 0
     version_id: str | None = None
+    method: str = ""
+    """How it was restored: "extract" (the bridge's own) or "openclaw" (`backup restore`)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,14 +111,23 @@ class StateStore:
             stderr=subprocess.PIPE,
         )
 
-    def _finish(self, proc: subprocess.Popen[bytes], what: str, timeout: float) -> str:
-        """Wait for the helper; its stderr. A helper over time is killed (as the agent)."""
+    def _finish(
+        self,
+        proc: subprocess.Popen[bytes],
+        what: str,
+        timeout: float,
+        out: list[bytes] | None = None,
+    ) -> str:
+        """Wait for the helper; its stderr (its stdout appended to `out`). A helper over time
+        is killed (as the agent)."""
         try:
-            _, err = proc.communicate(timeout=timeout)
+            stdout, err = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             self._runner.signal(proc.pid, signal.SIGKILL)
             proc.communicate(timeout=10)
             raise StateError(f"{what} took longer than {timeout:.0f} s") from None
+        if out is not None and stdout:
+            out.append(stdout)
         text = err.decode("utf-8", "replace").strip()
         if proc.returncode != 0:
             last = text.splitlines()[-1] if text else f"exit {proc.returncode}"
@@ -161,8 +173,16 @@ class StateStore:
                 raise
             proc.stdin = None  # written and closed: communicate() must not flush it again
             downloaded = time.monotonic()
-            self._finish(proc, "restoring the state", timeout)
+            printed: list[bytes] = []
+            self._finish(proc, "restoring the state", timeout, printed)
+        method = ""
+        with contextlib.suppress(ValueError, AttributeError, IndexError):
+            result = json.loads(b"".join(printed).decode().strip().splitlines()[-1])
+            method = str(result.get("method") or "")
+            if result.get("handed_over"):
+                log.info("restore left to OpenClaw's own: %s", result["handed_over"])
         return RestoreResult(
+            method=method,
             restored=True,
             seconds=time.monotonic() - started,
             download_seconds=downloaded - started,
