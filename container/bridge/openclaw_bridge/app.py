@@ -39,6 +39,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from openclaw_bridge import health, logs
 from openclaw_bridge.agent import HELPERS_DIR, AgentRunner
+from openclaw_bridge.browser import choose_browser
 from openclaw_bridge.chat_out import ChannelStream, DiscordStream, SlackStream
 from openclaw_bridge.config import BridgeConfig, BridgeConfigError
 from openclaw_bridge.gateway import (
@@ -54,6 +55,7 @@ from openclaw_bridge.keys import BridgeKeys, refused_notice
 from openclaw_bridge.proxy import KeyLookup, ModelProxy, upstream_for
 from openclaw_bridge.reminders import GatewaySocketError, Reminders, watch
 from openclaw_bridge.render import (
+    BrowserChoice,
     ModelChoice,
     RenderError,
     choose_model,
@@ -259,6 +261,7 @@ class Bridge:
             clients.ssm, config.keys_path, fallback=self._env_key
         )
         self._boot_choice: ModelChoice | None = None
+        self.browser = BrowserChoice()
         self._turn_choice: tuple[float, ModelChoice] | None = None
         self._key_provider: str | None = None
         self.idle_timeout = 15 * 60.0
@@ -389,6 +392,9 @@ class Bridge:
 
         with boot_step("read its settings", "dynamodb"):
             stored = self.settings.get()
+            decision = choose_browser(stored.browser)
+            self.browser = decision.choice
+            log.info("browser: %s", decision.reason)
             choice = choose_model(
                 settings_provider=stored.provider,
                 settings_model=stored.model,
@@ -487,6 +493,7 @@ class Bridge:
                 log_file=str(config.log_file),
                 others=others,
                 web_search=self._web_search(),
+                browser=self.browser,
                 skills=self.skill_sync.config_section() if self.skill_sync else None,
             )
             self._boot_choice = choice

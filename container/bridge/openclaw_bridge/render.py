@@ -58,6 +58,71 @@ SUPERVISED_ENV: Final = {
 }
 
 
+# Bundled plugins this agent has no use for, not loaded: each costs start-up time on a small
+# task. Node hosts, paired devices, macOS canvas panels and voice need a device we do not have;
+# ollama and xai are providers we do not offer. Kept: the providers we offer, memory, GitHub link
+# reading, and the browser when the owner turned it on (`browser_config`).
+DENIED_PLUGINS: Final = (
+    # Providers the bridge describes itself (Bedrock through the model proxy's Anthropic Messages
+    # route, DeepSeek as OpenAI-compatible): without this OpenClaw tries to fetch their external
+    # plugins from npm at every start (Bedrock's is not even published). OpenClaw warns once
+    # that no such plugin is installed: that is the point.
+    "amazon-bedrock",
+    "deepseek",
+    "canvas",
+    "cua-computer",
+    "device-pair",
+    "file-transfer",
+    "geolocation",
+    "linux-node",
+    "ollama",
+    "talk-voice",
+    "xai",
+)
+BROWSER_PLUGIN: Final = "browser"
+CHROMIUM_NAMES: Final = ("chromium", "chromium-browser")
+"""Debian's Chromium (the image's), found on PATH."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class BrowserChoice:
+    """OpenClaw's browser tool for this start: on with a Chromium, or off."""
+
+    executable: str | None = None
+    allowed_hosts: tuple[str, ...] = ()
+    """Private hosts the browser may open anyway (tests serve their page on 127.0.0.1); the
+    rest of the private network and loopback (the bridge, the model proxy) stay refused."""
+
+    @property
+    def on(self) -> bool:
+        return self.executable is not None
+
+
+def browser_config(choice: BrowserChoice) -> dict[str, Any]:
+    """OpenClaw's `browser` section.
+
+    Headless (a task has no display) and without Chromium's sandbox: it needs user namespaces
+    or a setuid helper, which Fargate does not give a container, and the agent already runs as
+    its own unprivileged user. The managed profile (`openclaw`) keeps its user data under
+    OpenClaw's state folder (`browser/openclaw/user-data`), the agent user's own; its disk cache
+    goes nowhere, so backups carry cookies, not a cache. OpenClaw itself passes Chromium
+    `--disable-dev-shm-usage` on Linux, so Fargate's small `/dev/shm` does not crash a tab.
+    """
+    if not choice.on:
+        return {"enabled": False}
+    section: dict[str, Any] = {
+        "enabled": True,
+        "executablePath": choice.executable,
+        "headless": True,
+        "noSandbox": True,
+        "defaultProfile": "openclaw",
+        "extraArgs": ["--disk-cache-dir=/dev/null"],
+    }
+    if choice.allowed_hosts:
+        section["ssrfPolicy"] = {"allowedHostnames": list(choice.allowed_hosts)}
+    return section
+
+
 class RenderError(ValueError):
     """The settings cannot be turned into an OpenClaw config (the start fails with this)."""
 
@@ -170,9 +235,13 @@ def render_config(
     others: Iterable[Provider] = (),
     web_search: Mapping[str, Any] | None = None,
     skills: Mapping[str, Any] | None = None,
+    browser: BrowserChoice | None = None,
 ) -> str:
     """The OpenClaw config text for this start (`web_search`: the sections of
-    `openclaw_bridge.websearch.web_search_config`; none turns Brave search off)."""
+    `openclaw_bridge.websearch.web_search_config`; none turns Brave search off; `browser`:
+    none turns the browser tool off)."""
+    browser = browser or BrowserChoice()
+    deny = list(DENIED_PLUGINS) if browser.on else [*DENIED_PLUGINS, BROWSER_PLUGIN]
     values: dict[str, Any] = {
         "gateway_port": gateway_port,
         "log_file": log_file,
@@ -184,6 +253,8 @@ def render_config(
         **(web_search or web_search_config(plugin=None, proxy_url=proxy_url, has_key=False)),
         # The owner's skills (`openclaw_bridge.skills.SkillSync.config_section`).
         "skills": dict(skills or {}),
+        "plugins_deny": deny,
+        "browser": browser_config(browser),
     }
 
     def replace(match: re.Match[str]) -> str:

@@ -1,4 +1,5 @@
-"""The owner's settings: LLM provider and model, and how long an idle agent stays awake.
+"""The owner's settings: LLM provider and model, how long an idle agent stays awake, and whether
+it has a browser.
 
 One item (pk=`settings`) in the settings table. `None` for provider or model means "as chosen at
 `init`" (the deployment's config); `{"provider": null}` goes back to that. The bridge looks at
@@ -28,6 +29,9 @@ MIN_IDLE_TIMEOUT_MINUTES: Final = 1
 MAX_IDLE_TIMEOUT_MINUTES: Final = 240
 """Four hours: longer belongs to the watchdog's maximum task lifetime, not to idling."""
 ROW_KEY: Final = "settings"
+BROWSER_MEMORY_MIB: Final = 3072
+"""The task memory the agent needs with its browser (OpenClaw ~1.2 GB after traffic, Chromium
+with a page open, room for a heavy page); the bridge keeps the browser off in a smaller task."""
 
 # The public (JSON) field names and the stored attribute names.
 _FIELDS: Final = {
@@ -35,6 +39,7 @@ _FIELDS: Final = {
     "model": "model",
     "baseUrl": "base_url",
     "idleTimeoutMinutes": "idle_timeout",
+    "browser": "browser",
 }
 
 
@@ -54,6 +59,8 @@ class AgentSettings:
     base_url: str | None = None
     """The endpoint of the `openai-compatible` provider (only with it)."""
     idle_timeout_minutes: int = DEFAULT_IDLE_TIMEOUT_MINUTES
+    browser: bool = False
+    """OpenClaw's browser tool (Chromium); applies from the agent's next start."""
     updated_at: float | None = None
 
     def public(self) -> dict[str, Any]:
@@ -62,6 +69,7 @@ class AgentSettings:
             "model": self.model,
             "baseUrl": self.base_url,
             "idleTimeoutMinutes": self.idle_timeout_minutes,
+            "browser": self.browser,
             "updatedAt": self.updated_at,
         }
 
@@ -112,8 +120,17 @@ def validate(changes: Mapping[str, Any], current: AgentSettings) -> AgentSetting
         model=model,
         base_url=base_url,
         idle_timeout_minutes=idle,
+        browser=_browser(changes, current.browser),
         updated_at=current.updated_at,
     )
+
+
+def _browser(changes: Mapping[str, Any], current: bool) -> bool:
+    if "browser" not in changes:
+        return current
+    if not isinstance(changes["browser"], bool):
+        raise SettingsError("browser", "must be true or false")
+    return changes["browser"]
 
 
 def _base_url(changes: Mapping[str, Any], provider: str | None, current: str | None) -> str | None:
@@ -157,6 +174,7 @@ class Settings:
             model=ddb.get_s(item, "model"),
             base_url=ddb.get_s(item, "base_url"),
             idle_timeout_minutes=ddb.get_int(item, "idle_timeout", DEFAULT_IDLE_TIMEOUT_MINUTES),
+            browser=item.get("browser", {}).get("BOOL") is True,
             updated_at=ddb.get_n(item, "updated_at"),
         )
 
@@ -167,6 +185,7 @@ class Settings:
         item: dict[str, Any] = {
             "pk": ddb.s(ROW_KEY),
             "idle_timeout": ddb.n(merged.idle_timeout_minutes),
+            "browser": {"BOOL": merged.browser},
             "updated_at": ddb.n(now),
         }
         if merged.provider is not None:
@@ -181,5 +200,6 @@ class Settings:
             model=merged.model,
             base_url=merged.base_url,
             idle_timeout_minutes=merged.idle_timeout_minutes,
+            browser=merged.browser,
             updated_at=now,
         )

@@ -1,0 +1,98 @@
+"""Whether this start gives OpenClaw its browser tool, and on which Chromium.
+
+The owner turns the browser on in the settings (`openclaw-deploy config set browser on` or the
+web settings page); it applies from the agent's next start. The bridge gives it to OpenClaw only
+when a Chromium is installed (the image carries Debian's) and the task has the memory for it: a
+task smaller than `BROWSER_MEMORY_MIB` keeps the browser off and says why, rather than letting a
+page load kill the agent. `openclaw-deploy config set browser on` raises the task size with it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from openclaw_bridge.render import CHROMIUM_NAMES, BrowserChoice
+from openclaw_deploy.runtime.settings import BROWSER_MEMORY_MIB
+
+log = logging.getLogger("openclaw_bridge.browser")
+
+ENV_CHROMIUM: Final = "OPENCLAW_BRIDGE_CHROMIUM"
+"""The Chromium to use instead of the one on PATH."""
+ENV_ALLOWED_HOSTS: Final = "OPENCLAW_BRIDGE_BROWSER_ALLOWED_HOSTS"
+"""Comma-separated private hosts the browser may open (tests serve pages on 127.0.0.1)."""
+CGROUP_MEMORY_LIMITS: Final = (
+    Path("/sys/fs/cgroup/memory.max"),  # cgroup v2
+    Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"),  # v1 (Fargate on Amazon Linux 2)
+)
+NO_LIMIT_MIB: Final = 1 << 20
+"""A v1 "limit" of a terabyte or more is no limit."""
+MEMORY_SLACK: Final = 0.9
+"""A task within 10% of the browser's size still gets it (a limit is rarely a round number)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class BrowserDecision:
+    choice: BrowserChoice
+    reason: str
+
+
+def memory_limit_mib(paths: tuple[Path, ...] = CGROUP_MEMORY_LIMITS) -> int | None:
+    """The task's memory limit from its cgroup, or None when there is none to read."""
+    for path in paths:
+        try:
+            text = path.read_text(encoding="ascii").strip()
+        except OSError:
+            continue
+        if text.isdigit() and int(text) // (1024 * 1024) < NO_LIMIT_MIB:
+            return int(text) // (1024 * 1024)
+        return None
+    return None
+
+
+def find_chromium(environ: Mapping[str, str]) -> str | None:
+    explicit = environ.get(ENV_CHROMIUM, "").strip()
+    if explicit:
+        return explicit if os.access(explicit, os.X_OK) else None
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name, path=environ.get("PATH"))
+        if found:
+            return found
+    return None
+
+
+def choose_browser(
+    wanted: bool,
+    *,
+    environ: Mapping[str, str] | None = None,
+    memory_mib: int | None = None,
+) -> BrowserDecision:
+    """The browser for this start (`wanted`: the owner's setting; `memory_mib`: the task's
+    limit, read from its cgroup when not given)."""
+    env = os.environ if environ is None else environ
+    if not wanted:
+        return BrowserDecision(choice=BrowserChoice(), reason="off in the settings")
+    executable = find_chromium(env)
+    if executable is None:
+        return BrowserDecision(
+            choice=BrowserChoice(), reason="on in the settings, but no Chromium is installed"
+        )
+    limit = memory_limit_mib() if memory_mib is None else memory_mib
+    if limit is not None and limit < BROWSER_MEMORY_MIB * MEMORY_SLACK:
+        return BrowserDecision(
+            choice=BrowserChoice(),
+            reason=(
+                f"on in the settings, but the task has {limit} MiB and the browser needs "
+                f"{BROWSER_MEMORY_MIB}: run `openclaw-deploy config set browser on` to resize it"
+            ),
+        )
+    hosts = tuple(h.strip() for h in env.get(ENV_ALLOWED_HOSTS, "").split(",") if h.strip())
+    return BrowserDecision(
+        choice=BrowserChoice(executable=executable, allowed_hosts=hosts),
+        reason=f"on ({executable})",
+    )
