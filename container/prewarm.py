@@ -31,10 +31,13 @@ READY_TIMEOUT_SECONDS = 600.0
 CACHE_FOLDER = "node-compile-cache"
 
 
-def prewarm(command: list[str], template: Path) -> float:
-    """Start OpenClaw, wait for ready, run one turn, stop it; the seconds it all took."""
+def prewarm(command: list[str], template: Path, *, home: Path | None = None) -> float:
+    """Start OpenClaw, wait for ready, run one turn, stop it; the seconds it all took. With
+    `home`, its state and config stay there (bench/cold_start.py makes a backup of them)."""
     started = time.monotonic()
-    home = Path(tempfile.mkdtemp(prefix="openclaw-prewarm-"))
+    keep = home is not None
+    home = home or Path(tempfile.mkdtemp(prefix="openclaw-prewarm-"))
+    home.mkdir(parents=True, exist_ok=True)
     with OfflineModel.start() as model:
         choice = choose_model(
             settings_provider=None,
@@ -80,7 +83,8 @@ def prewarm(command: list[str], template: Path) -> float:
             proxy.stop()
         if code not in (0, None):
             raise RuntimeError(f"OpenClaw exited with {code} after the warm-up")
-    shutil.rmtree(home, ignore_errors=True)
+    if not keep:
+        shutil.rmtree(home, ignore_errors=True)
     return time.monotonic() - started
 
 
