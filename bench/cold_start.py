@@ -445,7 +445,8 @@ def main() -> None:
                 f"{result.runs[-1].first_token:.1f} s ({time.monotonic() - started:.0f} s)",
                 file=sys.stderr,
             )
-    report(results)
+        report(results)  # after every round: a long run that is cut short still reports
+        sys.stdout.flush()
 
 
 if __name__ == "__main__":
