@@ -60,6 +60,7 @@ def test_settings_defaults_validation_and_save(stack: Stack) -> None:
         "model": None,
         "baseUrl": None,
         "idleTimeoutMinutes": 15,
+        "browser": False,
         "updatedAt": None,
     }
 
@@ -80,6 +81,10 @@ def test_settings_defaults_validation_and_save(stack: Stack) -> None:
     status, answer = call("PUT", "/api/settings", body={"idleTimeoutMinutes": 30})
     assert (status, answer["model"], answer["idleTimeoutMinutes"]) == (200, "claude-sonnet-4-5", 30)
     assert call("GET", "/api/settings")[1]["idleTimeoutMinutes"] == 30
+    # The browser switch (web settings, `config set browser`): kept with the rest.
+    status, answer = call("PUT", "/api/settings", body={"browser": True})
+    assert (status, answer["browser"], answer["idleTimeoutMinutes"]) == (200, True, 30)
+    assert call("GET", "/api/settings")[1]["browser"] is True
 
 
 @pytest.mark.parametrize(
@@ -94,6 +99,7 @@ def test_settings_defaults_validation_and_save(stack: Stack) -> None:
         ({"idleTimeoutMinutes": True}, "idleTimeoutMinutes"),
         ({"idleTimeoutMinutes": "15"}, "idleTimeoutMinutes"),
         ({"colour": "blue"}, "colour"),
+        ({"browser": "yes"}, "browser"),
     ],
 )
 def test_settings_refuse_bad_values_naming_the_field(

@@ -42,6 +42,7 @@ from openclaw_bridge.agent import HELPERS_DIR, AgentRunner
 from openclaw_bridge.browser import choose_browser
 from openclaw_bridge.chat_out import ChannelStream, DiscordStream, SlackStream
 from openclaw_bridge.config import BridgeConfig, BridgeConfigError
+from openclaw_bridge.control import AgentControl
 from openclaw_bridge.gateway import (
     GatewayClient,
     GatewayStartError,
@@ -73,7 +74,7 @@ from openclaw_bridge.web import WebPoster, WebStream
 from openclaw_bridge.websearch import BRAVE, brave_upstream, plugin_dir, web_search_config
 from openclaw_deploy.runtime import metrics, resources
 from openclaw_deploy.runtime.connections import Connections
-from openclaw_deploy.runtime.contract import ContractError, QueueMessage
+from openclaw_deploy.runtime.contract import ContractError, QueueMessage, StopRequest
 from openclaw_deploy.runtime.discord import DiscordClient
 from openclaw_deploy.runtime.history import History
 from openclaw_deploy.runtime.lifecycle import IDLE, RUNNING, STARTING, STOPPING, Lifecycle
@@ -106,6 +107,10 @@ REASON_OPENCLAW_DIED: Final = "OpenClaw exited unexpectedly"
 USER_START_FAILED: Final = "Your agent could not start: {reason}"
 USER_TURN_FAILED: Final = "Sorry, your agent could not answer this message: {reason}"
 USER_NO_TELEGRAM: Final = "the agent has no Telegram bot token"
+STOPPED_NOTE: Final = "⏹ Stopped"
+STOP_MEMORY_SECONDS: Final = 900.0
+"""How long a stop for a message not seen yet is kept (its message may still wait in the queue
+while the agent wakes)."""
 
 
 @dataclass(kw_only=True)
@@ -190,6 +195,8 @@ class Turn:
     message: QueueMessage
     cancel_stream: Callable[[], None] | None = None
     cancelled: bool = False
+    stopped: bool = False
+    """The owner pressed Stop: the reply ends here (not handed back)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def set_canceller(self, cancel: Callable[[], None]) -> None:
@@ -203,6 +210,12 @@ class Turn:
             self.cancelled = True
             if self.cancel_stream is not None:
                 self.cancel_stream()
+
+    def stop(self) -> None:
+        """End the reply where it is: closing the stream makes OpenClaw abort the run."""
+        with self.lock:
+            self.stopped = True
+        self.cancel()
 
 
 def free_port() -> int:
@@ -254,6 +267,7 @@ class Bridge:
         self.proxy: ModelProxy | None = None
         self.agent = AgentRunner()
         self.reminders: Reminders | None = None
+        self.control: AgentControl | None = None
         self.skill_sync: SkillSync | None = None
         # Per-provider keys from SSM (read with the task role, a few seconds cached), today's
         # one key from the environment for a deployment that has not moved it there yet.
@@ -270,6 +284,8 @@ class Bridge:
         )
         self._inflight: dict[str, Turn] = {}
         self._inflight_lock = threading.Lock()
+        self._stops: dict[str, float] = {}
+        """Stops for messages not taken yet: message id -> when the stop came (monotonic)."""
         self._last_activity = time.monotonic()
         self._dirty = False
         self._poller: threading.Thread | None = None
@@ -522,6 +538,7 @@ class Bridge:
         except GatewayStartError as error:
             raise BootError(str(error)) from None
         self.gateway = GatewayClient(self.process.base_url, token)
+        self.control = AgentControl(self.process.base_url, token)
         if self.skill_sync is not None:
             self.skill_sync.connect(self.process.base_url, token)
         self.reminders = Reminders.create(
@@ -699,6 +716,10 @@ class Bridge:
 
     def _dispatch(self, item: Received) -> None:
         try:
+            stop = StopRequest.from_json(item.body)
+            if stop is not None:
+                self._stop_reply(stop, item)
+                return
             msg = self.queue.parse(item)
         except ContractError as error:
             try:
@@ -714,12 +735,34 @@ class Bridge:
                 # Redelivered while we still work on it: keep the newest receipt handle.
                 known.item.receipt = item.receipt
                 return
-            turn = Turn(item=item, message=msg)
+            turn = Turn(
+                item=item, message=msg, stopped=self._stops.pop(msg.message_id, None) is not None
+            )
             self._inflight[msg.message_id] = turn
             self._last_activity = time.monotonic()
         if not self.scheduler.submit(msg.session, turn):
             self._forget(turn)
             self.queue.release(item)
+
+    def _stop_reply(self, stop: StopRequest, item: Received) -> None:
+        """The owner pressed Stop: end the running turn, or the one its message will start."""
+        now = time.monotonic()
+        with self._inflight_lock:
+            turn = self._inflight.get(stop.message_id)
+            if turn is None:
+                for known, at in list(self._stops.items()):
+                    if now - at > STOP_MEMORY_SECONDS:
+                        del self._stops[known]
+                self._stops[stop.message_id] = now
+        if turn is not None:
+            log.info("stopping the reply to %s", stop.message_id)
+            turn.stop()
+        else:
+            log.info("a stop for %s, not taken yet: it ends when it comes", stop.message_id)
+        try:
+            self.queue.delete(item)
+        except (ClientError, BotoCoreError) as error:
+            log.warning("could not delete the stop for %s: %s", stop.message_id, error)
 
     def _forget(self, turn: Turn) -> None:
         with self._inflight_lock:
@@ -731,6 +774,15 @@ class Bridge:
         if self.reminders is not None:
             self.reminders.note(msg)  # a reminder asked for here is answered here
         try:
+            if turn.stopped:
+                self._finish(
+                    turn,
+                    WebStream(self.web, message_id=msg.message_id, session=msg.session),
+                    None,
+                    "",
+                    stopped=True,
+                )
+                return
             if turn.cancelled:
                 self.queue.release(turn.item)
                 return
@@ -783,6 +835,13 @@ class Bridge:
                 if telegram is not None:
                     telegram.delta(piece)
         except TurnCancelledError:
+            if turn.stopped:
+                recorder.join(timeout=10)
+                log.info("the owner stopped the reply to %s", msg.message_id)
+                if self.control is not None:
+                    self.control.record_stopped(msg.session, "".join(pieces))
+                self._finish(turn, web, telegram, "".join(pieces), stopped=True)
+                return
             log.info("turn for message %s handed back", msg.message_id)
             web.abandon()
             if telegram is not None:
@@ -886,7 +945,13 @@ class Bridge:
             log.warning("could not forget the reply's messages: %s", error)
 
     def _finish(
-        self, turn: Turn, web: WebStream, telegram: ChannelStream | None, text: str
+        self,
+        turn: Turn,
+        web: WebStream,
+        telegram: ChannelStream | None,
+        text: str,
+        *,
+        stopped: bool = False,
     ) -> bool:
         """Record the reply, deliver its end, then let the queue go; False when the message
         stays on the queue (it is answered again).
@@ -897,13 +962,13 @@ class Bridge:
         msg = turn.message
         unrecorded: Exception | None = None
         try:
-            self.history.record_reply(msg, text)
+            self.history.record_reply(msg, text, stopped=stopped)
         except (ClientError, BotoCoreError) as error:
             unrecorded = error
         try:
-            web.finish(text)
+            web.finish(text, stopped=stopped)
             if telegram is not None:
-                telegram.finish(text)
+                telegram.finish(f"{text}\n\n{STOPPED_NOTE}".strip() if stopped else text)
         except DeliveryError as error:
             log.warning(
                 "the reply to %s was not delivered (%s); it will be answered again",
@@ -1108,6 +1173,8 @@ class Bridge:
             self.reminders.close()
         if self.gateway is not None:
             self.gateway.close()
+        if self.control is not None:
+            self.control.close()
         if self.proxy is not None:
             self.proxy.stop()
         if self.offline_model is not None:

@@ -18,6 +18,7 @@ import json
 import logging
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -323,6 +324,7 @@ class GatewayClient:
 
                     def cancel() -> None:
                         cancelled.set()
+                        _shut_down(response)
                         response.close()
 
                     on_open(cancel)
@@ -345,6 +347,17 @@ class GatewayClient:
         if cancelled.is_set():
             raise TurnCancelledError("the turn was handed back")
         raise TurnError("OpenClaw's stream ended without [DONE]")
+
+
+def _shut_down(response: httpx.Response) -> None:
+    """Shut the response's socket down: closing the response alone does not wake a read blocked
+    on it (OpenClaw sends nothing while a tool runs), and OpenClaw aborts the run only once it
+    sees the connection go."""
+    stream = response.extensions.get("network_stream")
+    sock = stream.get_extra_info("socket") if stream is not None else None
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def _pieces(data: str) -> Iterator[str]:

@@ -131,19 +131,26 @@ class WebStream:
             self._cond.notify()
         self._thread.join(timeout)
 
-    def finish(self, text: str) -> None:
-        """Send what is left, then `chat.final` (to connections opened meanwhile too)."""
+    def finish(self, text: str, *, stopped: bool = False) -> None:
+        """Send what is left, then `chat.final` (to connections opened meanwhile too);
+        `stopped` marks a reply the owner stopped (`text` is what was written until then)."""
         if not self._poster.enabled:
             return
         self._stop()
         ids = sorted(set(self._ids) | set(self._poster.connection_ids()))
+        marks: dict[str, Any] = {"stopped": True} if stopped else {}
         if len(text.encode("utf-8")) <= CHUNK_BYTES:
             frame = server_frame(
-                "chat.final", id=self._message_id, session=self._session, text=text
+                "chat.final", id=self._message_id, session=self._session, text=text, **marks
             )
         else:
             frame = server_frame(
-                "chat.final", id=self._message_id, session=self._session, text="", chunked=True
+                "chat.final",
+                id=self._message_id,
+                session=self._session,
+                text="",
+                chunked=True,
+                **marks,
             )
         self._poster.post(ids, frame)
 

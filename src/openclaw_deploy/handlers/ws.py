@@ -29,6 +29,7 @@ from openclaw_deploy.runtime.contract import (
     ContractError,
     QueueMessage,
     ReplyTarget,
+    StopRequest,
     is_upload_of,
     loads,
     parse_client_frame,
@@ -151,6 +152,21 @@ def _frame_id(raw: str) -> str | None:
     return value if isinstance(value, str) and ID_PATTERN.match(value) else None
 
 
+def _control(frame: ClientFrame, socket: _Socket) -> None:
+    """`ping`, `resume` and `chat.stop`: nothing is queued for the agent to answer."""
+    if frame.type == "ping":
+        socket.send(server_frame("pong", id=frame.id))
+    elif frame.type == "resume":
+        socket.send(status_frame(_common.lifecycle().get()))
+    elif frame.type == "chat.stop":
+        # Its own message group: the session's group is held by the turn being stopped. The
+        # reply then ends with `chat.final` marked `stopped` (from the bridge).
+        from openclaw_deploy.runtime.queue import enqueue_stop
+
+        stop = StopRequest(session=frame.session or "", message_id=frame.id)
+        enqueue_stop(aws.sqs(), _common.queue_url(), stop)
+
+
 def _default(event: Event, socket: _Socket) -> Response:
     raw = ""
     try:
@@ -162,11 +178,8 @@ def _default(event: Event, socket: _Socket) -> Response:
         socket.send(server_frame("error", id=_frame_id(raw), code=code, message=message))
         return _status(400)
 
-    if frame.type == "ping":
-        socket.send(server_frame("pong", id=frame.id))
-        return _status(200)
-    if frame.type == "resume":
-        socket.send(status_frame(_common.lifecycle().get()))
+    if frame.type != "chat.send":
+        _control(frame, socket)
         return _status(200)
 
     # chat.send: the contract guarantees both.

@@ -66,8 +66,8 @@ OUTBOUND_PREFIX: Final = "outbound/"
 """State-bucket prefix of files the agent produced: `outbound/<session>/<id>/<name>`."""
 _UNSAFE_NAME: Final = re.compile(r"[\x00-\x1f\x7f/\\<>:\"|?*]")
 
-ClientType = Literal["chat.send", "ping", "resume"]
-CLIENT_TYPES: Final[tuple[str, ...]] = ("chat.send", "ping", "resume")
+ClientType = Literal["chat.send", "chat.stop", "ping", "resume"]
+CLIENT_TYPES: Final[tuple[str, ...]] = ("chat.send", "chat.stop", "ping", "resume")
 
 ServerType = Literal[
     "ack",  # chat.send accepted and queued (id = the client's message id)
@@ -75,6 +75,7 @@ ServerType = Literal[
     "agent.status",  # lifecycle state + phase while the agent wakes or sleeps
     "chat.delta",  # a piece of the reply being written
     "chat.final",  # the reply is complete (carries the full text unless chunked)
+    "agent.activity",  # what the agent is doing for a reply (thinking, running a tool)
     "error",
 ]
 SERVER_TYPES: Final[tuple[str, ...]] = (
@@ -83,6 +84,7 @@ SERVER_TYPES: Final[tuple[str, ...]] = (
     "agent.status",
     "chat.delta",
     "chat.final",
+    "agent.activity",
     "error",
 )
 
@@ -353,6 +355,11 @@ def parse_client_frame(raw: str | bytes | None) -> ClientFrame:
         return ClientFrame(
             type=kind, id=frame_id, session=session, text=text, attachments=attachments
         )
+    if kind == "chat.stop":
+        # `id` names the chat.send whose reply should stop.
+        return ClientFrame(
+            type=kind, id=frame_id, session=_require_id(data.get("session"), "session")
+        )
     if kind == "resume":
         return ClientFrame(
             type=kind, id=frame_id, session=_require_id(data.get("session"), "session")
@@ -475,6 +482,55 @@ class QueueMessage:
         )
 
 
+@dataclass(frozen=True, kw_only=True)
+class StopRequest:
+    """A control message on the inbound queue: stop the reply to `message_id` (the owner pressed
+    Stop). Sent in a group of its own (`stop_group`), so the FIFO queue delivers it while the
+    session's own group is held by the turn it stops."""
+
+    session: str
+    message_id: str
+    v: int = VERSION
+
+    def to_json(self) -> str:
+        body = {"v": self.v, "stop": {"session": self.session, "message_id": self.message_id}}
+        return json.dumps(body, separators=(",", ":"))
+
+    @property
+    def group(self) -> str:
+        return f"stop:{self.session}"
+
+    @property
+    def dedup_id(self) -> str:
+        return f"stop:{self.message_id}"
+
+    @classmethod
+    def from_json(cls, body: str) -> StopRequest | None:
+        """The stop request in `body`, None when `body` is not one (a chat message); a malformed
+        stop request raises ContractError."""
+        if '"stop"' not in body:
+            return None
+        try:
+            data = loads(body)
+        except ContractError:
+            return None
+        if not isinstance(data, dict) or "stop" not in data or "channel" in data:
+            return None
+        stop = data["stop"]
+        if data.get("v") != VERSION or not isinstance(stop, dict):
+            raise ContractError("bad_request", f"a stop request must be an object with v={VERSION}")
+        return cls(
+            session=_require_id(stop.get("session"), "stop.session"),
+            message_id=_require_id(stop.get("message_id"), "stop.message_id"),
+        )
+
+
+ACTIVITY_KINDS: Final[tuple[str, ...]] = ("thinking", "tool", "writing")
+"""What `agent.activity` says the agent is doing: thinking (the model works), running a tool
+(`tool` names it, `detail` says on what: a command, a page), writing the reply."""
+ACTIVITY_DETAIL_CHARS: Final = 160
+
+
 def describe() -> dict[str, Any]:
     """The contract's names and limits as data, for the web client."""
     return {
@@ -488,6 +544,7 @@ def describe() -> dict[str, Any]:
         "maxTextChars": MAX_TEXT_CHARS,
         "frameBytes": FRAME_BYTES,
         "ticketTtlSeconds": TICKET_TTL_SECONDS,
+        "activityKinds": list(ACTIVITY_KINDS),
         "uploads": {
             "maxBytes": MAX_UPLOAD_BYTES,
             "maxImageBytes": MAX_IMAGE_BYTES,

@@ -69,6 +69,8 @@ class HistoryMessage:
     at: float
     channel: str
     cursor: str
+    stopped: bool = False
+    """A reply the owner stopped (its text is what was written until then)."""
     attachments: tuple[dict[str, Any], ...] = ()
     """Files with the message: `{key, name, contentType, size}` (the API adds fresh URLs)."""
 
@@ -80,6 +82,8 @@ class HistoryMessage:
             "at": self.at,
             "channel": self.channel,
         }
+        if self.stopped:
+            shown["stopped"] = True
         if self.attachments:
             shown["attachments"] = [dict(a) for a in self.attachments]
         return shown
@@ -142,12 +146,13 @@ class History:
         msg: QueueMessage,
         text: str,
         *,
+        stopped: bool = False,
         attachments: list[dict[str, Any]] | None = None,
     ) -> None:
         """The reply to `msg`; `attachments` are the files the agent produced
         (`{key, name, contentType, size}`, keys in the state bucket)."""
         at = self._clock()
-        self._put(msg, ASSISTANT, text, at, attachments=attachments)
+        self._put(msg, ASSISTANT, text, at, stopped=stopped, attachments=attachments)
         self._touch(msg, at)
 
     def remember_draft(self, msg: QueueMessage, message_ids: list[int]) -> None:
@@ -255,6 +260,7 @@ class History:
         text: str,
         at: float,
         *,
+        stopped: bool = False,
         attachments: list[dict[str, Any]] | None = None,
     ) -> None:
         item: dict[str, Any] = {
@@ -266,6 +272,8 @@ class History:
             "message_id": ddb.s(msg.message_id),
             "at": ddb.n(at),
         }
+        if stopped:
+            item["stopped"] = {"BOOL": True}
         if attachments:
             item["attachments"] = ddb.s(json.dumps(attachments, separators=(",", ":")))
         self._db.put_item(TableName=self._table, Item=item)
@@ -306,6 +314,7 @@ def _message(item: dict[str, Any]) -> HistoryMessage:
         at=ddb.get_n(item, "at") or 0.0,
         channel=ddb.get_s(item, "channel") or "web",
         cursor=ddb.get_s(item, "sk") or "",
+        stopped=item.get("stopped", {}).get("BOOL") is True,
         attachments=_attachments(ddb.get_s(item, "attachments")),
     )
 

@@ -10,7 +10,7 @@ import hashlib
 import re
 from typing import TYPE_CHECKING, Final
 
-from openclaw_deploy.runtime.contract import QueueMessage
+from openclaw_deploy.runtime.contract import QueueMessage, StopRequest
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -33,5 +33,16 @@ def enqueue(sqs_client: SQSClient, queue_url: str, msg: QueueMessage) -> str:
         MessageBody=msg.to_json(),
         MessageGroupId=sqs_id(msg.session),
         MessageDeduplicationId=sqs_id(msg.message_id),
+    )
+    return answer["MessageId"]
+
+
+def enqueue_stop(sqs_client: SQSClient, queue_url: str, stop: StopRequest) -> str:
+    """Ask the bridge to stop a reply: a group of its own, so it is not held behind the turn."""
+    answer = sqs_client.send_message(
+        QueueUrl=queue_url,
+        MessageBody=stop.to_json(),
+        MessageGroupId=sqs_id(stop.group),
+        MessageDeduplicationId=sqs_id(stop.dedup_id),
     )
     return answer["MessageId"]

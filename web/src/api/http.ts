@@ -31,6 +31,8 @@ export interface Settings {
   /** The endpoint of the `openai-compatible` provider (only with it). */
   baseUrl?: string | null;
   idleTimeoutMinutes: number;
+  /** OpenClaw's browser tool, from the agent's next start. */
+  browser?: boolean;
 }
 
 /** A provider as the settings page offers it: whether it has a key, and suggested models. */

@@ -24,6 +24,7 @@ interface Form {
   model: string;
   baseUrl: string;
   idle: string;
+  browser: boolean;
 }
 
 const toForm = (s: Settings): Form => ({
@@ -31,6 +32,7 @@ const toForm = (s: Settings): Form => ({
   model: s.model ?? "",
   baseUrl: s.baseUrl ?? "",
   idle: String(s.idleTimeoutMinutes ?? ""),
+  browser: s.browser ?? false,
 });
 
 type Changes = Partial<Settings> | { provider: null };
@@ -59,6 +61,7 @@ export function settingsChanges(saved: Form, form: Form): Changes | { error: { f
     }
     changes.idleTimeoutMinutes = idle;
   }
+  if (form.browser !== saved.browser) changes.browser = form.browser;
   return changes as Changes;
 }
 
@@ -241,6 +244,20 @@ function ModelSection() {
               aria-describedby={fieldError("idleTimeoutMinutes")}
             />
             {error?.field === "idleTimeoutMinutes" && <FieldError id="idleTimeoutMinutes-error" message={error.message} />}
+            <label>
+              <input
+                id="browser"
+                type="checkbox"
+                checked={form.browser}
+                onChange={(e) => setForm({ ...form, browser: e.target.checked })}
+                aria-describedby="browser-help"
+              />
+              Let the agent browse the web (headless Chromium)
+            </label>
+            <p id="browser-help" className="muted small">
+              From the agent's next start. It needs a 3 GB task: <code>openclaw-deploy config set browser on</code> raises the size and shows what it costs; a smaller task starts without the browser.
+            </p>
+            {error?.field === "browser" && <FieldError id="browser-error" message={error.message} />}
             {error && error.field === null && <FieldError id="settings-error" message={error.message} />}
             <div className="row">
               <button type="submit" className="primary" disabled={saving}>
@@ -385,7 +402,7 @@ function KeyItem({ row, inUse, onChange }: { row: KeyRow; inUse: boolean; onChan
 }
 
 function isField(value: string | null): value is Field {
-  return value === "provider" || value === "model" || value === "baseUrl" || value === "idleTimeoutMinutes";
+  return value === "provider" || value === "model" || value === "baseUrl" || value === "idleTimeoutMinutes" || value === "browser";
 }
 
 function FieldError({ id, message }: { id: string; message: string }) {
