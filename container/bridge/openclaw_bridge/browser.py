@@ -26,10 +26,8 @@ ENV_CHROMIUM: Final = "OPENCLAW_BRIDGE_CHROMIUM"
 """The Chromium to use instead of the one on PATH."""
 ENV_ALLOWED_HOSTS: Final = "OPENCLAW_BRIDGE_BROWSER_ALLOWED_HOSTS"
 """Comma-separated private hosts the browser may open (tests serve pages on 127.0.0.1)."""
-CGROUP_MEMORY_LIMITS: Final = (
-    Path("/sys/fs/cgroup/memory.max"),  # cgroup v2
-    Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"),  # v1 (Fargate on Amazon Linux 2)
-)
+CGROUP_ROOT: Final = Path("/sys/fs/cgroup")
+PROC_CGROUP: Final = Path("/proc/self/cgroup")
 NO_LIMIT_MIB: Final = 1 << 20
 """A v1 "limit" of a terabyte or more is no limit."""
 MEMORY_SLACK: Final = 0.9
@@ -42,16 +40,34 @@ class BrowserDecision:
     reason: str
 
 
-def memory_limit_mib(paths: tuple[Path, ...] = CGROUP_MEMORY_LIMITS) -> int | None:
-    """The task's memory limit from its cgroup, or None when there is none to read."""
-    for path in paths:
+def _limit_files(root: Path, proc_cgroup: Path) -> list[Path]:
+    """Where this process's memory limit can be read: its own group first (a local task's
+    cgroup v1 group sits inside the machine's hierarchy), then the root of what it sees (a
+    container's own view, as on Fargate)."""
+    files: list[Path] = []
+    try:
+        lines = proc_cgroup.read_text(encoding="ascii").splitlines()
+    except OSError:
+        lines = []
+    for line in lines:
+        _, controllers, group = line.split(":", 2)
+        if "memory" in controllers.split(","):
+            files.append(root / "memory" / group.lstrip("/") / "memory.limit_in_bytes")
+        elif controllers == "":
+            files.append(root / group.lstrip("/") / "memory.max")
+    files += [root / "memory" / "memory.limit_in_bytes", root / "memory.max"]
+    return files
+
+
+def memory_limit_mib(root: Path = CGROUP_ROOT, proc_cgroup: Path = PROC_CGROUP) -> int | None:
+    """The task's memory limit from its cgroup (v1 or v2), or None when it has none."""
+    for path in _limit_files(root, proc_cgroup):
         try:
             text = path.read_text(encoding="ascii").strip()
         except OSError:
             continue
         if text.isdigit() and int(text) // (1024 * 1024) < NO_LIMIT_MIB:
             return int(text) // (1024 * 1024)
-        return None
     return None
 
 
