@@ -18,7 +18,9 @@ bridge, OpenClaw) because it is plain text:
 * `delay_ms`: pause between streamed pieces; `first_token_delay_ms`: pause before the first one;
 * `pieces`: how many pieces to stream the reply in (default: one per word);
 * `echo_tool_result`: once the tool's result is back, answer with that result itself (a test
-  then sees what the tool did, e.g. the output of an `exec` command).
+  then sees what the tool did, e.g. the output of an `exec` command);
+* `report_input`: answer with what the turn's message carried: how many image parts (and their
+  media types and sizes) and the text, e.g. the lines naming attached files.
 
 Run it with `python -m openclaw_deploy.offline_model --port N`, or in-process with
 `OfflineModel.start()`. Stdlib only.
@@ -69,6 +71,7 @@ class Script:
     first_token_delay_ms: float = 0.0
     pieces: int | None = None
     echo_tool_result: bool = False
+    report_input: bool = False
 
     @classmethod
     def parse(cls, text: str) -> Script:
@@ -91,6 +94,7 @@ class Script:
             first_token_delay_ms=float(data.get("first_token_delay_ms") or 0),
             pieces=pieces if isinstance(pieces, int) and pieces > 0 else None,
             echo_tool_result=data.get("echo_tool_result") is True,
+            report_input=data.get("report_input") is True,
         )
 
 
@@ -153,6 +157,8 @@ def plan_turn(messages: list[dict[str, Any]]) -> tuple[Script, str | None, str]:
         return script, str(script.tool["name"]), ""
     if script.tool is not None and script.echo_tool_result:
         return script, None, message_text(tool_results[-1]) or "(the tool printed nothing)"
+    if script.report_input:
+        return script, None, report_input(messages[last_user_index] if last_user_index >= 0 else {})
     if script.reply is not None:
         return script, None, script.reply
     if script.tool is not None:
@@ -161,6 +167,20 @@ def plan_turn(messages: list[dict[str, Any]]) -> tuple[Script, str | None, str]:
     if len(quote) > QUOTE_CHARS:
         quote = quote[: QUOTE_CHARS - 1] + "…"
     return script, None, DEMO_REPLY.format(quote=quote or "(nothing)")
+
+
+def report_input(message: dict[str, Any]) -> str:
+    """What one user message carried, for tests: its image parts and its text."""
+    content = message.get("content")
+    images: list[str] = []
+    for part in content if isinstance(content, list) else []:
+        if isinstance(part, dict) and part.get("type") == "image_url":
+            url = str((part.get("image_url") or {}).get("url", ""))
+            head, _, data = url.partition(",")
+            kind = head.removeprefix("data:").split(";")[0] or "url"
+            images.append(f"{kind} {len(data) * 3 // 4} bytes")
+    text = user_words(DIRECTIVE.sub("", message_text(message)))
+    return f"images: {len(images)} [{'; '.join(images)}] text: {text}"
 
 
 def split_pieces(text: str, pieces: int | None) -> list[str]:

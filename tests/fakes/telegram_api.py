@@ -9,7 +9,12 @@ form-encoded or query-string parameters, the way api.telegram.org does, and answ
   characters after entity parsing (UTF-16 units), and with `parse_mode=HTML` every tag known
   and balanced and every `<`, `>`, `&` escaped — otherwise 400 `can't parse entities`;
 * `fail_next(method, 429, retry_after=3)` (or 401, 500, ...) makes the next call(s) fail;
-* `setWebhook` / `deleteWebhook` / `getWebhookInfo` keep the webhook state.
+* `setWebhook` / `deleteWebhook` / `getWebhookInfo` keep the webhook state;
+* files: `add_file(data)` stores a file as Telegram's servers hold what users send (a
+  `file_id`); `getFile` answers its `file_path` (refused above 20 MB, as for real bots), and
+  `/file/bot<token>/<file_path>` serves its bytes; `sendPhoto` / `sendDocument` take multipart
+  uploads (photos up to 10 MB, documents up to 50 MB) and keep what was sent (`sent_files`);
+* `setMyCommands` keeps the command menu (`commands`).
 
 It also plays Telegram's side of a webhook: `deliver(url, update, secret)` POSTs an update to a
 webhook URL with `X-Telegram-Bot-Api-Secret-Token`, and a Bot API call carried in the answer
@@ -25,6 +30,8 @@ webhook URL with `X-Telegram-Bot-Api-Secret-Token`, and a Bot API call carried i
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
 import html
 import itertools
 import json
@@ -146,6 +153,9 @@ class FakeTelegram:
         self._update_ids = itertools.count(900_000_000)
         self._user_message_ids = itertools.count(1)
         self._updates: list[dict[str, Any]] = []
+        self.files: dict[str, bytes] = {}
+        self.sent_files: list[dict[str, Any]] = []
+        self.commands: list[dict[str, Any]] = []
 
     # -- what a test asks ----------------------------------------------------------------------
 
@@ -191,6 +201,37 @@ class FakeTelegram:
         with self._lock:
             self.calls.clear()
             self._failures.clear()
+
+    # -- files ---------------------------------------------------------------------------------
+
+    def add_file(self, data: bytes) -> tuple[str, str]:
+        """Keep `data` as a file a user sent; its (file_id, file_unique_id)."""
+        number = len(self.files) + 1
+        file_id = f"AgACAgIAAxkBAAI{number:06d}"
+        with self._lock:
+            self.files[file_id] = data
+        return file_id, f"AQAD{number:06d}"
+
+    def photo_sizes(self, data: bytes) -> list[dict[str, Any]]:
+        """A `photo` array as Telegram sends it: smaller thumbnails first, the original last."""
+        sizes = []
+        for width, height, part in ((90, 67, data[:64]), (320, 240, data[:256]), (1280, 960, data)):
+            file_id, unique = self.add_file(part)
+            sizes.append(
+                {
+                    "file_id": file_id,
+                    "file_unique_id": unique,
+                    "file_size": len(part),
+                    "width": width,
+                    "height": height,
+                }
+            )
+        return sizes
+
+    def file_bytes(self, file_path: str) -> bytes | None:
+        file_id = file_path.rsplit("/", 1)[-1].split(".", 1)[0]
+        with self._lock:
+            return self.files.get(file_id)
 
     # -- building updates ----------------------------------------------------------------------
 
@@ -375,6 +416,58 @@ class FakeTelegram:
         }
         return True
 
+    def _api_getFile(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        file_id = str(params.get("file_id", ""))
+        with self._lock:
+            data = self.files.get(file_id)
+        if data is None:
+            raise _ApiError(400, "Bad Request: invalid file_id")
+        if len(data) > 20 * 1024 * 1024:
+            raise _ApiError(400, "Bad Request: file is too big")
+        return {
+            "file_id": file_id,
+            "file_unique_id": "u" + file_id,
+            "file_size": len(data),
+            "file_path": f"documents/{file_id}.bin",
+        }
+
+    def _sent_file(self, params: dict[str, Any], field: str, limit: int) -> dict[str, Any]:
+        upload = params.get(field)
+        if not isinstance(upload, dict) or "data" not in upload:
+            raise _ApiError(400, f"Bad Request: there is no {field} in the request")
+        if len(upload["data"]) > limit:
+            raise _ApiError(413, "Request Entity Too Large")
+        chat_id = _int(params.get("chat_id"))
+        with self._lock:
+            self.sent_files.append(
+                {
+                    "method": field,
+                    "chat_id": chat_id,
+                    "name": upload.get("filename"),
+                    "content_type": upload.get("content_type"),
+                    "data": upload["data"],
+                    "caption": params.get("caption"),
+                }
+            )
+        return {"message_id": next(self._message_ids), "chat": {"id": chat_id}}
+
+    def _api_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return self._sent_file(params, "photo", 10 * 1024 * 1024)
+
+    def _api_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return self._sent_file(params, "document", 50 * 1024 * 1024)
+
+    def _api_setMyCommands(self, params: dict[str, Any]) -> bool:  # noqa: N802
+        commands = params.get("commands")
+        if not isinstance(commands, list) or not all(
+            isinstance(c, dict) and re.fullmatch(r"[a-z0-9_]{1,32}", str(c.get("command", "")))
+            for c in commands
+        ):
+            raise _ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+        with self._lock:
+            self.commands = list(commands)
+        return True
+
     def _api_deleteWebhook(self, params: dict[str, Any]) -> bool:  # noqa: N802
         self.webhook = {"url": "", "secret_token": None}
         return True
@@ -440,6 +533,25 @@ def _params(handler: BaseHTTPRequestHandler, query: str) -> dict[str, Any]:
         data = json.loads(raw)
         if isinstance(data, dict):
             params.update(data)
+    elif raw and kind == "multipart/form-data":
+        head = f"Content-Type: {handler.headers.get('Content-Type')}\r\n\r\n".encode()
+        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + raw)
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            payload = part.get_payload(decode=True) or b""
+            filename = part.get_filename()
+            if filename is not None:
+                params[str(name)] = {
+                    "filename": filename,
+                    "content_type": part.get_content_type(),
+                    "data": payload,
+                }
+            else:
+                value = payload.decode()
+                try:
+                    params[str(name)] = json.loads(value) if value[:1] in "[{" else value
+                except ValueError:
+                    params[str(name)] = value
     elif raw:
         for key, value in urllib.parse.parse_qsl(raw.decode()):
             # Form-encoded calls carry nested objects as JSON strings.
@@ -455,10 +567,22 @@ def fake_telegram(token: str = DEFAULT_TOKEN, **kwargs: Any) -> Iterator[FakeTel
     """Run a FakeTelegram on 127.0.0.1 (a free port) for the duration of the block."""
     api = FakeTelegram(token, **kwargs)
     path_pattern = re.compile(r"^/bot([^/]+)/([A-Za-z]+)$")
+    file_pattern = re.compile(r"^/file/bot([^/]+)/(.+)$")
 
     class Handler(BaseHTTPRequestHandler):
+        def _file(self, token: str, file_path: str) -> None:
+            data = api.file_bytes(file_path) if token == api.token else None
+            self.send_response(200 if data is not None else 404)
+            self.send_header("Content-Length", str(len(data or b"")))
+            self.end_headers()
+            self.wfile.write(data or b"")
+
         def _serve(self) -> None:
             path, _, query = self.path.partition("?")
+            downloading = file_pattern.match(path)
+            if downloading is not None and self.command == "GET":
+                self._file(downloading.group(1), downloading.group(2))
+                return
             match = path_pattern.match(path)
             if match is None:
                 answer = _error(404, "Not Found")

@@ -20,6 +20,7 @@ finish within the stop budget or hand them back, stop OpenClaw, back up, mark th
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import secrets
@@ -39,6 +40,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from openclaw_bridge import health, logs
 from openclaw_bridge.agent import HELPERS_DIR, AgentRunner
+from openclaw_bridge.attachments import Attachments, OutboundFile
 from openclaw_bridge.browser import choose_browser
 from openclaw_bridge.chat_out import ChannelStream, DiscordStream, SlackStream
 from openclaw_bridge.config import BridgeConfig, BridgeConfigError
@@ -82,7 +84,12 @@ from openclaw_deploy.runtime.providers import PROVIDERS, resolve_model
 from openclaw_deploy.runtime.settings import Settings
 from openclaw_deploy.runtime.skills import SkillStore
 from openclaw_deploy.runtime.slack import SlackClient
-from openclaw_deploy.runtime.telegram import TelegramBot, TelegramError, escape_html
+from openclaw_deploy.runtime.telegram import (
+    PHOTO_LIMIT_BYTES,
+    TelegramBot,
+    TelegramError,
+    escape_html,
+)
 
 if TYPE_CHECKING:
     from openclaw_deploy.offline_model import OfflineModel
@@ -538,6 +545,7 @@ class Bridge:
         except GatewayStartError as error:
             raise BootError(str(error)) from None
         self.gateway = GatewayClient(self.process.base_url, token)
+        self.files.connect(self.process.base_url, token)
         self.control = AgentControl(self.process.base_url, token)
         if self.skill_sync is not None:
             self.skill_sync.connect(self.process.base_url, token)
@@ -821,12 +829,14 @@ class Bridge:
         pieces: list[str] = []
         first_token: float | None = None
         choice = self._model_for_turn()
+        prompt, images = self._turn_input(msg, choice, web, telegram, pieces)
         try:
             for piece in self.gateway.stream_reply(
                 msg.session,
-                msg.text,
+                prompt,
                 on_open=turn.set_canceller,
                 model=choice.model_ref if choice is not None else None,
+                images=images,
             ):
                 if first_token is None:
                     first_token = time.monotonic() - started
@@ -853,7 +863,8 @@ class Bridge:
             self._turn_failed(turn, web, telegram, self._failure_reason(choice, error))
             return
         recorder.join(timeout=10)
-        if not self._finish(turn, web, telegram, "".join(pieces)):
+        reply, files = self._files_out(msg, "".join(pieces))
+        if not self._finish(turn, web, telegram, reply, files=files):
             return
         self._delivered(msg, telegram)
         self._dirty = True
@@ -865,6 +876,67 @@ class Bridge:
             time.monotonic() - started,
             f"{first_token * 1000:.0f} ms" if first_token is not None else "-",
         )
+
+    @functools.cached_property
+    def files(self) -> Attachments:
+        """Files in and out of the agent (its workspace, the state bucket, Telegram's files)."""
+        return Attachments(
+            self.clients.s3,
+            self.config.state_bucket,
+            workspace=self.config.state_dir / "workspace",
+            runner=self.agent,
+            telegram=self.telegram,
+        )
+
+    def _turn_input(
+        self,
+        msg: QueueMessage,
+        choice: ModelChoice | None,
+        web: WebStream,
+        telegram: ChannelStream | None,
+        pieces: list[str],
+    ) -> tuple[str, list[dict[str, Any]] | None]:
+        """The turn's text and image parts; what the person must know about their files
+        (refused, not seen, not transcribed) opens the reply."""
+        if not msg.attachments:
+            return msg.text, None
+        model = choice or self._boot_choice
+        pair = (model.provider.id, model.model) if model is not None else ("offline", "demo")
+        prepared = self.files.prepare(msg, model=pair)
+        for notice in prepared.notices:
+            piece = notice + "\n\n"
+            pieces.append(piece)
+            web.delta(piece)
+            if telegram is not None:
+                telegram.delta(piece)
+        return prepared.text, prepared.images or None
+
+    def _files_out(self, msg: QueueMessage, text: str) -> tuple[str, list[OutboundFile]]:
+        """The reply without `MEDIA:` lines, and the files the turn attached, stored."""
+        paths = self.files.produced(msg.session)
+        if not paths and "MEDIA:" not in text:
+            return text, []
+        shown, files, problems = self.files.publish(msg.session, text, paths)
+        return "\n\n".join(filter(None, (shown, *problems))), files
+
+    def _send_files(self, msg: QueueMessage, files: list[OutboundFile]) -> None:
+        """The agent's files to the Telegram chat: images as photos (within Telegram's photo
+        limit), everything else as documents. The reply's text is out already: a file that
+        cannot be sent is logged, not answered again."""
+        chat_id = msg.reply.chat_id
+        if self.telegram is None or chat_id is None:
+            return
+        for item in files:
+            try:
+                self.telegram.send_file(
+                    chat_id,
+                    name=item.name,
+                    data=item.data,
+                    content_type=item.content_type,
+                    as_photo=item.is_image and item.size <= PHOTO_LIMIT_BYTES,
+                )
+            except TelegramError as error:
+                log.warning("could not send the agent's file %s to Telegram: %s", item.name, error)
 
     def _telegram_stream(self, turn: Turn) -> ChannelStream | None:
         msg = turn.message
@@ -952,6 +1024,7 @@ class Bridge:
         text: str,
         *,
         stopped: bool = False,
+        files: list[OutboundFile] | None = None,
     ) -> bool:
         """Record the reply, deliver its end, then let the queue go; False when the message
         stays on the queue (it is answered again).
@@ -962,13 +1035,21 @@ class Bridge:
         msg = turn.message
         unrecorded: Exception | None = None
         try:
-            self.history.record_reply(msg, text, stopped=stopped)
+            self.history.record_reply(
+                msg, text, stopped=stopped, attachments=[f.record() for f in files or []]
+            )
         except (ClientError, BotoCoreError) as error:
             unrecorded = error
         try:
-            web.finish(text, stopped=stopped)
+            shown = [
+                {**f.record(), "url": self.files.download_url(f.key)} for f in files or []
+            ]
+            shown = [{k: v for k, v in f.items() if k != "key"} for f in shown]
+            web.finish(text, stopped=stopped, attachments=shown or None)
             if telegram is not None:
                 telegram.finish(f"{text}\n\n{STOPPED_NOTE}".strip() if stopped else text)
+            if files and msg.channel == "telegram":
+                self._send_files(msg, files)
         except DeliveryError as error:
             log.warning(
                 "the reply to %s was not delivered (%s); it will be answered again",

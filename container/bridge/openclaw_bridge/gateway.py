@@ -297,6 +297,7 @@ class GatewayClient:
         *,
         on_open: Callable[[Callable[[], None]], None] | None = None,
         model: str | None = None,
+        images: list[dict[str, Any]] | None = None,
     ) -> Iterator[str]:
         """Yield the reply's text pieces as OpenClaw streams them.
 
@@ -306,10 +307,12 @@ class GatewayClient:
         `on_open` receives a function that closes the stream; calling it from another thread
         cancels the run (the iterator then raises TurnCancelledError).
         """
+        # `images`: `image_url` parts (data URIs) the model sees with the text.
+        content: Any = [{"type": "text", "text": text}, *images] if images else text
         body: dict[str, Any] = {
             "model": AGENT_MODEL,
             "stream": True,
-            "messages": [{"role": "user", "content": text}],
+            "messages": [{"role": "user", "content": content}],
         }
         headers = {"x-openclaw-session-key": openclaw_session_key(session)}
         if model:

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from openclaw_bridge.attachments import accepts_images
 from openclaw_bridge.proxy import PLACEHOLDER_KEY
 from openclaw_bridge.websearch import web_search_config
 from openclaw_deploy.runtime.providers import Provider, get_provider
@@ -176,6 +177,12 @@ def _custom_provider(
                 "name": choice.model,
                 "contextWindow": DEFAULT_CONTEXT_WINDOW,
                 "maxTokens": DEFAULT_MAX_TOKENS,
+                # Image parts reach a model only when its entry says it takes them.
+                "input": (
+                    ["text", "image"]
+                    if accepts_images(choice.provider.id, choice.model)
+                    else ["text"]
+                ),
             }
         ],
     }

@@ -131,14 +131,23 @@ class WebStream:
             self._cond.notify()
         self._thread.join(timeout)
 
-    def finish(self, text: str, *, stopped: bool = False) -> None:
+    def finish(
+        self,
+        text: str,
+        *,
+        stopped: bool = False,
+        attachments: list[dict[str, Any]] | None = None,
+    ) -> None:
         """Send what is left, then `chat.final` (to connections opened meanwhile too);
-        `stopped` marks a reply the owner stopped (`text` is what was written until then)."""
+        `stopped` marks a reply the owner stopped (`text` is what was written until then);
+        `attachments` are the files the agent produced (`{name, contentType, size, url}`)."""
         if not self._poster.enabled:
             return
         self._stop()
         ids = sorted(set(self._ids) | set(self._poster.connection_ids()))
         marks: dict[str, Any] = {"stopped": True} if stopped else {}
+        if attachments:
+            marks["attachments"] = attachments
         if len(text.encode("utf-8")) <= CHUNK_BYTES:
             frame = server_frame(
                 "chat.final", id=self._message_id, session=self._session, text=text, **marks

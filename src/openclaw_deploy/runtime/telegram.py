@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import secrets
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -21,6 +22,19 @@ from openclaw_deploy.runtime.resources import DEFAULT_TELEGRAM_API_URL
 MESSAGE_LIMIT: Final = 4096
 TOKEN_PATTERN: Final = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,64}$")
 SECRET_TOKEN_PATTERN: Final = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+DOWNLOAD_LIMIT_BYTES: Final = 20 * 1024 * 1024
+"""The largest file a bot may download (getFile)."""
+PHOTO_LIMIT_BYTES: Final = 10 * 1024 * 1024
+"""The largest photo a bot may send (sendPhoto); bigger images go as documents."""
+DOCUMENT_LIMIT_BYTES: Final = 50 * 1024 * 1024
+"""The largest file a bot may send (sendDocument)."""
+CAPTION_LIMIT: Final = 1024
+COMMANDS: Final[tuple[tuple[str, str], ...]] = (
+    ("new", "Start a new conversation"),
+    ("status", "Is the agent awake?"),
+    ("help", "What I can do"),
+)
+"""The bot's command menu, registered with setMyCommands at deploy."""
 
 
 class TelegramError(Exception):
@@ -120,10 +134,12 @@ class TelegramBot:
 
     def call(self, method: str, payload: dict[str, Any] | None = None) -> Any:
         """Call one Bot API method with a JSON body; return `result` or raise TelegramError."""
+        return self._post(method, json.dumps(payload or {}).encode(), "application/json")
+
+    def _post(self, method: str, body: bytes, content_type: str) -> Any:
         url = f"{self._api_url}/bot{self._token}/{method}"
-        body = json.dumps(payload or {}).encode()
         request = urllib.request.Request(  # noqa: S310 - the scheme comes from our own config
-            url, data=body, headers={"Content-Type": "application/json"}, method="POST"
+            url, data=body, headers={"Content-Type": content_type}, method="POST"
         )
         try:
             with urllib.request.urlopen(request, timeout=self._timeout) as response:  # noqa: S310
@@ -199,6 +215,61 @@ class TelegramBot:
             )
         return sent
 
+    def get_file(self, file_id: str) -> tuple[str, int | None]:
+        """Where Telegram keeps a file (`file_path`) and its size, for `download`."""
+        result = self.call("getFile", {"file_id": file_id})
+        path = result.get("file_path") if isinstance(result, dict) else None
+        if not isinstance(path, str) or not path:
+            raise TelegramError(0, "Telegram gave no path for the file (too big to download?)")
+        size = result.get("file_size")
+        return path, size if isinstance(size, int) else None
+
+    def download(self, file_path: str, *, limit: int = DOWNLOAD_LIMIT_BYTES) -> bytes:
+        """The bytes of a file `get_file` found; TelegramError when it is over `limit`."""
+        url = f"{self._api_url}/file/bot{self._token}/{file_path}"
+        try:
+            with urllib.request.urlopen(url, timeout=max(self._timeout, 60)) as response:  # noqa: S310
+                data = response.read(limit + 1)
+        except urllib.error.HTTPError as error:
+            raise TelegramError(error.code, "could not download the file") from None
+        except (urllib.error.URLError, TimeoutError, OSError) as error:
+            reason = getattr(error, "reason", error)
+            raise TelegramError(0, f"could not reach the Telegram API ({reason})") from None
+        if len(data) > limit:
+            raise TelegramError(0, f"the file is over {limit // (1024 * 1024)} MB")
+        return bytes(data)
+
+    def send_file(
+        self,
+        chat_id: int,
+        *,
+        name: str,
+        data: bytes,
+        content_type: str,
+        as_photo: bool,
+        caption: str | None = None,
+        reply_to_message_id: int | None = None,
+    ) -> int:
+        """Send a file as a photo (`sendPhoto`) or a document (`sendDocument`); its message id."""
+        method, field = ("sendPhoto", "photo") if as_photo else ("sendDocument", "document")
+        fields: dict[str, str] = {"chat_id": str(chat_id)}
+        if caption:
+            fields["caption"] = caption[:CAPTION_LIMIT]
+        if reply_to_message_id is not None:
+            fields["reply_parameters"] = json.dumps(
+                {"message_id": reply_to_message_id, "allow_sending_without_reply": True}
+            )
+        boundary = "----openclaw" + secrets.token_hex(12)
+        body = _multipart(boundary, fields, field, name, content_type, data)
+        result = self._post(method, body, f"multipart/form-data; boundary={boundary}")
+        return int(result["message_id"])
+
+    def set_my_commands(self, commands: tuple[tuple[str, str], ...] = COMMANDS) -> None:
+        self.call(
+            "setMyCommands",
+            {"commands": [{"command": c, "description": d} for c, d in commands]},
+        )
+
     def send_chat_action(self, chat_id: int, action: str = "typing") -> None:
         self.call("sendChatAction", {"chat_id": chat_id, "action": action})
 
@@ -219,6 +290,35 @@ class TelegramBot:
     def get_webhook_info(self) -> dict[str, Any]:
         result = self.call("getWebhookInfo")
         return dict(result) if isinstance(result, dict) else {}
+
+
+def _multipart(
+    boundary: str,
+    fields: dict[str, str],
+    file_field: str,
+    name: str,
+    content_type: str,
+    data: bytes,
+) -> bytes:
+    parts: list[bytes] = []
+    for key, value in fields.items():
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n'.encode()
+            + value.encode()
+            + b"\r\n"
+        )
+    quoted = name.replace('"', "_").replace("\r", "_").replace("\n", "_")
+    parts.append(
+        (
+            f"--{boundary}\r\n"
+            f'Content-Disposition: form-data; name="{file_field}"; filename="{quoted}"\r\n'
+            f"Content-Type: {content_type}\r\n\r\n"
+        ).encode()
+        + data
+        + b"\r\n"
+    )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts)
 
 
 def _error_body(error: urllib.error.HTTPError) -> dict[str, Any]:
