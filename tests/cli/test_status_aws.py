@@ -116,6 +116,8 @@ def test_status_of_a_running_agent_shows_everything_on_real_data(
     agent = report["agent"]
     assert agent["state"] == "Running"
     assert agent["timings"] == {"pull": 21.5, "restore": 3.2, "openclaw": 11.0}
+    # The whole wake, from the start request to Running (here at once): the estimate's source.
+    assert len(agent["recent_wakes"]) == 1 and agent["usual_wake"] < 5
     assert agent["last_stop_reason"] == "idle for 15 minutes"
     assert report["memory"]["size_bytes"] == len(b"second, larger backup")
     assert report["memory"]["versions"] == 2
@@ -132,6 +134,7 @@ def test_status_of_a_running_agent_shows_everything_on_real_data(
     assert "opsbot on aws (us-east-1): running" in text
     assert "agent Running (ready) since" in text
     assert "last start pull 21.5s, restore 3.2s, openclaw 11.0s" in text
+    assert "wake-up usually 0s from a message to ready (last 1 start: 0s)" in text
     assert "last stop idle for 15 minutes" in text
     assert "@test_bot, webhook registered, 0 update(s) pending" in text
     assert "this month 1.0 h of agent time in 2 task(s)" in text

@@ -167,6 +167,15 @@ def _render(console: Console, report: StatusReport) -> None:  # noqa: PLR0912 - 
         if agent.timings:
             timings = ", ".join(f"{k} {v:.1f}s" for k, v in agent.timings.items())
             row("last start", timings)
+        if agent.usual_wake is not None:
+            count = len(agent.recent_wakes)
+            row(
+                "wake-up",
+                f"usually {agent.usual_wake:.0f}s from a message to ready "
+                f"(last {count} start{'s' if count != 1 else ''}: "
+                + ", ".join(f"{v:.0f}s" for v in agent.recent_wakes)
+                + ")",
+            )
         if agent.last_stop_reason:
             row("last stop", escape(agent.last_stop_reason))
         if agent.start_blocked:

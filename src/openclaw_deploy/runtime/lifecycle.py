@@ -28,6 +28,7 @@ import calendar
 import contextlib
 import os
 import re
+import statistics
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -76,6 +77,9 @@ BLOCK_AFTER_FAILURES: Final = 3
 FAILURE_STREAK_SECONDS: Final = 24 * 3600.0
 """A failed start continues the streak when it follows the last identical one within this."""
 FAILURE_HOLD_SECONDS: Final = 3600.0
+RECENT_WAKES: Final = 5
+"""How many of the last wakes (start requested -> Running) the row keeps for the estimate the
+web app and `status` show."""
 """How long after the last failed start a blocked agent stays blocked (then one start is tried,
 and if it fails the same way, it is blocked again)."""
 HEARTBEAT_SECONDS: Final = 10.0
@@ -107,6 +111,7 @@ _NAMES: Final = {
     "#fwhy": "failure_reason",
     "#fstreak": "failure_streak",
     "#fat": "failed_at",
+    "#rw": "recent_wakes",
 }
 
 
@@ -151,6 +156,13 @@ class AgentStatus:
     """Failed starts in a row with that same reason."""
     failed_at: float | None = None
     """When the last start failed."""
+    recent_wakes: tuple[float, ...] = ()
+    """Seconds from the start request to Running of the last few wakes, oldest first."""
+
+    @property
+    def usual_wake(self) -> float | None:
+        """What a wake usually takes here: the median of the recent ones."""
+        return statistics.median(self.recent_wakes) if self.recent_wakes else None
 
     @property
     def blocked_until(self) -> float | None:
@@ -172,6 +184,7 @@ class AgentStatus:
             "startedAt": self.started_at,
             "heartbeatAt": self.heartbeat_at,
             "timings": dict(self.timings),
+            "recentWakes": list(self.recent_wakes),
             "lastStopReason": self.last_stop_reason,
         }
 
@@ -269,11 +282,17 @@ class Lifecycle:
         )
 
     def mark_running(self, task_arn: str, timings: Mapping[str, float]) -> bool:
-        """Starting → Running: the agent answers messages from now on."""
+        """Starting → Running: the agent answers messages from now on. The whole wake (from
+        the start request, so RunTask, provisioning and the image pull too) joins the recent
+        wakes."""
         now = self._clock()
+        before = self.get()
+        recent = list(before.recent_wakes)
+        if before.started_at is not None and before.started_at <= now:
+            recent = [*recent, round(now - before.started_at, 3)][-RECENT_WAKES:]
         return self._update(
             "SET #st = :running, #ph = :ready, #since = :now, #hb = :now, #arn = :arn, "
-            "#tm = :timings, #failed = :zero, #fstreak = :zero",
+            "#tm = :timings, #failed = :zero, #fstreak = :zero, #rw = :recent",
             "#st = :starting AND (attribute_not_exists(#arn) OR #arn = :arn)",
             {
                 ":running": ddb.s(RUNNING),
@@ -283,6 +302,7 @@ class Lifecycle:
                 ":timings": ddb.number_map(timings),
                 ":starting": ddb.s(STARTING),
                 ":zero": ddb.n(0),
+                ":recent": {"L": [ddb.n(value) for value in recent]},
             },
         )
 
@@ -447,7 +467,13 @@ def _status(item: Mapping[str, Any]) -> AgentStatus:
         failure_reason=ddb.get_s(item, "failure_reason"),
         failure_streak=ddb.get_int(item, "failure_streak"),
         failed_at=ddb.get_n(item, "failed_at"),
+        recent_wakes=_numbers(item, "recent_wakes"),
     )
+
+
+def _numbers(item: Mapping[str, Any], name: str) -> tuple[float, ...]:
+    values = item.get(name, {}).get("L") or []
+    return tuple(float(v["N"]) for v in values if isinstance(v, dict) and "N" in v)
 
 
 _VARYING: Final = re.compile(r"[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}|\d+(?:\.\d+)?")

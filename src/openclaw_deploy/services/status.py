@@ -58,6 +58,10 @@ class AgentInfo:
     start_blocked: bool = False
     """Identical failed starts in a row: messages no longer wake the agent (they are kept)."""
     blocked_until: float | None = None
+    recent_wakes: tuple[float, ...] = ()
+    """Seconds from the start request to Running of the last few wakes, oldest first."""
+    usual_wake: float | None = None
+    """Their median: what the next wake will likely take."""
     """When one start is tried again on its own (`openclaw-deploy start` tries at once)."""
 
 
@@ -137,6 +141,8 @@ def _agent(status: AgentStatus, now: float) -> AgentInfo:
         start_failure=status.failure_reason if status.failed_starts else None,
         start_blocked=blocked,
         blocked_until=status.blocked_until if blocked else None,
+        recent_wakes=status.recent_wakes,
+        usual_wake=status.usual_wake,
     )
 
 

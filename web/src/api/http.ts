@@ -80,6 +80,8 @@ export interface AgentInfo {
   since: number | null;
   lastStopReason: string | null;
   timings: Record<string, number>;
+  /** Seconds from the wake-up call to ready of the last few starts, oldest first. */
+  recentWakes: number[];
 }
 
 export interface PairingCode {
@@ -245,6 +247,7 @@ export class Api {
       since: toEpochMs(d.since),
       lastStopReason: typeof d.lastStopReason === "string" ? d.lastStopReason : null,
       timings: typeof d.timings === "object" && d.timings !== null ? (d.timings as Record<string, number>) : {},
+      recentWakes: Array.isArray(d.recentWakes) ? d.recentWakes.filter((v): v is number => typeof v === "number" && v >= 0) : [],
     };
   }
 

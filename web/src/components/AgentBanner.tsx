@@ -6,7 +6,7 @@ import { useEffect, useRef, useState } from "react";
 import { CONTRACT } from "../protocol/contract";
 import { elapsed } from "../lib/format";
 import { useStore } from "../lib/store";
-import { useChat } from "../services";
+import { useChat, useServices } from "../services";
 
 /** What each phase of the contract means to the user. */
 export const PHASE_LABELS: Record<string, string> = {
@@ -20,6 +20,23 @@ export const PHASE_LABELS: Record<string, string> = {
 
 const MAX_PLAUSIBLE_MS = 60 * 60_000;
 
+/** What a wake-up usually takes here: the median of the owner's recent ones (null: none yet). */
+export function usualWake(recent: number[]): { seconds: number; count: number } | null {
+  if (recent.length === 0) return null;
+  const sorted = [...recent].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const seconds = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { seconds, count: recent.length };
+}
+
+function expectation(usual: { seconds: number; count: number } | null): string {
+  if (!usual) return "usually within a minute";
+  const seconds = Math.max(1, Math.round(usual.seconds));
+  const took = seconds < 90 ? `${seconds} seconds` : `${Math.round(seconds / 60)} minutes`;
+  const last = usual.count === 1 ? "its last wake-up" : `its last ${usual.count} wake-ups`;
+  return `usually about ${took}, going by ${last}`;
+}
+
 /** The phases of a wake-up, in order, as the stepper shows them. */
 const WAKE_STEPS = CONTRACT.phases.filter((p) => p !== "ready" && p !== "stopping");
 
@@ -28,6 +45,21 @@ export function AgentBanner({ awaiting }: { awaiting: boolean }) {
   const waking = agent?.state === "Starting" || (awaiting && agent !== null && agent.state !== "Running");
   const stopping = agent?.state === "Stopping" && !awaiting;
   const visible = waking || stopping;
+
+  // The owner's own recent wake-ups set the expectation (asked once per wake-up).
+  const { api } = useServices();
+  const [usual, setUsual] = useState<{ seconds: number; count: number } | null>(null);
+  useEffect(() => {
+    if (!waking) return;
+    let current = true;
+    api.agent().then(
+      (info) => current && setUsual(usualWake(info.recentWakes)),
+      () => undefined, // the general expectation stays
+    );
+    return () => {
+      current = false;
+    };
+  }, [api, waking]);
 
   // When the server gives no start time, count from when the banner appeared.
   const shownAt = useRef<number | null>(null);
@@ -70,7 +102,7 @@ export function AgentBanner({ awaiting }: { awaiting: boolean }) {
           ))}
         </ol>
       )}
-      {!stopping && <p className="muted small">Your message is safe in the queue and will be answered as soon as the agent is up (usually within a minute).</p>}
+      {!stopping && <p className="muted small">Your message is safe in the queue and will be answered as soon as the agent is up ({expectation(usual)}).</p>}
     </div>
   );
 }
