@@ -115,6 +115,22 @@ export interface NewSchedule {
   confirm?: boolean;
 }
 
+/** One skill (GET /api/skills): the owner's or a built-in one; `loaded` is what the running
+ * agent last reported (null: no report yet). */
+export interface Skill {
+  name: string;
+  description: string;
+  source: "owner" | "built-in";
+  enabled: boolean;
+  loaded: boolean | null;
+}
+
+export interface SkillList {
+  skills: Skill[];
+  reportedAt: number | null;
+  maxArchiveBytes: number;
+}
+
 /** One schedule (GET /api/schedules): times are ISO 8601 in the schedule's own time zone. */
 export interface Schedule {
   id: string;
@@ -335,6 +351,37 @@ export class Api {
     return this.request("DELETE", `/api/schedules/${encodeURIComponent(id)}`);
   }
 
+  async skills(): Promise<SkillList> {
+    const d = await this.request<{ skills?: Record<string, unknown>[]; reportedAt?: unknown; limits?: Record<string, unknown> }>(
+      "GET",
+      "/api/skills",
+    );
+    return {
+      skills: (d.skills ?? []).map((s) => ({
+        name: typeof s.name === "string" ? s.name : "",
+        description: typeof s.description === "string" ? s.description : "",
+        source: s.source === "owner" ? "owner" : "built-in",
+        enabled: s.enabled !== false,
+        loaded: typeof s.loaded === "boolean" ? s.loaded : null,
+      })),
+      reportedAt: toEpochMs(d.reportedAt),
+      maxArchiveBytes: typeof d.limits?.maxArchiveBytes === "number" ? d.limits.maxArchiveBytes : 3 * 1024 * 1024,
+    };
+  }
+
+  /** Upload a skill as a .zip or .tar.gz archive (the file itself is the body). */
+  addSkill(archive: Blob): Promise<{ skill?: { name?: string }; applies?: string }> {
+    return this.request("POST", "/api/skills", archive);
+  }
+
+  setSkill(name: string, enabled: boolean): Promise<{ applies?: string }> {
+    return this.request("PUT", `/api/skills/${encodeURIComponent(name)}`, { enabled });
+  }
+
+  removeSkill(name: string): Promise<unknown> {
+    return this.request("DELETE", `/api/skills/${encodeURIComponent(name)}`);
+  }
+
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     let response = await this.send(method, path, body, false);
     if (response.status === 401) {
@@ -365,9 +412,11 @@ export class Api {
         method,
         headers: {
           Authorization: `Bearer ${token}`,
-          ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+          ...(body === undefined
+            ? {}
+            : { "Content-Type": body instanceof Blob ? body.type || "application/octet-stream" : "application/json" }),
         },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(body === undefined ? {} : { body: body instanceof Blob ? body : JSON.stringify(body) }),
         cache: "no-store",
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });

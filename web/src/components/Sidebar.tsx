@@ -67,6 +67,9 @@ export function Sidebar({ route, open, onClose }: { route: Route; open: boolean;
         <a href="#/schedules" aria-current={route.name === "schedules" ? "page" : undefined}>
           Schedules
         </a>
+        <a href="#/skills" aria-current={route.name === "skills" ? "page" : undefined}>
+          Skills
+        </a>
         <a href="#/settings" aria-current={route.name === "settings" ? "page" : undefined}>
           Settings
         </a>

@@ -8,6 +8,7 @@ import { ChatView } from "./ChatView";
 import { ConnectionBadge } from "./ConnectionBadge";
 import { SchedulesPage } from "./SchedulesPage";
 import { SettingsPage } from "./SettingsPage";
+import { SkillsPage } from "./SkillsPage";
 import { Sidebar } from "./Sidebar";
 import { TelegramPage } from "./TelegramPage";
 
@@ -76,7 +77,9 @@ function Layout({ chat }: { chat: ChatController }) {
         ? "Telegram"
         : route.name === "schedules"
           ? "Schedules"
-          : (conversations.find((c) => route.name === "chat" && c.session === route.session)?.title ?? "New conversation");
+          : route.name === "skills"
+            ? "Skills"
+            : (conversations.find((c) => route.name === "chat" && c.session === route.session)?.title ?? "New conversation");
 
   useEffect(() => {
     document.title = `${title} · OpenClaw`;
@@ -113,6 +116,7 @@ function Layout({ chat }: { chat: ChatController }) {
           {route.name === "settings" && <SettingsPage />}
           {route.name === "telegram" && <TelegramPage />}
           {route.name === "schedules" && <SchedulesPage />}
+          {route.name === "skills" && <SkillsPage />}
         </main>
       </div>
     </div>

@@ -1,5 +1,5 @@
 /**
- * Hash routes (#/c/<session>, #/settings, #/telegram, #/schedules): the SPA then works from S3 + CloudFront
+ * Hash routes (#/c/<session>, #/settings, #/telegram, #/schedules, #/skills): the SPA then works from S3 + CloudFront
  * with no rewrite rules, and a reload lands on the same screen.
  */
 import { useSyncExternalStore } from "react";
@@ -9,6 +9,7 @@ export type Route =
   | { name: "settings" }
   | { name: "telegram" }
   | { name: "schedules" }
+  | { name: "skills" }
   | { name: "home" };
 
 export function parseRoute(hash: string): Route {
@@ -24,6 +25,7 @@ export function parseRoute(hash: string): Route {
   if (path === "/settings") return { name: "settings" };
   if (path === "/telegram") return { name: "telegram" };
   if (path === "/schedules") return { name: "schedules" };
+  if (path === "/skills") return { name: "skills" };
   return { name: "home" };
 }
 
