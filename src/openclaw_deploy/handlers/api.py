@@ -146,6 +146,38 @@ def conversation_messages(request: Request) -> Response:
     return _common.respond(200, {"messages": messages, "next": page.next})
 
 
+MAX_TITLE_CHARS: Final = 200
+"""Longest title accepted when renaming (stored shortened to the list's 80 characters)."""
+
+
+def _session_param(request: Request) -> str:
+    session = request.params["session"]
+    if not ID_PATTERN.match(session):
+        raise BadRequestError(f"session must match {ID_PATTERN.pattern}")
+    return session
+
+
+def rename_conversation(request: Request) -> Response:
+    session = _session_param(request)
+    body = request.json()
+    title = body.get("title") if isinstance(body, dict) else None
+    if not isinstance(title, str) or not title.strip() or len(title) > MAX_TITLE_CHARS:
+        message = f"title must be a non-empty string of at most {MAX_TITLE_CHARS} characters"
+        return _common.respond(
+            400, {"error": {"code": "bad_request", "message": message, "field": "title"}}
+        )
+    renamed = _common.history().rename(session, title)
+    if renamed is None:
+        return _common.error(404, "not_found", "no such conversation")
+    return _common.respond(200, {"conversation": renamed.public()})
+
+
+def delete_conversation(request: Request) -> Response:
+    session = _session_param(request)
+    _common.history().delete_conversation(session)
+    return _common.respond(204)
+
+
 # -- settings ---------------------------------------------------------------------------------
 
 
@@ -425,6 +457,8 @@ ROUTES: Final[tuple[tuple[str, re.Pattern[str], Route], ...]] = (
     ("GET", re.compile(r"/conversations"), list_conversations),
     ("POST", re.compile(r"/uploads"), _uploads.create_upload),
     ("GET", re.compile(r"/conversations/(?P<session>[^/]+)/messages"), conversation_messages),
+    ("PUT", re.compile(r"/conversations/(?P<session>[^/]+)"), rename_conversation),
+    ("DELETE", re.compile(r"/conversations/(?P<session>[^/]+)"), delete_conversation),
     ("GET", re.compile(r"/settings"), get_settings),
     ("PUT", re.compile(r"/settings"), put_settings),
     ("GET", re.compile(r"/providers"), list_providers),

@@ -78,7 +78,8 @@ ACCESS: Mapping[str, Access] = {
         description="HTTP API: history, settings, agent status and start/stop, pairing, tickets",
         timeout_seconds=20,
         tables={
-            resources.CONVERSATIONS.key: R,
+            # Rename and delete conversations.
+            resources.CONVERSATIONS.key: RW,
             resources.SETTINGS.key: RW,
             resources.TASK_STATE.key: RW,
             resources.PAIRING.key: RW,

@@ -141,6 +141,68 @@ class History:
             ExpressionAttributeValues={":title": ddb.s(title_of(title))},
         )
 
+    def rename(self, session: str, title: str) -> Conversation | None:
+        """Give a conversation the owner's title (kept: later messages never replace a title);
+        None when there is no such conversation."""
+        try:
+            answer = self._db.update_item(
+                TableName=self._table,
+                Key={"pk": ddb.s(INDEX_KEY), "sk": ddb.s(session)},
+                UpdateExpression="SET title = :title",
+                ConditionExpression="attribute_exists(sk)",
+                ExpressionAttributeValues={":title": ddb.s(title_of(title))},
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if ddb.is_condition_failure(error):
+                return None
+            raise
+        item = answer.get("Attributes", {})
+        return Conversation(
+            session=session,
+            title=ddb.get_s(item, "title") or "",
+            updated_at=ddb.get_n(item, "updated_at") or 0.0,
+            channel=ddb.get_s(item, "channel"),
+        )
+
+    def delete_conversation(self, session: str) -> int:
+        """Remove a conversation: its messages, any reply draft, then its entry in the list;
+        return how many rows went. A message still on its way may record itself again."""
+        removed = 0
+        for prefix in (session_key(session), DRAFT_PREFIX + session):
+            start: dict[str, Any] | None = None
+            while True:
+                query: dict[str, Any] = {
+                    "TableName": self._table,
+                    "KeyConditionExpression": "pk = :pk",
+                    "ExpressionAttributeValues": {":pk": ddb.s(prefix)},
+                    "ProjectionExpression": "pk, sk",
+                }
+                if start:
+                    query["ExclusiveStartKey"] = start
+                answer = self._db.query(**query)
+                keys = [{"pk": item["pk"], "sk": item["sk"]} for item in answer.get("Items", [])]
+                for index in range(0, len(keys), 25):
+                    self._delete_keys(keys[index : index + 25])
+                removed += len(keys)
+                start = answer.get("LastEvaluatedKey")
+                if not start:
+                    break
+        self._db.delete_item(
+            TableName=self._table, Key={"pk": ddb.s(INDEX_KEY), "sk": ddb.s(session)}
+        )
+        return removed + 1
+
+    def _delete_keys(self, keys: list[dict[str, Any]]) -> None:
+        requests: list[Any] = [{"DeleteRequest": {"Key": key}} for key in keys]
+        for _ in range(8):
+            answer = self._db.batch_write_item(RequestItems={self._table: requests})
+            requests = answer.get("UnprocessedItems", {}).get(self._table, [])
+            if not requests:
+                return
+            time.sleep(0.1)
+        raise RuntimeError("DynamoDB left some history rows undeleted; try again")
+
     def record_reply(
         self,
         msg: QueueMessage,

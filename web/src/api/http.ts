@@ -17,6 +17,8 @@ export interface HistoryMessage {
   text: string;
   at: number | null;
   channel: string | null;
+  /** A reply the owner stopped: its text is what was written until then. */
+  stopped?: boolean;
 }
 
 export interface HistoryPage {
@@ -216,9 +218,30 @@ export class Api {
           text: m.text as string,
           at: toEpochMs(m.at),
           channel: typeof m.channel === "string" ? m.channel : null,
+          ...(m.stopped === true ? { stopped: true } : {}),
         })),
       next: typeof data.next === "string" && data.next ? data.next : null,
     };
+  }
+
+  /** Give a conversation a title of the owner's choosing. */
+  async renameConversation(session: string, title: string): Promise<Conversation> {
+    const data = await this.request<{ conversation?: Record<string, unknown> }>(
+      "PUT",
+      `/api/conversations/${encodeURIComponent(session)}`,
+      { title },
+    );
+    const c = data.conversation ?? {};
+    return {
+      session,
+      title: typeof c.title === "string" && c.title ? c.title : title,
+      updatedAt: toEpochMs(c.updatedAt),
+    };
+  }
+
+  /** Delete a conversation and its whole history. */
+  deleteConversation(session: string): Promise<unknown> {
+    return this.request("DELETE", `/api/conversations/${encodeURIComponent(session)}`);
   }
 
   getSettings(): Promise<Settings> {

@@ -1,8 +1,8 @@
-import { memo, useCallback, useLayoutEffect, useRef } from "react";
+import { memo, useCallback, useLayoutEffect, useRef, useState } from "react";
 import { useStore } from "../lib/store";
 import { fullTime, timeOf } from "../lib/format";
 import { useChat } from "../services";
-import type { ChatMessage, Thread } from "../state/chat";
+import { describeActivity, type ChatMessage, type Thread } from "../state/chat";
 import { AgentBanner } from "./AgentBanner";
 import { Composer } from "./Composer";
 import { Markdown } from "./Markdown";
@@ -18,6 +18,9 @@ export function ChatView({ session }: { session: string }) {
   // Waiting for an answer: the last message is ours, acknowledged or not, and nothing replied yet.
   const last = thread.messages.at(-1);
   const awaiting = !!last && last.role === "user" && (last.status === "sent" || last.status === "sending");
+  // The reply that can be stopped: one being written, or the one awaited.
+  const running = thread.messages.find((m) => m.status === "streaming")?.replyTo ?? (awaiting ? last.id : null);
+  const activity = useStore(chat.store, (s) => (running ? s.activity[running] : undefined));
 
   return (
     <section className="chat" aria-label="Conversation">
@@ -30,6 +33,19 @@ export function ChatView({ session }: { session: string }) {
       />
       <div className="chat-foot">
         <AgentBanner awaiting={awaiting} />
+        {running && (
+          <div className="reply-controls">
+            <span className="activity muted small" role="status">
+              {activity ? describeActivity(activity) : "Your agent is working…"}
+            </span>
+            <button type="button" className="secondary stop-reply" onClick={() => chat.stopReply(running)}>
+              <svg viewBox="0 0 24 24" width="14" height="14" aria-hidden="true">
+                <rect x="6" y="6" width="12" height="12" rx="2" fill="currentColor" />
+              </svg>
+              Stop
+            </button>
+          </div>
+        )}
         {notice && (
           <div className="error banner" role="alert">
             <span>{notice}</span>
@@ -127,6 +143,8 @@ const MessageItem = memo(function MessageItem({ message: m, onRetry }: { message
       </div>
       <div className="meta">
         {m.channel === "telegram" && <span className="chip">via Telegram</span>}
+        {m.stopped && <span className="chip stopped">Stopped</span>}
+        {!mine && m.status === "done" && m.text && <CopyButton text={m.text} />}
         {m.status === "sending" && <span>Sending…</span>}
         {m.status !== "sending" && m.at !== null && <time title={fullTime(m.at)}>{timeOf(m.at)}</time>}
       </div>
@@ -141,3 +159,22 @@ const MessageItem = memo(function MessageItem({ message: m, onRetry }: { message
     </article>
   );
 });
+
+/** Copy a whole reply (its Markdown source) to the clipboard. */
+function CopyButton({ text }: { text: string }) {
+  const [state, setState] = useState<"idle" | "copied" | "failed">("idle");
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(text);
+      setState("copied");
+    } catch {
+      setState("failed");
+    }
+    setTimeout(() => setState("idle"), 1500);
+  };
+  return (
+    <button type="button" className="link copy-reply" onClick={() => void copy()} aria-label="Copy reply">
+      {state === "copied" ? "Copied" : state === "failed" ? "Copy failed" : "Copy"}
+    </button>
+  );
+}

@@ -1,4 +1,5 @@
-import { useEffect, useRef } from "react";
+import { useEffect, useRef, useState, type FormEvent } from "react";
+import type { Conversation } from "../api/http";
 import { useStore } from "../lib/store";
 import { chatHref, navigate, type Route } from "../lib/router";
 import { timeOf } from "../lib/format";
@@ -40,12 +41,7 @@ export function Sidebar({ route, open, onClose }: { route: Route; open: boolean;
       </h2>
       <ul className="conversations" aria-labelledby="conv-label">
         {conversations.map((c) => (
-          <li key={c.session}>
-            <a href={chatHref(c.session)} aria-current={c.session === current ? "page" : undefined}>
-              <span className="conv-title">{c.title}</span>
-              <span className="conv-time">{timeOf(c.updatedAt)}</span>
-            </a>
-          </li>
+          <ConversationItem key={c.session} conversation={c} current={c.session === current} />
         ))}
         {conversationsLoad === "loading" && conversations.length === 0 && <li className="muted pad">Loading…</li>}
         {conversationsLoad === "ready" && conversations.length === 0 && (
@@ -83,5 +79,109 @@ export function Sidebar({ route, open, onClose }: { route: Route; open: boolean;
         </div>
       </div>
     </nav>
+  );
+}
+
+/** One conversation: open it, rename it, or delete it (asked first). */
+function ConversationItem({ conversation: c, current }: { conversation: Conversation; current: boolean }) {
+  const chat = useChat();
+  const [mode, setMode] = useState<"view" | "rename" | "delete">("view");
+  const [title, setTitle] = useState(c.title);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const rename = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    const problem = await chat.rename(c.session, title);
+    setBusy(false);
+    setError(problem);
+    if (!problem) setMode("view");
+  };
+
+  const remove = async () => {
+    setBusy(true);
+    const problem = await chat.remove(c.session);
+    setBusy(false);
+    if (problem) {
+      setError(problem);
+      return;
+    }
+    if (current) navigate(chatHref(chat.newSession()), { replace: true });
+  };
+
+  const cancel = () => {
+    setMode("view");
+    setError(null);
+    setTitle(c.title);
+  };
+
+  if (mode === "rename") {
+    return (
+      <li>
+        <form className="conv-edit" onSubmit={(e) => void rename(e)}>
+          <label htmlFor={`rename-${c.session}`} className="visually-hidden">
+            New name
+          </label>
+          <input
+            id={`rename-${c.session}`}
+            value={title}
+            maxLength={80}
+            autoFocus
+            onChange={(e) => setTitle(e.target.value)}
+            onKeyDown={(e) => e.key === "Escape" && cancel()}
+          />
+          <button type="submit" className="primary" disabled={busy || !title.trim()}>
+            Save
+          </button>
+          <button type="button" className="secondary" onClick={cancel}>
+            Cancel
+          </button>
+          {error && (
+            <p className="error small" role="alert">
+              {error}
+            </p>
+          )}
+        </form>
+      </li>
+    );
+  }
+  if (mode === "delete") {
+    return (
+      <li>
+        <div className="conv-confirm" role="group" aria-label={`Delete ${c.title}`}>
+          <span className="small">Delete “{c.title}” and its history?</span>
+          <button type="button" className="secondary danger" disabled={busy} onClick={() => void remove()}>
+            Delete
+          </button>
+          <button type="button" className="secondary" onClick={cancel}>
+            Cancel
+          </button>
+          {error && (
+            <p className="error small" role="alert">
+              {error}
+            </p>
+          )}
+        </div>
+      </li>
+    );
+  }
+  return (
+    <li>
+      <div className="conv-row">
+        <a href={chatHref(c.session)} aria-current={current ? "page" : undefined}>
+          <span className="conv-title">{c.title}</span>
+          <span className="conv-time">{timeOf(c.updatedAt)}</span>
+        </a>
+        <span className="conv-actions">
+          <button type="button" aria-label={`Rename ${c.title}`} title="Rename" onClick={() => setMode("rename")}>
+            ✎
+          </button>
+          <button type="button" aria-label={`Delete ${c.title}`} title="Delete" onClick={() => setMode("delete")}>
+            🗑
+          </button>
+        </span>
+      </div>
+    </li>
   );
 }

@@ -109,6 +109,8 @@ export class ChatClient {
   private readonly listeners = new Set<ClientListener>();
   /** chat.send frames not yet acknowledged, in the order they were written. */
   private readonly outbox = new Map<string, { frame: ChatSend; writes: number }>();
+  /** chat.stop frames asked for while the socket was down. */
+  private readonly pendingStops = new Map<string, ClientFrame>();
   private socket: SocketLike | null = null;
   private state: ConnectionState = "idle";
   private attempt = 0;
@@ -190,6 +192,16 @@ export class ChatClient {
   }
 
   /**
+   * Stop the reply to message `id`. A message still in the outbox stays there (the server may
+   * have queued it already: the stop then ends it unanswered). Written now, or on the next open.
+   */
+  stopReply(id: string, session: string): void {
+    const frame: ClientFrame = { type: "chat.stop", id, session };
+    if (this.state === "open") this.write(frame);
+    else this.pendingStops.set(id, frame);
+  }
+
+  /**
    * The page became visible again or the app suspects the line: check it now. An open socket
    * gets a ping (a dead one then fails within replyTimeoutMs); a waiting client retries at once.
    */
@@ -265,6 +277,8 @@ export class ChatClient {
     }, this.opts.stableAfterMs);
     if (this.session) this.write({ type: "resume", id: newId("r-"), session: this.session });
     this.flush([...this.outbox.values()]);
+    for (const stop of this.pendingStops.values()) this.write(stop);
+    this.pendingStops.clear();
     this.schedulePing();
     if (reconnect) this.emit((l) => l.onReconnect?.());
   }

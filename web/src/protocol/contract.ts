@@ -14,14 +14,16 @@ export const FRAME_BYTES: number = contract.frameBytes;
 export const ID_PATTERN = new RegExp(contract.idPattern);
 
 /** The frame types this client sends and handles; the test compares them with the contract. */
-export const CLIENT_TYPES = ["chat.send", "ping", "resume"] as const;
-export const SERVER_TYPES = ["ack", "pong", "agent.status", "chat.delta", "chat.final", "error"] as const;
+export const CLIENT_TYPES = ["chat.send", "chat.stop", "ping", "resume"] as const;
+export const SERVER_TYPES = ["ack", "pong", "agent.status", "chat.delta", "chat.final", "agent.activity", "error"] as const;
 
 export type AgentState = "Idle" | "Starting" | "Running" | "Stopping";
 export type ErrorCode = "bad_request" | "too_long" | "unauthorized" | "rate_limited" | "agent_failed" | "internal";
 
 export type ClientFrame =
   | { type: "chat.send"; id: string; session: string; text: string }
+  /** Stop the reply to the chat.send with this id. */
+  | { type: "chat.stop"; id: string; session: string }
   | { type: "ping"; id: string }
   | { type: "resume"; id: string; session: string };
 
@@ -37,7 +39,8 @@ export type ServerFrame =
   | { type: "pong"; id: string }
   | ({ type: "agent.status" } & AgentStatus)
   | { type: "chat.delta"; id: string; session: string; seq: number; text: string }
-  | { type: "chat.final"; id: string; session: string; text: string; chunked: boolean }
+  | { type: "chat.final"; id: string; session: string; text: string; chunked: boolean; stopped: boolean }
+  | { type: "agent.activity"; id: string; session: string; kind: string; tool: string | null; detail: string | null }
   | { type: "error"; id: string | null; code: string; message: string };
 
 const isString = (v: unknown): v is string => typeof v === "string";
@@ -92,7 +95,14 @@ export function parseServerFrame(raw: unknown): ServerFrame | null {
     case "chat.final": {
       const { session, text } = data;
       if (!isString(id) || !isString(session) || !isString(text)) return null;
-      return { type, id, session, text, chunked: data.chunked === true };
+      return { type, id, session, text, chunked: data.chunked === true, stopped: data.stopped === true };
+    }
+    case "agent.activity": {
+      const { session, kind } = data;
+      if (!isString(id) || !isString(session) || !isString(kind)) return null;
+      const tool = isString(data.tool) ? data.tool : null;
+      const detail = isString(data.detail) ? data.detail : null;
+      return { type, id, session, kind, tool, detail };
     }
     case "error": {
       const code = isString(data.code) ? data.code : "internal";

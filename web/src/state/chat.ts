@@ -22,6 +22,28 @@ export interface ChatMessage {
   error: string | null;
   /** For a live reply: the id of the user message it answers. */
   replyTo: string | null;
+  /** A reply the owner stopped (its text is what was written until then). */
+  stopped?: boolean;
+}
+
+/** What the agent is doing for a reply, from `agent.activity` frames. */
+export interface Activity {
+  kind: string;
+  tool: string | null;
+  detail: string | null;
+}
+
+/** The activity line: "Thinking…", "Running exec: ls -la", "Browsing example.com". */
+export function describeActivity(activity: Activity): string {
+  if (activity.kind === "tool" && activity.tool) {
+    const tool = activity.tool;
+    const detail = activity.detail ? `: ${activity.detail}` : "";
+    if (tool === "browser" || tool === "web_fetch") return `Browsing${activity.detail ? ` ${activity.detail}` : " a page"}`;
+    if (tool === "web_search") return `Searching the web${detail}`;
+    return `Running ${tool}${detail}`;
+  }
+  if (activity.kind === "writing") return "Writing…";
+  return "Thinking…";
 }
 
 export interface Thread {
@@ -43,6 +65,8 @@ export interface ChatState {
   connection: ConnectionState;
   /** A problem not tied to one message (shown above the composer). */
   notice: string | null;
+  /** What the agent is doing now, by the id of the message it answers. */
+  activity: Record<string, Activity>;
 }
 
 const EMPTY_THREAD: Thread = { messages: [], next: null, load: "idle", error: null, loadingEarlier: false };
@@ -97,6 +121,8 @@ export class ChatController {
   readonly store: Store<ChatState>;
   /** Delta pieces of each live reply, by seq (kept out of the store: only the joined text renders). */
   private readonly pieces = new Map<string, string[]>();
+  /** Messages whose reply the owner stopped: late deltas for them are dropped. */
+  private readonly stopped = new Set<string>();
   private unsubscribe: (() => void) | null = null;
   private readonly outboxKey: string;
 
@@ -117,6 +143,7 @@ export class ChatController {
       agent: null,
       connection: client.connectionState,
       notice: null,
+      activity: {},
     });
   }
 
@@ -169,6 +196,53 @@ export class ChatController {
     this.touchConversation(session, text);
     this.saveOutbox([...this.loadOutbox(), message]);
     this.client.send(message);
+    return null;
+  }
+
+  /**
+   * Stop the reply to `userId` (the agent really stops: the bridge aborts its run). The reply
+   * ends here at once with what was written; the server's `chat.final` confirms it.
+   */
+  stopReply(userId: string): void {
+    const found = this.findMessage(userId);
+    if (!found) return;
+    this.stopped.add(userId);
+    this.client.stopReply(userId, found.session);
+    const streamed = (this.pieces.get(replyId(userId)) ?? []).join("");
+    this.upsertReply(found.session, userId, { text: streamed, status: "done" }, { stopped: true });
+    this.clearActivity(userId);
+  }
+
+  /** Rename a conversation (kept by the server, so it survives a reload). */
+  async rename(session: string, title: string): Promise<string | null> {
+    const clean = title.trim();
+    if (!clean) return "Give the conversation a name.";
+    try {
+      const saved = await this.api.renameConversation(session, clean);
+      this.store.set((s) => ({
+        conversations: s.conversations.map((c) => (c.session === session ? { ...c, title: saved.title } : c)),
+      }));
+      return null;
+    } catch (error) {
+      if (error instanceof SessionExpiredError) return null;
+      return errorMessage(error);
+    }
+  }
+
+  /** Delete a conversation and its history on the server; returns an error to show, or null. */
+  async remove(session: string): Promise<string | null> {
+    try {
+      await this.api.deleteConversation(session);
+    } catch (error) {
+      if (error instanceof SessionExpiredError) return null;
+      if (!(error instanceof ApiError && error.status === 404)) return errorMessage(error);
+    }
+    this.store.set((s) => {
+      const threads = { ...s.threads };
+      delete threads[session];
+      return { conversations: s.conversations.filter((c) => c.session !== session), threads };
+    });
+    this.saveOutbox(this.loadOutbox().filter((m) => m.session !== session));
     return null;
   }
 
@@ -257,7 +331,14 @@ export class ChatController {
       case "agent.status":
         this.store.set({ agent: { state: frame.state, phase: frame.phase, since: frame.since } });
         return;
+      case "agent.activity": {
+        if (this.stopped.has(frame.id)) return;
+        const activity: Activity = { kind: frame.kind, tool: frame.tool, detail: frame.detail };
+        this.store.set((s) => ({ activity: { ...s.activity, [frame.id]: activity } }));
+        return;
+      }
       case "chat.delta": {
+        if (this.stopped.has(frame.id)) return;
         const id = replyId(frame.id);
         let parts = this.pieces.get(id) ?? [];
         // A second seq 0 means the reply is being written again from the start (the agent was
@@ -272,12 +353,15 @@ export class ChatController {
         const id = replyId(frame.id);
         const streamed = (this.pieces.get(id) ?? []).join("");
         this.pieces.delete(id);
-        this.upsertReply(frame.session, frame.id, { text: frame.chunked ? streamed : frame.text, status: "done" });
+        const stopped = frame.stopped || this.stopped.has(frame.id);
+        this.upsertReply(frame.session, frame.id, { text: frame.chunked ? streamed : frame.text, status: "done" }, stopped ? { stopped: true } : {});
+        this.clearActivity(frame.id);
         this.touchConversation(frame.session);
         return;
       }
       case "error": {
         const text = describeFrameError(frame.code, frame.message);
+        if (frame.id) this.clearActivity(frame.id);
         if (frame.id && this.findMessage(frame.id)) {
           this.forgetOutgoing(frame.id);
           this.updateMessage(frame.id, (m) => ({ ...m, status: "failed", error: text }));
@@ -331,13 +415,27 @@ export class ChatController {
     this.updateThread(found.session, (t) => ({ ...t, messages: t.messages.map((m) => (m.id === id ? update(m) : m)) }));
   }
 
-  private upsertReply(session: string, userId: string, patch: Pick<ChatMessage, "text" | "status">): void {
+  private clearActivity(userId: string): void {
+    if (!(userId in this.store.get().activity)) return;
+    this.store.set((s) => {
+      const activity = { ...s.activity };
+      delete activity[userId];
+      return { activity };
+    });
+  }
+
+  private upsertReply(
+    session: string,
+    userId: string,
+    patch: Pick<ChatMessage, "text" | "status">,
+    marks: Pick<ChatMessage, "stopped"> = {},
+  ): void {
     const id = replyId(userId);
     this.updateThread(session, (t) => {
       const messages = t.messages.map((m) => (m.id === userId && m.status === "sending" ? { ...m, status: "sent" as const } : m));
       const index = messages.findIndex((m) => m.id === id);
       if (index >= 0) {
-        messages[index] = { ...messages[index]!, ...patch, error: null };
+        messages[index] = { ...messages[index]!, ...patch, ...marks, error: null };
       } else {
         const reply: ChatMessage = {
           id,
@@ -347,6 +445,7 @@ export class ChatController {
           error: null,
           replyTo: userId,
           ...patch,
+          ...marks,
         };
         // Directly after the message it answers, even when later messages were queued meanwhile.
         const after = messages.findIndex((m) => m.id === userId);
@@ -412,7 +511,17 @@ export class ChatController {
 }
 
 function fromHistory(m: HistoryMessage): ChatMessage {
-  return { id: m.id, role: m.role, text: m.text, at: m.at, channel: m.channel, status: "done", error: null, replyTo: null };
+  return {
+    id: m.id,
+    role: m.role,
+    text: m.text,
+    at: m.at,
+    channel: m.channel,
+    status: "done",
+    error: null,
+    replyTo: null,
+    ...(m.stopped ? { stopped: true } : {}),
+  };
 }
 
 /**
