@@ -216,6 +216,8 @@ def test_webhook_is_registered_with_its_secret_and_the_bot_named() -> None:
             api_url=telegram.url,
         )
         webhook = dict(telegram.webhook)
+        commands = [c["command"] for c in telegram.commands]
+    assert commands == ["new", "status", "help"], "the command menu is registered at deploy"
     assert outcome.url.endswith("/telegram")
     assert outcome.bot
     assert webhook["url"] == "https://abc.execute-api.us-east-1.amazonaws.com/telegram"

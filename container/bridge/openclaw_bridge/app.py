@@ -77,6 +77,7 @@ from openclaw_bridge.websearch import BRAVE, brave_upstream, plugin_dir, web_sea
 from openclaw_deploy.runtime import metrics, resources
 from openclaw_deploy.runtime.connections import Connections
 from openclaw_deploy.runtime.contract import ContractError, QueueMessage, StopRequest
+from openclaw_deploy.runtime.corrections import Corrections
 from openclaw_deploy.runtime.discord import DiscordClient
 from openclaw_deploy.runtime.history import History
 from openclaw_deploy.runtime.lifecycle import IDLE, RUNNING, STARTING, STOPPING, Lifecycle
@@ -816,7 +817,7 @@ class Bridge:
             log.warning("could not reschedule message %s: %s", turn.message.message_id, error)
 
     def _answer(self, turn: Turn) -> None:
-        msg = turn.message
+        msg = self._corrected(turn)
         assert self.gateway is not None
         started = time.monotonic()
         recorder = threading.Thread(target=self._record_user, args=(msg,), daemon=True)
@@ -876,6 +877,24 @@ class Bridge:
             time.monotonic() - started,
             f"{first_token * 1000:.0f} ms" if first_token is not None else "-",
         )
+
+    def _corrected(self, turn: Turn) -> QueueMessage:
+        """The turn's message, with the text of a Telegram edit made before this moment (from
+        now on an edit is told it came too late: `runtime.corrections`)."""
+        msg = turn.message
+        table = os.environ.get(resources.DEDUPE.env_var)
+        chat, number = msg.reply.chat_id, msg.reply.reply_to_message_id
+        if msg.channel != "telegram" or chat is None or number is None or not table:
+            return msg
+        try:
+            text = Corrections(self.clients.dynamodb, table, clock=self.clock).start(chat, number)
+        except (ClientError, BotoCoreError) as error:
+            log.warning("could not look for an edit of %s: %s", msg.message_id, error)
+            return msg
+        if text and text != msg.text:
+            log.info("message %s was edited before its answer began", msg.message_id)
+            turn.message = replace(msg, text=text)
+        return turn.message
 
     @functools.cached_property
     def files(self) -> Attachments:

@@ -13,13 +13,20 @@ drops slow answers, so this handler:
   back, Telegram's retry does the work), and 200 on anything it does not understand.
 
 Only paired users reach the agent. A stranger gets a pairing code, once per period, and
-never starts a task. Only private chats are served; other update kinds are ignored.
+never starts a task. In a group the bot answers only a message that mentions it or replies to
+it, and only from a paired member (strangers there get nothing, not even a code); the group is
+a conversation of its own. Photos (the largest size), documents and voice notes go to the agent
+as attachments the bridge fetches with the bot token (this function holds no bot token); a
+file over Telegram's 20 MB download limit for bots is refused with the limit said. An edit made
+before the agent began its answer replaces the text it answers (`runtime.corrections`); a later
+one is told it came too late.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hmac
+import os
 import time
 from collections.abc import Mapping
 from typing import Any, Final
@@ -35,12 +42,24 @@ from openclaw_deploy.handlers._channel import (
     TOO_LONG,
 )
 from openclaw_deploy.handlers._common import BadRequestError, Event, Response
-from openclaw_deploy.runtime import aws
-from openclaw_deploy.runtime.contract import MAX_TEXT_CHARS, QueueMessage, ReplyTarget
+from openclaw_deploy.runtime import aws, resources
+from openclaw_deploy.runtime.contract import (
+    IMAGE_TYPES,
+    MAX_TEXT_CHARS,
+    Attachment,
+    QueueMessage,
+    ReplyTarget,
+    safe_file_name,
+)
 from openclaw_deploy.runtime.lifecycle import PHASE_LABELS, RUNNING, AgentStatus
 from openclaw_deploy.runtime.pairing import PairedUser, Pairing
 from openclaw_deploy.runtime.resources import TELEGRAM_WEBHOOK_SECRET
-from openclaw_deploy.runtime.telegram import escape_html, parse_command, webhook_reply
+from openclaw_deploy.runtime.telegram import (
+    DOWNLOAD_LIMIT_BYTES,
+    escape_html,
+    parse_command,
+    webhook_reply,
+)
 
 SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 SECRET_RECHECK_SECONDS: Final = 300
@@ -54,8 +73,18 @@ HELP: Final = (
     "/help — this list"
 )
 STATUS: Final = "Agent: <b>{state}</b>{detail}"
-ONLY_TEXT: Final = "I can only read text messages for now."
-EDITED: Final = "Edits don't reach the agent — send the corrected message as a new one."
+ONLY_TEXT: Final = "I can read text, photos, documents and voice notes — not this kind of message."
+EDITED: Final = (
+    "Your agent had already started on that message, so the edit doesn't reach it — send the "
+    "correction as a new message."
+)
+TOO_BIG: Final = (
+    "That file is {size} MB: Telegram lets bots download files up to {limit} MB. "
+    "Send a smaller one (or a link)."
+)
+ENV_BOT_USERNAME: Final = "OPENCLAW_TELEGRAM_BOT_USERNAME"
+"""The bot's @username (set at deploy), to tell a mention of it from one of another bot."""
+GROUP_TYPES: Final = ("group", "supergroup")
 PAIRING_CODE: Final = (
     "This is a private assistant.\n\n"
     "To ask its owner for access, give them this code: <code>{code}</code>\n"
@@ -155,9 +184,12 @@ def _handle(update_id: int, update: Mapping[str, Any]) -> dict[str, Any] | None:
     chat = _common.mapping(message.get("chat"))
     sender = _common.mapping(message.get("from"))
     chat_id, user_id = _int(chat.get("id")), _int(sender.get("id"))
-    if chat_id is None or user_id is None or chat.get("type") != "private" or sender.get("is_bot"):
-        # Channel posts, groups, member updates, callbacks, bots: nothing to do.
+    chat_type = chat.get("type")
+    if chat_id is None or user_id is None or sender.get("is_bot"):
+        # Channel posts, member updates, callbacks, bots: nothing to do.
         return None
+    if chat_type != "private" and (chat_type not in GROUP_TYPES or not _addressed(message)):
+        return None  # group chatter not meant for the bot: not even a dedupe write
     store = _inbound.dedupe()
     key = f"tg#{update_id}"
     try:
@@ -202,39 +234,162 @@ def _on_message(
 ) -> dict[str, Any] | None:
     pairing = _common.pairing()
     user = pairing.get_user(user_id)
+    group = _common.mapping(message.get("chat")).get("type") in GROUP_TYPES
     text = message.get("text")
     text = text if isinstance(text, str) else None
+    caption = message.get("caption")
+    words = text if text is not None else (caption if isinstance(caption, str) else "")
+    if group:
+        words = _without_mention(words)
     message_id = _int(message.get("message_id"))
     if user is None:
-        if edited:
-            return None  # a stranger's edit gets nothing, not even a second pairing code
+        if edited or group:
+            return None  # a stranger's edit, or a stranger in a group: no code, nothing
         name = _display_name(_common.mapping(message.get("from"))) or str(user_id)
         return _stranger(pairing, user_id, name, chat_id, text)
-    answer: str | None = None
-    if edited:
-        answer = EDITED
-    elif text is None or not text.strip():
+    attachments, refusal = _files(message)
+    answer: str | None = refusal
+    if answer is not None:
+        pass
+    elif edited:
+        return _edited(chat_id, message_id, words)
+    elif not words.strip() and not attachments:
         answer = ONLY_TEXT
-    elif len(text) > MAX_TEXT_CHARS:
+    elif len(words) > MAX_TEXT_CHARS:
         answer = TOO_LONG.format(limit=MAX_TEXT_CHARS)
-    else:
-        command = parse_command(text)
+    elif text is not None:
+        command = parse_command(words)
         if command is not None:
             # None: not one of ours, so the agent gets it (OpenClaw has commands of its own).
             answer = _command(pairing, user, command)
-    if answer is not None or text is None:
-        return _say(chat_id, answer or ONLY_TEXT, reply_to=message_id)
+    if answer is not None:
+        return _say(chat_id, answer, reply_to=message_id)
+    if group:
+        # Who speaks, so the agent can tell the members apart.
+        name = _display_name(_common.mapping(message.get("from"))) or str(user_id)
+        words = f"{name}: {words}" if words.strip() else words
     msg = QueueMessage(
         channel="telegram",
-        session=user.session,
+        session=f"tg-group{chat_id}" if group else user.session,
         message_id=f"tg-{update_id}",
-        text=text,
+        text=words,
         received_at=time.time(),
         reply=ReplyTarget(chat_id=chat_id, reply_to_message_id=message_id),
         sender=str(user_id),
+        attachments=attachments,
     )
     _inbound.enqueue_message(msg)
     return _wake_reply(chat_id)
+
+
+def _edited(chat_id: int, message_id: int | None, words: str) -> dict[str, Any] | None:
+    """An edit replaces the text of a message whose answer has not begun; else it is late."""
+    from openclaw_deploy.runtime.corrections import Corrections
+
+    if message_id is None or not words.strip() or len(words) > MAX_TEXT_CHARS:
+        return None
+    corrections = Corrections(aws.dynamodb(), resources.table_name(resources.DEDUPE))
+    if corrections.correct(chat_id, message_id, words):
+        return None  # the agent answers the edited text
+    return _say(chat_id, EDITED, reply_to=message_id)
+
+
+def _files(message: Mapping[str, Any]) -> tuple[tuple[Attachment, ...], str | None]:
+    """The message's photo (its largest size), document or voice note as attachments; or why
+    it is refused (over Telegram's download limit for bots)."""
+    found: list[Attachment] = []
+    number = _int(message.get("message_id")) or 0
+    photos = message.get("photo")
+    if isinstance(photos, list) and photos:
+        sizes = [_common.mapping(p) for p in photos]
+        largest = max(
+            sizes,
+            key=lambda p: (_int(p.get("file_size")) or 0, (_int(p.get("width")) or 0)),
+        )
+        found.append(_attachment(largest, f"photo-{number}.jpg", "image/jpeg", "image"))
+    for field in ("document", "audio", "video"):
+        item = _common.mapping(message.get(field))
+        if item:
+            mime = item.get("mime_type")
+            content_type = mime if isinstance(mime, str) and mime else "application/octet-stream"
+            name = item.get("file_name")
+            fallback = f"{field}-{number}"
+            name = safe_file_name(name, fallback) if isinstance(name, str) else fallback
+            kind = "image" if content_type in IMAGE_TYPES else "file"
+            found.append(_attachment(item, name, content_type, kind))
+    voice = _common.mapping(message.get("voice"))
+    if voice:
+        found.append(_attachment(voice, f"voice-{number}.ogg", "audio/ogg", "voice"))
+    attachments = tuple(a for a in found if a.file_id)
+    for attachment in attachments:
+        if attachment.size > DOWNLOAD_LIMIT_BYTES:
+            size = f"{attachment.size / (1024 * 1024):.1f}"
+            return (), TOO_BIG.format(size=size, limit=DOWNLOAD_LIMIT_BYTES // (1024 * 1024))
+    return attachments, None
+
+
+def _attachment(item: Mapping[str, Any], name: str, content_type: str, kind: str) -> Attachment:
+    file_id = item.get("file_id")
+    return Attachment(
+        file_id=file_id if isinstance(file_id, str) and len(file_id) <= 512 else "",
+        name=name,
+        content_type=content_type[:128],
+        size=_int(item.get("file_size")) or 0,
+        kind=kind,
+    )
+
+
+def _bot_username() -> str | None:
+    name = os.environ.get(ENV_BOT_USERNAME, "").lstrip("@").strip()
+    return name.lower() or None
+
+
+def _is_ours(username: object) -> bool:
+    """Whether `username` is this bot's (any bot's when its name is not configured: with
+    Telegram's default privacy mode a bot in a group only sees what is addressed to it)."""
+    if not isinstance(username, str) or not username:
+        return False
+    ours = _bot_username()
+    return username.lower() == ours if ours else username.lower().endswith("bot")
+
+
+def _entity_texts(message: Mapping[str, Any], kind: str) -> list[str]:
+    """The pieces of the text (or caption) marked as entities of `kind` (offsets count UTF-16
+    code units, as Telegram's do)."""
+    for text_field, entities_field in (("text", "entities"), ("caption", "caption_entities")):
+        text = message.get(text_field)
+        entities = message.get(entities_field)
+        if not isinstance(text, str) or not isinstance(entities, list):
+            continue
+        units = text.encode("utf-16-le")
+        found = []
+        for raw in entities:
+            entity = _common.mapping(raw)
+            offset, length = _int(entity.get("offset")), _int(entity.get("length"))
+            if entity.get("type") == kind and offset is not None and length is not None:
+                found.append(
+                    units[offset * 2 : (offset + length) * 2].decode("utf-16-le", "replace")
+                )
+        return found
+    return []
+
+
+def _addressed(message: Mapping[str, Any]) -> bool:
+    """A group message meant for the bot: it mentions it or replies to one of its messages."""
+    replied = _common.mapping(_common.mapping(message.get("reply_to_message")).get("from"))
+    if replied.get("is_bot") and _is_ours(replied.get("username")):
+        return True
+    if any(_is_ours(m.lstrip("@")) for m in _entity_texts(message, "mention")):
+        return True
+    return any(
+        "@" in c and _is_ours(c.split("@", 1)[1]) for c in _entity_texts(message, "bot_command")
+    )
+
+
+def _without_mention(text: str) -> str:
+    """The words without the bot's @mention (it addressed the message, it is not its content)."""
+    words = [w for w in text.split(" ") if not (w.startswith("@") and _is_ours(w[1:].rstrip(",:")))]
+    return " ".join(words).strip()
 
 
 def _wake_reply(chat_id: int) -> dict[str, Any] | None:

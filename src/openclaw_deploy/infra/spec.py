@@ -142,6 +142,8 @@ class InfraSpec:
     model: str = ""
     llm_base_url: str | None = None
     telegram_api_url: str | None = None
+    telegram_bot_username: str | None = None
+    """The bot's @username: in a group the webhook answers mentions of this bot only."""
     owner_email: str = ""
     secret_parameters: dict[str, str] = field(default_factory=dict)
     """resources.Secret.key → SSM parameter name, for the secrets that exist."""
@@ -195,6 +197,7 @@ class InfraSpec:
             model=deployment.model,
             llm_base_url=deployment.llm_base_url,
             telegram_api_url=deployment.telegram_api_url,
+            telegram_bot_username=deployment.telegram_bot_username,
             owner_email=deployment.owner_email,
             secret_parameters=dict(deployment.parameters),
             openclaw_version=deployment.openclaw_version or OPENCLAW_VERSION,

@@ -193,6 +193,9 @@ class OpenClawStack(cdk.Stack):
                 names.ENV_LLM_MODEL: OpenClawStack._model(spec),
             }
         )
+        if spec.telegram_bot_username:
+            # Group messages are answered when they mention this bot (handlers.telegram_webhook).
+            environment["OPENCLAW_TELEGRAM_BOT_USERNAME"] = spec.telegram_bot_username
         return environment
 
     @staticmethod

@@ -8,6 +8,7 @@ it expired, and the webhook is set to the same URL and secret.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import mimetypes
 import shutil
@@ -394,4 +395,7 @@ def register_webhook(*, token: str, secret: str, url: str, api_url: str | None) 
             f"The stack is deployed, but Telegram refused the webhook: {error.description}",
             hint="check the bot token (openclaw-deploy init), then run openclaw-deploy deploy",
         ) from None
+    # The command menu (/new, /status, /help): a refusal leaves the bot working without it.
+    with contextlib.suppress(TelegramError):
+        bot.set_my_commands()
     return WebhookOutcome(bot=username or None, url=url)
