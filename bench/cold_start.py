@@ -88,7 +88,9 @@ class Config:
     image: bool
     cpu: int
     memory: int
-    task_env: tuple[tuple[str, str], ...] = ()
+    # A loaded machine must not turn a slow start into a failed one (the bridge's default
+    # is 90 s).
+    task_env: tuple[tuple[str, str], ...] = (("OPENCLAW_BRIDGE_READY_TIMEOUT_SECONDS", "300"),)
     code: Path | None = None
     """A checkout whose CLI (and so local cloud, bridge and image) runs this configuration."""
     before: bool = False
@@ -439,7 +441,11 @@ def main() -> None:
     for round_number in range(args.rounds):  # interleaved: load on the machine hits all alike
         for result in results:
             started = time.monotonic()
-            result.runs.append(measure(result.config, seed))
+            try:
+                result.runs.append(measure(result.config, seed))
+            except Exception as error:  # noqa: BLE001 - one failed start must not lose the run
+                print(f"round {round_number + 1}: {result.config.label} failed: {error}")
+                continue
             print(
                 f"round {round_number + 1}: {result.config.label}: "
                 f"{result.runs[-1].first_token:.1f} s ({time.monotonic() - started:.0f} s)",
