@@ -192,9 +192,7 @@ def _plan_task(field_name: str) -> Callable[[_Current, str], ConfigPlan]:
             number = int(value)
         except ValueError:
             number = -1
-        sized = (
-            replace(agent, cpu=number) if field_name == "cpu" else replace(agent, memory=number)
-        )
+        sized = replace(agent, cpu=number) if field_name == "cpu" else replace(agent, memory=number)
         if sized.cpu not in FARGATE_SIZES or sized.memory not in FARGATE_SIZES[sized.cpu]:
             valid = (
                 ", ".join(str(m) for m in FARGATE_SIZES.get(agent.cpu, ()))
