@@ -170,3 +170,30 @@ def test_a_stop_that_comes_before_its_message_ends_it_unanswered(
     final = final_of(connections, msg)
     assert (final["stopped"], final["text"]) == (True, "")
     assert calls_for(model, marker) == 0
+
+
+def test_the_web_chat_hears_which_tool_runs_and_on_what(
+    served: Served, connections: ConnectionsEndpoint
+) -> None:
+    msg = served.deployment.send(
+        "list it "
+        + script(
+            tool={"name": "exec", "arguments": {"command": "sleep 1; echo listed"}}, reply="ok"
+        ),
+        session="web-activity",
+    )
+    assert final_of(connections, msg)["text"] == "ok"
+    seen = [
+        (frame["activity"], frame["tool"], frame["detail"])
+        for frame in connections.frames(
+            "conn-live", kind="agent.activity", message_id=msg.message_id
+        )
+    ]
+    assert seen[0] == ("tool", "exec", "sleep 1; echo listed")
+    assert ("thinking", None, None) in seen[1:]
+    assert all(
+        frame["session"] == "web-activity"
+        for frame in connections.frames(
+            "conn-live", kind="agent.activity", message_id=msg.message_id
+        )
+    )

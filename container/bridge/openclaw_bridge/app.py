@@ -39,6 +39,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from openclaw_bridge import health, logs
+from openclaw_bridge.activity import Activity, ToolEvents
 from openclaw_bridge.agent import HELPERS_DIR, AgentRunner
 from openclaw_bridge.attachments import Attachments, OutboundFile
 from openclaw_bridge.browser import choose_browser
@@ -548,6 +549,13 @@ class Bridge:
         self.gateway = GatewayClient(self.process.base_url, token)
         self.files.connect(self.process.base_url, token)
         self.control = AgentControl(self.process.base_url, token)
+        tool_events = ToolEvents(self.process.base_url.replace("http://", "ws://", 1), token)
+        threading.Thread(
+            target=tool_events.listen,
+            args=(self._on_activity, self.stop_event),
+            name="tool-events",
+            daemon=True,
+        ).start()
         if self.skill_sync is not None:
             self.skill_sync.connect(self.process.base_url, token)
         self.reminders = Reminders.create(
@@ -752,6 +760,27 @@ class Bridge:
         if not self.scheduler.submit(msg.session, turn):
             self._forget(turn)
             self.queue.release(item)
+
+    def _on_activity(self, activity: Activity) -> None:
+        """OpenClaw started or ended a tool for a session: tell the web chat, for the reply the
+        session is writing (an `agent.activity` frame)."""
+        with self._inflight_lock:
+            running = [
+                turn
+                for turn in self._inflight.values()
+                if turn.message.session == activity.session
+                and turn.cancel_stream is not None
+                and not turn.cancelled
+            ]
+        for turn in running[:1]:
+            self.web.broadcast(
+                "agent.activity",
+                id=turn.message.message_id,
+                session=activity.session,
+                activity=activity.kind,
+                tool=activity.tool,
+                detail=activity.detail,
+            )
 
     def _stop_reply(self, stop: StopRequest, item: Received) -> None:
         """The owner pressed Stop: end the running turn, or the one its message will start."""

@@ -93,13 +93,13 @@ describe("the activity line", () => {
   it("says what the agent does for the running reply, and goes with the reply's end", async () => {
     await signedIn();
     const { socket, id } = await sendOne("list my files");
-    act(() => socket.receive({ type: "agent.activity", id, session: "web-s1", kind: "tool", tool: "exec", detail: "ls -la" }));
+    act(() => socket.receive({ type: "agent.activity", id, session: "web-s1", activity: "tool", tool: "exec", detail: "ls -la" }));
     expect(screen.getByText("Running exec: ls -la")).toBeInTheDocument();
     act(() =>
-      socket.receive({ type: "agent.activity", id, session: "web-s1", kind: "tool", tool: "browser", detail: "example.com" }),
+      socket.receive({ type: "agent.activity", id, session: "web-s1", activity: "tool", tool: "browser", detail: "example.com" }),
     );
     expect(screen.getByText("Browsing example.com")).toBeInTheDocument();
-    act(() => socket.receive({ type: "agent.activity", id, session: "web-s1", kind: "thinking", tool: null, detail: null }));
+    act(() => socket.receive({ type: "agent.activity", id, session: "web-s1", activity: "thinking", tool: null, detail: null }));
     expect(screen.getByText("Thinking…")).toBeInTheDocument();
     act(() => socket.receive({ type: "chat.final", id, session: "web-s1", text: "done" }));
     expect(screen.queryByText("Thinking…")).not.toBeInTheDocument();

@@ -98,7 +98,8 @@ export function parseServerFrame(raw: unknown): ServerFrame | null {
       return { type, id, session, text, chunked: data.chunked === true, stopped: data.stopped === true };
     }
     case "agent.activity": {
-      const { session, kind } = data;
+      // `activity`: what it does (thinking, tool, writing); `kind` in the client's own shape.
+      const { session, activity: kind } = data;
       if (!isString(id) || !isString(session) || !isString(kind)) return null;
       const tool = isString(data.tool) ? data.tool : null;
       const detail = isString(data.detail) ? data.detail : null;
