@@ -44,7 +44,9 @@ from openclaw_deploy.runtime.skills import (
 
 log = logging.getLogger("openclaw_bridge.skills")
 
-WATCH_SECONDS: Final = 3.0
+WATCH_SECONDS: Final = 2.0
+SETTLE_SECONDS: Final = 1.0
+"""After a change, how long OpenClaw's watcher (250 ms debounce) gets before it is asked."""
 REPORT_EVERY_SECONDS: Final = 60.0
 REPORT_RETRIES: Final = 5
 """Ticks after a change during which the report is taken again until OpenClaw shows it."""
@@ -189,7 +191,8 @@ class SkillSync:
 
     def tick(self) -> None:
         """One look: sync, then report if something changed, is still settling or is due."""
-        self.sync()
+        if self.sync():
+            time.sleep(SETTLE_SECONDS)
         due = self._clock() - self._reported_at >= REPORT_EVERY_SECONDS
         if self._pending_reports > 0 or due:
             self.report(force=due)
