@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -105,7 +106,8 @@ def _synth_main(out: Path, spec_json: str) -> None:
     work = Path(tempfile.mkdtemp(prefix="openclaw-local-iam-"))
     try:
         assembly = synthesize(spec, work / "cdk.out", nag=False)
-        partial = out.with_suffix(".partial")
+        # Two local clouds may synthesize the same template at once: each writes its own file.
+        partial = out.with_name(f"{out.name}.{os.getpid()}.partial")
         shutil.copyfile(assembly.template_file, partial)
         partial.replace(out)
     finally:
