@@ -146,7 +146,8 @@ class CgroupHost:
         if os.geteuid() != 0:
             return Sizing(sized=False, reason="cgroups need root; this runs as a normal user")
         try:
-            probe = self.create("probe", cpu_units=1024, memory_mib=64)
+            # Its own name: two local clouds may probe at the same moment.
+            probe = self.create(f"probe-{os.getpid()}", cpu_units=1024, memory_mib=64)
         except OSError as error:
             return Sizing(sized=False, reason=f"cannot make a cgroup here: {error}")
         probe.remove()
