@@ -103,14 +103,19 @@ def _render_listing(console: Console, listing: SkillListing) -> None:
             f"{escape(skill['description'])}",
             highlight=False,
         )
-    console.print(f"Built in ({len(built_in)}):")
-    for skill in built_in:
-        state = "" if skill["enabled"] else " [yellow]disabled[/]"
-        ready = " ready" if skill["loaded"] else ""
-        console.print(
-            f"  {escape(skill['name'])}{state}{ready}  [dim]{escape(skill['description'])}[/]",
-            highlight=False,
-        )
+    groups = {
+        "ready for the agent": [s for s in built_in if s["enabled"] and s["loaded"]],
+        "turned off": [s for s in built_in if not s["enabled"]],
+        "not loaded (a tool, setting or plugin they need is missing here)": [
+            s for s in built_in if s["enabled"] and s["loaded"] is False
+        ],
+        "not reported yet": [s for s in built_in if s["enabled"] and s["loaded"] is None],
+    }
+    console.print(f"Built in ({len(built_in)}; descriptions with --json):")
+    for label, members in groups.items():
+        if members:
+            names = ", ".join(escape(s["name"]) for s in members)
+            console.print(f"  {label}: {names}", highlight=False)
 
 
 def _render_removed(console: Console, result: SkillRemoved) -> None:
