@@ -19,6 +19,36 @@ export interface HistoryMessage {
   channel: string | null;
   /** A reply the owner stopped: its text is what was written until then. */
   stopped?: boolean;
+  /** Files with the message; `url` is a short-lived download link. */
+  attachments?: FileRef[];
+}
+
+/** A file sent with a message or produced by the agent. */
+export interface FileRef {
+  key?: string;
+  name: string;
+  contentType: string;
+  size: number;
+  url?: string;
+}
+
+/** POST /api/uploads: where to post the file (a presigned POST) and what to name in chat.send. */
+export interface UploadGrant {
+  upload: { url: string; fields: Record<string, string> };
+  attachment: { key: string; name: string; contentType: string; size: number };
+}
+
+function fileRefs(value: unknown): FileRef[] {
+  if (!Array.isArray(value)) return [];
+  return value
+    .filter((f): f is Record<string, unknown> => typeof f === "object" && f !== null && typeof (f as { name?: unknown }).name === "string")
+    .map((f) => ({
+      name: f.name as string,
+      contentType: typeof f.contentType === "string" ? f.contentType : "application/octet-stream",
+      size: typeof f.size === "number" ? f.size : 0,
+      ...(typeof f.url === "string" ? { url: f.url } : {}),
+      ...(typeof f.key === "string" ? { key: f.key } : {}),
+    }));
 }
 
 export interface HistoryPage {
@@ -219,6 +249,7 @@ export class Api {
           at: toEpochMs(m.at),
           channel: typeof m.channel === "string" ? m.channel : null,
           ...(m.stopped === true ? { stopped: true } : {}),
+          ...(Array.isArray(m.attachments) && m.attachments.length ? { attachments: fileRefs(m.attachments) } : {}),
         })),
       next: typeof data.next === "string" && data.next ? data.next : null,
     };
@@ -237,6 +268,25 @@ export class Api {
       title: typeof c.title === "string" && c.title ? c.title : title,
       updatedAt: toEpochMs(c.updatedAt),
     };
+  }
+
+  /** Ask for a presigned POST for one file (limits are checked again by the server). */
+  createUpload(file: { session: string; name: string; contentType: string; size: number }): Promise<UploadGrant> {
+    return this.request<UploadGrant>("POST", "/api/uploads", file);
+  }
+
+  /** Post the file straight to the state bucket with its presigned POST (no token: the policy is the grant). */
+  async uploadFile(grant: UploadGrant, file: Blob): Promise<void> {
+    const form = new FormData();
+    for (const [name, value] of Object.entries(grant.upload.fields)) form.append(name, value);
+    form.append("file", file);
+    let response: Response;
+    try {
+      response = await this.fetchImpl(grant.upload.url, { method: "POST", body: form });
+    } catch {
+      throw new ApiError(0, "network", "The file could not be uploaded. Check your connection, then retry.");
+    }
+    if (!response.ok) throw new ApiError(response.status, "upload_refused", `The storage refused the file (HTTP ${response.status}).`);
   }
 
   /** Delete a conversation and its whole history. */

@@ -2,6 +2,8 @@ import { memo, useCallback, useLayoutEffect, useRef, useState } from "react";
 import { useStore } from "../lib/store";
 import { fullTime, timeOf } from "../lib/format";
 import { useChat } from "../services";
+import type { FileRef } from "../api/http";
+import { sizeText } from "../protocol/contract";
 import { describeActivity, type ChatMessage, type Thread } from "../state/chat";
 import { AgentBanner } from "./AgentBanner";
 import { Composer } from "./Composer";
@@ -138,7 +140,8 @@ const MessageItem = memo(function MessageItem({ message: m, onRetry }: { message
   return (
     <article className={`msg ${mine ? "msg-user" : "msg-assistant"} status-${m.status}`} aria-label={mine ? "You" : "Agent"}>
       <div className="bubble">
-        {mine ? <p className="plain">{m.text}</p> : <Markdown text={m.text} />}
+        {mine ? m.text && <p className="plain">{m.text}</p> : <Markdown text={m.text} />}
+        {m.attachments && m.attachments.length > 0 && <Files files={m.attachments} />}
         {m.status === "streaming" && <span className="cursor" aria-hidden="true" />}
       </div>
       <div className="meta">
@@ -159,6 +162,31 @@ const MessageItem = memo(function MessageItem({ message: m, onRetry }: { message
     </article>
   );
 });
+
+/** Files with a message: images shown, other files as downloads (links expire after minutes). */
+function Files({ files }: { files: FileRef[] }) {
+  return (
+    <ul className="files" aria-label="Files">
+      {files.map((f, i) => (
+        <li key={`${f.name}-${i}`}>
+          {f.url && f.contentType.startsWith("image/") ? (
+            <a href={f.url} target="_blank" rel="noopener noreferrer">
+              <img src={f.url} alt={f.name} loading="lazy" />
+            </a>
+          ) : f.url ? (
+            <a href={f.url} download={f.name} target="_blank" rel="noopener noreferrer" className="file-link">
+              {f.name} <span className="muted small">({sizeText(f.size)})</span>
+            </a>
+          ) : (
+            <span className="chip file-chip">
+              {f.name} <span className="muted small">({sizeText(f.size)})</span>
+            </span>
+          )}
+        </li>
+      ))}
+    </ul>
+  );
+}
 
 /** Copy a whole reply (its Markdown source) to the clipboard. */
 function CopyButton({ text }: { text: string }) {

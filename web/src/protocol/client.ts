@@ -11,7 +11,7 @@
  * injected, so the tests drive it with a fake socket and fake timers.
  */
 import { SessionExpiredError } from "../lib/errors";
-import { parseServerFrame, newId, type ClientFrame, type ServerFrame } from "./contract";
+import { parseServerFrame, newId, type Attachment, type ClientFrame, type ServerFrame } from "./contract";
 
 export interface SocketLike {
   readonly readyState: number;
@@ -179,8 +179,9 @@ export class ChatClient {
   }
 
   /** Queue a message; it is written now if the socket is open, else on the next connect. */
-  send(message: { id: string; session: string; text: string }): void {
+  send(message: { id: string; session: string; text: string; attachments?: Attachment[] | undefined }): void {
     const frame: ChatSend = { type: "chat.send", id: message.id, session: message.session, text: message.text };
+    if (message.attachments?.length) frame.attachments = message.attachments;
     const entry = { frame, writes: 0 };
     this.outbox.set(message.id, entry);
     if (this.state === "open") {

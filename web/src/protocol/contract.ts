@@ -13,6 +13,35 @@ export const MAX_TEXT_CHARS: number = contract.maxTextChars;
 export const FRAME_BYTES: number = contract.frameBytes;
 export const ID_PATTERN = new RegExp(contract.idPattern);
 
+/** What the web chat may attach (the server checks it again). */
+export const UPLOADS = contract.uploads;
+
+/** A file named in `chat.send` once it is uploaded. */
+export interface Attachment {
+  key: string;
+  name: string;
+  contentType: string;
+  size: number;
+}
+
+const sizeText = (bytes: number) =>
+  bytes >= 1024 * 1024 ? `${(bytes / (1024 * 1024)).toFixed(bytes % (1024 * 1024) ? 1 : 0)} MB` : `${Math.max(1, Math.round(bytes / 1024))} KB`;
+export { sizeText };
+
+/** Why this file cannot be attached (said before anything is uploaded), or null. */
+export function fileProblem(file: { name: string; type: string; size: number }): string | null {
+  const type = file.type || "application/octet-stream";
+  const image = UPLOADS.imageTypes.includes(type);
+  if (!image && !UPLOADS.fileTypes.includes(type)) {
+    return `${file.name}: this kind of file (${type}) cannot be sent. Images (JPEG, PNG, GIF, WebP), PDF, text, CSV, JSON, ZIP, Word, Excel and audio can.`;
+  }
+  const limit = image ? UPLOADS.maxImageBytes : UPLOADS.maxBytes;
+  if (file.size > limit) return `${file.name} is ${sizeText(file.size)}; ${image ? "an image" : "a file"} can be at most ${sizeText(limit)}.`;
+  if (file.size === 0) return `${file.name} is empty.`;
+  if (file.name.length > UPLOADS.maxNameChars) return `${file.name.slice(0, 40)}…: the name is longer than ${UPLOADS.maxNameChars} characters.`;
+  return null;
+}
+
 /** The frame types this client sends and handles; the test compares them with the contract. */
 export const CLIENT_TYPES = ["chat.send", "chat.stop", "ping", "resume"] as const;
 export const SERVER_TYPES = ["ack", "pong", "agent.status", "chat.delta", "chat.final", "agent.activity", "error"] as const;
@@ -21,7 +50,7 @@ export type AgentState = "Idle" | "Starting" | "Running" | "Stopping";
 export type ErrorCode = "bad_request" | "too_long" | "unauthorized" | "rate_limited" | "agent_failed" | "internal";
 
 export type ClientFrame =
-  | { type: "chat.send"; id: string; session: string; text: string }
+  | { type: "chat.send"; id: string; session: string; text: string; attachments?: Attachment[] }
   /** Stop the reply to the chat.send with this id. */
   | { type: "chat.stop"; id: string; session: string }
   | { type: "ping"; id: string }
@@ -39,7 +68,16 @@ export type ServerFrame =
   | { type: "pong"; id: string }
   | ({ type: "agent.status" } & AgentStatus)
   | { type: "chat.delta"; id: string; session: string; seq: number; text: string }
-  | { type: "chat.final"; id: string; session: string; text: string; chunked: boolean; stopped: boolean }
+  | {
+      type: "chat.final";
+      id: string;
+      session: string;
+      text: string;
+      chunked: boolean;
+      stopped: boolean;
+      /** Files the agent produced, with short-lived download links. */
+      attachments: { name: string; contentType: string; size: number; url: string }[];
+    }
   | { type: "agent.activity"; id: string; session: string; kind: string; tool: string | null; detail: string | null }
   | { type: "error"; id: string | null; code: string; message: string };
 
@@ -95,7 +133,13 @@ export function parseServerFrame(raw: unknown): ServerFrame | null {
     case "chat.final": {
       const { session, text } = data;
       if (!isString(id) || !isString(session) || !isString(text)) return null;
-      return { type, id, session, text, chunked: data.chunked === true, stopped: data.stopped === true };
+      const attachments = Array.isArray(data.attachments)
+        ? data.attachments.filter(
+            (a): a is { name: string; contentType: string; size: number; url: string } =>
+              typeof a === "object" && a !== null && isString(a.name) && isString(a.url) && isString(a.contentType),
+          )
+        : [];
+      return { type, id, session, text, chunked: data.chunked === true, stopped: data.stopped === true, attachments };
     }
     case "agent.activity": {
       // `activity`: what it does (thinking, tool, writing); `kind` in the client's own shape.

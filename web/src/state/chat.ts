@@ -3,12 +3,12 @@
  * connection. `ChatController` turns user actions and server frames into store updates; the
  * components only read the store and call the controller.
  */
-import { ApiError, errorMessage, type Api, type Conversation, type HistoryMessage } from "../api/http";
+import { ApiError, errorMessage, type Api, type Conversation, type FileRef, type HistoryMessage } from "../api/http";
 import { SessionExpiredError } from "../lib/errors";
 import type { KeyValue } from "../lib/persist";
 import { createStore, type Store } from "../lib/store";
 import type { ChatClient, ConnectionState } from "../protocol/client";
-import { checkText, newId, type AgentStatus, type ServerFrame, MAX_TEXT_CHARS, FRAME_BYTES } from "../protocol/contract";
+import { checkText, newId, type AgentStatus, type Attachment, type ServerFrame, MAX_TEXT_CHARS, FRAME_BYTES } from "../protocol/contract";
 
 export type MessageStatus = "sending" | "sent" | "streaming" | "done" | "failed";
 
@@ -24,6 +24,8 @@ export interface ChatMessage {
   replyTo: string | null;
   /** A reply the owner stopped (its text is what was written until then). */
   stopped?: boolean;
+  /** Files sent with the message, or produced by the agent for the reply. */
+  attachments?: FileRef[];
 }
 
 /** What the agent is doing for a reply, from `agent.activity` frames. */
@@ -115,6 +117,7 @@ interface Outgoing {
   session: string;
   text: string;
   at: number;
+  attachments?: Attachment[];
 }
 
 export class ChatController {
@@ -186,14 +189,16 @@ export class ChatController {
   }
 
   /** Send text in the current conversation; returns an error to show instead when it cannot go. */
-  send(text: string): string | null {
+  send(text: string, attachments: Attachment[] = []): string | null {
     const session = this.store.get().current;
     if (!session) return "Open a conversation first.";
     const check = checkText(text, session);
-    if (!check.ok) return check.reason === "empty" ? "Write a message first." : limitMessage(text);
-    const message: Outgoing = { id: newId(), session, text, at: this.now() };
+    if (!check.ok && !(check.reason === "empty" && attachments.length)) {
+      return check.reason === "empty" ? "Write a message first." : limitMessage(text);
+    }
+    const message: Outgoing = { id: newId(), session, text, at: this.now(), ...(attachments.length ? { attachments } : {}) };
     this.addMessage(session, this.userMessage(message, "sending"));
-    this.touchConversation(session, text);
+    this.touchConversation(session, text || attachments[0]?.name);
     this.saveOutbox([...this.loadOutbox(), message]);
     this.client.send(message);
     return null;
@@ -260,7 +265,7 @@ export class ChatController {
       ...t,
       messages: t.messages.filter((m) => m.id !== original.id && m.id !== replyId(original.id)),
     }));
-    this.send(original.text);
+    this.send(original.text, (original.attachments ?? []).filter((a): a is Attachment => typeof a.key === "string"));
   }
 
   async loadEarlier(session: string): Promise<void> {
@@ -354,7 +359,8 @@ export class ChatController {
         const streamed = (this.pieces.get(id) ?? []).join("");
         this.pieces.delete(id);
         const stopped = frame.stopped || this.stopped.has(frame.id);
-        this.upsertReply(frame.session, frame.id, { text: frame.chunked ? streamed : frame.text, status: "done" }, stopped ? { stopped: true } : {});
+        const marks = { ...(stopped ? { stopped: true } : {}), ...(frame.attachments.length ? { attachments: frame.attachments } : {}) };
+        this.upsertReply(frame.session, frame.id, { text: frame.chunked ? streamed : frame.text, status: "done" }, marks);
         this.clearActivity(frame.id);
         this.touchConversation(frame.session);
         return;
@@ -428,7 +434,7 @@ export class ChatController {
     session: string,
     userId: string,
     patch: Pick<ChatMessage, "text" | "status">,
-    marks: Pick<ChatMessage, "stopped"> = {},
+    marks: Pick<ChatMessage, "stopped" | "attachments"> = {},
   ): void {
     const id = replyId(userId);
     this.updateThread(session, (t) => {
@@ -481,6 +487,7 @@ export class ChatController {
       status,
       error: null,
       replyTo: null,
+      ...(message.attachments?.length ? { attachments: message.attachments } : {}),
     };
   }
 
@@ -521,6 +528,7 @@ function fromHistory(m: HistoryMessage): ChatMessage {
     error: null,
     replyTo: null,
     ...(m.stopped ? { stopped: true } : {}),
+    ...(m.attachments?.length ? { attachments: m.attachments } : {}),
   };
 }
 
