@@ -41,7 +41,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from openclaw_bridge import health, logs
 from openclaw_bridge.activity import Activity, ToolEvents
 from openclaw_bridge.agent import HELPERS_DIR, AgentRunner
-from openclaw_bridge.attachments import Attachments, OutboundFile
+from openclaw_bridge.attachments import Attachments, OpenAITranscriber, OutboundFile
 from openclaw_bridge.browser import choose_browser
 from openclaw_bridge.chat_out import ChannelStream, DiscordStream, SlackStream
 from openclaw_bridge.config import BridgeConfig, BridgeConfigError
@@ -950,7 +950,7 @@ class Bridge:
             return msg.text, None
         model = choice or self._boot_choice
         pair = (model.provider.id, model.model) if model is not None else ("offline", "demo")
-        prepared = self.files.prepare(msg, model=pair)
+        prepared = self.files.prepare(msg, model=pair, transcribe=self._transcriber(model))
         for notice in prepared.notices:
             piece = notice + "\n\n"
             pieces.append(piece)
@@ -958,6 +958,14 @@ class Bridge:
             if telegram is not None:
                 telegram.delta(piece)
         return prepared.text, prepared.images or None
+
+    def _transcriber(self, choice: ModelChoice | None) -> OpenAITranscriber | None:
+        """The provider's speech-to-text, when it has one (OpenAI's) and its key is set."""
+        if choice is None or choice.provider.id != "openai":
+            return None
+        key = self.key_for(choice.provider.id)
+        base_url = choice.base_url or choice.provider.base_url
+        return OpenAITranscriber(base_url, key) if key and base_url else None
 
     def _files_out(self, msg: QueueMessage, text: str) -> tuple[str, list[OutboundFile]]:
         """The reply without `MEDIA:` lines, and the files the turn attached, stored."""

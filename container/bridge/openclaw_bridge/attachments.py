@@ -6,9 +6,12 @@ and given to the agent: an image as an `image_url` part of the turn's message (a
 OpenClaw's chat-completions endpoint accepts without fetching anything) when the turn's model
 accepts images; every other file, and an image the model cannot see, saved into the agent's
 workspace as the agent's own user (`attachments/<message>/<name>`), with a line telling the agent
-its name, type and path. A voice note is saved the same way and the reply says it was not
-transcribed: our providers' chat endpoints are all the proxy forwards, and the pinned OpenClaw's
-media understanding works on its own channels, not on its HTTP endpoint.
+its name, type and path. A voice note is transcribed with the provider's own speech-to-text
+when it has one (OpenAI's `/audio/transcriptions`, with the owner's key, called by the bridge:
+the model proxy forwards chat endpoints only): the agent gets the transcript and the reply opens
+with it. With any other provider the note is saved like a file and the reply says it was not
+transcribed (the pinned OpenClaw's media understanding works on its own channels, not on the
+HTTP endpoint the bridge uses).
 
 Out: a reply line `MEDIA:<path>` (OpenClaw's own convention for attaching a file to a reply: a
 standalone line, outside code blocks) names a file the agent made. OpenClaw's chat-completions
@@ -28,10 +31,12 @@ import mimetypes
 import re
 import secrets
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Final
 
+import httpx
 from botocore.exceptions import BotoCoreError, ClientError
 
 from openclaw_bridge.agent import DEFAULT_PATH, AgentRunner
@@ -82,6 +87,49 @@ NO_TRANSCRIPT: Final = (
     "available to the agent. Please type your message.)"
 )
 REFUSED: Final = "(I could not take {name}: {reason}.)"
+TOLD_TRANSCRIPT: Final = '[The user sent a voice note; its transcript: "{text}"]'
+SHOWN_TRANSCRIPT: Final = "🎤 “{text}”"
+TRANSCRIBE_MODEL: Final = "gpt-4o-mini-transcribe"
+MAX_TRANSCRIPT_CHARS: Final = 4000
+
+Transcribe = Callable[[bytes, str, str], str]
+"""(audio, content type, file name) → the words; raises TranscriptionError."""
+
+
+class TranscriptionError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class OpenAITranscriber:
+    """Speech-to-text with the provider's `/audio/transcriptions` (OpenAI's API shape)."""
+
+    base_url: str
+    key: str
+    model: str = TRANSCRIBE_MODEL
+    timeout: float = 60.0
+
+    def __call__(self, data: bytes, content_type: str, name: str) -> str:
+        try:
+            answer = httpx.post(
+                f"{self.base_url.rstrip('/')}/audio/transcriptions",
+                headers={"Authorization": f"Bearer {self.key}"},
+                data={"model": self.model, "response_format": "json"},
+                files={"file": (name, data, content_type)},
+                timeout=self.timeout,
+            )
+        except httpx.HTTPError as error:
+            raise TranscriptionError(f"could not reach it ({type(error).__name__})") from None
+        if answer.status_code != 200:
+            raise TranscriptionError(f"it answered HTTP {answer.status_code}")
+        try:
+            text = answer.json().get("text")
+        except ValueError:
+            text = None
+        if not isinstance(text, str) or not text.strip():
+            raise TranscriptionError("it heard no words")
+        return text.strip()[:MAX_TRANSCRIPT_CHARS]
+
 
 # Models that accept images, by provider (OpenClaw is told with `input: ["text", "image"]`).
 _VISION: Final = {
@@ -178,8 +226,15 @@ class Attachments:
 
     # -- in ------------------------------------------------------------------------------------
 
-    def prepare(self, msg: QueueMessage, *, model: tuple[str, str]) -> Prepared:
-        """Fetch, check and place a message's files; `model` is the turn's (provider, model)."""
+    def prepare(
+        self,
+        msg: QueueMessage,
+        *,
+        model: tuple[str, str],
+        transcribe: Transcribe | None = None,
+    ) -> Prepared:
+        """Fetch, check and place a message's files; `model` is the turn's (provider, model),
+        `transcribe` the provider's speech-to-text when it has one."""
         lines = [msg.text] if msg.text.strip() else []
         images: list[dict[str, Any]] = []
         notices: list[str] = []
@@ -205,6 +260,15 @@ class Attachments:
                 )
                 lines.append(TOLD_IMAGE.format(name=attachment.name, type=content_type, size=size))
                 continue
+            if attachment.kind == "voice" and transcribe is not None:
+                try:
+                    words = transcribe(data, content_type, attachment.name)
+                except TranscriptionError as problem:
+                    log.warning("voice note of %s not transcribed: %s", msg.message_id, problem)
+                else:
+                    lines.append(TOLD_TRANSCRIPT.format(text=words))
+                    notices.append(SHOWN_TRANSCRIPT.format(text=words))
+                    continue
             path = self._save(msg.message_id, attachment.name, data)
             saved.append(path)
             if attachment.kind == "voice":
