@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
@@ -48,11 +47,16 @@ Examples:
 \b
   openclaw-deploy skills add ./release-notes         # a folder
   openclaw-deploy skills add release-notes.zip       # or a .zip / .tar.gz
+  openclaw-deploy skills add clawhub:weather-alerts  # from ClawHub
   openclaw-deploy skills list
   openclaw-deploy skills disable release-notes
   openclaw-deploy skills remove release-notes --yes
 """
-ADD_HELP: Final = """Add a skill (or replace yours of the same name) from a folder, .zip or .tar.gz.
+ADD_HELP: Final = """Add a skill (or replace yours of the same name) from a folder, .zip or .tar.gz,
+or from ClawHub, OpenClaw's public skill registry, as clawhub:NAME (or clawhub:@owner/NAME):
+the pinned OpenClaw installs it on this machine (resolution, ClawHub's release trust check,
+download; the first time OpenClaw itself is installed into the tool's cache), then it is
+checked and stored like any other.
 
 Refused, with nothing stored: no SKILL.md or no name/description in its frontmatter, the name of
 a built-in skill, absolute paths, `..`, links or devices in it, an archive over 3 MiB, more
@@ -136,9 +140,22 @@ def _render_toggled(console: Console, result: SkillToggled) -> None:
 def add(
     ctx: typer.Context,
     path: Annotated[
-        Path,
-        typer.Argument(metavar="PATH", help="A skill folder, .zip or .tar.gz.", show_default=False),
+        str,
+        typer.Argument(
+            metavar="PATH",
+            help="A skill folder, .zip or .tar.gz, or clawhub:NAME.",
+            show_default=False,
+        ),
     ],
+    registry: Annotated[
+        str | None,
+        typer.Option(
+            "--registry",
+            envvar="OPENCLAW_CLAWHUB_URL",
+            help="clawhub: the registry's URL (default: ClawHub's own).",
+            show_default=False,
+        ),
+    ] = None,
     name: NameOption = None,
     target: TargetOption = None,
     as_json: JsonOption = False,
@@ -148,7 +165,7 @@ def add(
     app = app_context(ctx)
     deployment = resolve_deployment(app, name, target)
     with app.reporter().task("Checking and storing the skill"):
-        result = add_skill(app, deployment, path)
+        result = add_skill(app, deployment, path, registry=registry)
     emit(app.console, result, as_json=as_json, render=_render_added)
     if not as_json:
         recommend(app.console, ("openclaw-deploy skills list", "see it loaded by the agent"))

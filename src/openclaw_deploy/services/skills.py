@@ -7,6 +7,10 @@ reports what OpenClaw then lists, which `list` shows beside each skill.
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +36,11 @@ from openclaw_deploy.services.target import connect
 APPLIES: Final = "The running agent has it within seconds; a sleeping one at its next start."
 BUILT_IN_APPLIES: Final = "Applies at the agent's next start (openclaw-deploy stop, then start)."
 ARCHIVE_SUFFIXES: Final = (".zip", ".tar.gz", ".tgz", ".tar")
+CLAWHUB_PREFIX: Final = "clawhub:"
+CLAWHUB_REF: Final = re.compile(r"(?:@[a-z0-9][a-z0-9_-]{0,63}/)?[a-z0-9][a-z0-9-]{0,63}")
+ENV_CLAWHUB_URL: Final = "OPENCLAW_CLAWHUB_URL"
+"""The registry OpenClaw installs from (its own variable; unset: ClawHub itself)."""
+CLAWHUB_TIMEOUT_SECONDS: Final = 300.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,12 +114,85 @@ def read_skill(path: Path) -> Skill:
         ) from None
 
 
-def add_skill(app: AppContext, deployment: Deployment, path: Path) -> SkillAdded:
-    skill = read_skill(path)
+def from_clawhub(ref: str, *, registry: str | None = None) -> tuple[Skill, str]:
+    """A skill installed from ClawHub by the pinned OpenClaw itself (its resolution, release
+    trust check and download), into a scratch workspace on this machine; then checked as any
+    other skill. Returns the skill and its origin (`clawhub:REF@VERSION`)."""
+    from openclaw_deploy import toolchain
+
+    if not CLAWHUB_REF.fullmatch(ref):
+        raise UsageError(
+            f"{ref!r} is not a ClawHub skill name.",
+            hint="openclaw-deploy skills add clawhub:NAME (or clawhub:@owner/NAME)",
+        )
+    command = toolchain.ensure_openclaw()
+    with tempfile.TemporaryDirectory(prefix="openclaw-clawhub-") as scratch:
+        root = Path(scratch)
+        (root / "openclaw.json").write_text('{gateway: {mode: "local"}}')
+        extra = {
+            "HOME": str(root),
+            "OPENCLAW_STATE_DIR": str(root / "state"),
+            "OPENCLAW_CONFIG_PATH": str(root / "openclaw.json"),
+            "OPENCLAW_DISABLE_BONJOUR": "1",
+            "OPENCLAW_NO_AUTO_UPDATE": "1",
+            "NO_COLOR": "1",
+        }
+        registry = registry or os.environ.get(ENV_CLAWHUB_URL)
+        if registry:
+            extra[ENV_CLAWHUB_URL] = registry
+        try:
+            result = subprocess.run(
+                [*command, "skills", "install", ref],
+                cwd=root,
+                env=toolchain.node_env(extra),
+                capture_output=True,
+                text=True,
+                timeout=CLAWHUB_TIMEOUT_SECONDS,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise UsageError(
+                f"ClawHub did not deliver {ref} within {CLAWHUB_TIMEOUT_SECONDS:.0f} s.",
+                hint=f"openclaw-deploy skills add clawhub:{ref}",
+            ) from None
+        output = (result.stdout + "\n" + result.stderr).strip()
+        if result.returncode != 0:
+            reason = _clawhub_reason(output)
+            raise UsageError(
+                f"ClawHub refused {ref}: {reason} Nothing was stored.",
+                hint="openclaw-deploy skills add clawhub:NAME with a skill ClawHub lists",
+            )
+        installed = [p.parent for p in (root / "state" / "workspace" / "skills").glob("*/SKILL.md")]
+        if len(installed) != 1:
+            raise UsageError(f"OpenClaw installed no skill from ClawHub for {ref}. {output[-300:]}")
+        version = re.search(r"Installed \S+@(\S+)", output)
+        skill = read_skill(installed[0])
+    origin = f"clawhub:{ref}" + (f"@{version.group(1)}" if version else "")
+    return skill, origin
+
+
+def _clawhub_reason(output: str) -> str:
+    """The line of OpenClaw's output that says why (its box drawing left out)."""
+    lines = [line.strip(" │╭╮╰╯─") for line in output.splitlines()]
+    lines = [line for line in lines if line]
+    for line in lines:
+        if "not found" in line or "blocked" in line.lower() or "malicious" in line.lower():
+            return line if line.endswith(".") else line + "."
+    return lines[-1] if lines else "no reason given."
+
+
+def add_skill(
+    app: AppContext, deployment: Deployment, source: str, *, registry: str | None = None
+) -> SkillAdded:
+    """Add a skill from a folder or archive on this machine, or `clawhub:NAME`."""
+    if source.startswith(CLAWHUB_PREFIX):
+        skill, origin = from_clawhub(source.removeprefix(CLAWHUB_PREFIX), registry=registry)
+    else:
+        skill, origin = read_skill(Path(source)), "upload"
     store = skill_store(app, deployment)
     with translate_boto_errors("store the skill"):
         replaced = skill.name in store.index().skills
-        stored = store.add(skill, now=time.time())
+        stored = store.add(skill, now=time.time(), origin=origin)
     return SkillAdded(deployment=deployment.name, skill=stored.public(), replaced=replaced)
 
 
