@@ -60,6 +60,7 @@ class OpenClawStack(cdk.Stack):
         )
         apis = Apis(self, "Api", spec=spec)
         cognito_origin = f"https://cognito-idp.{region}.{suffix}"
+        state_bucket = data.buckets[resources.STATE_BUCKET.key].bucket_name
         web = Web(
             self,
             "Web",
@@ -67,6 +68,8 @@ class OpenClawStack(cdk.Stack):
             http_api_origin=apis.http_url,
             ws_api_origin=f"wss://{apis.ws_api.api_id}.execute-api.{region}.{suffix}",
             cognito_origin=cognito_origin,
+            # The web chat's attachments: uploaded to and shown from the state bucket.
+            files_origin=f"https://{state_bucket}.s3.{region}.{suffix} https://{state_bucket}.s3.{suffix}",
         )
         auth = Auth(self, "Auth", spec=spec, web_url=web.url)
         apis.add_routes(auth=auth, functions=functions)

@@ -20,16 +20,18 @@ from openclaw_deploy.infra.common import acknowledge
 CONFIG_PATH = "/config.json"
 
 
-def content_security_policy(*, http_api: str, ws_api: str, cognito: str) -> str:
-    """The CSP: our own files, and connections only to our APIs and Cognito."""
+def content_security_policy(*, http_api: str, ws_api: str, cognito: str, files: str = "") -> str:
+    """The CSP: our own files, and connections only to our APIs and Cognito. `files`: the state
+    bucket's origins, where the chat uploads attachments (presigned POST) and shows the agent's
+    images (presigned GET)."""
     return "; ".join(
         (
             "default-src 'self'",
             "script-src 'self'",
             "style-src 'self'",
-            "img-src 'self' data: blob:",
+            f"img-src 'self' data: blob: {files}".rstrip(),
             "font-src 'self' data:",
-            f"connect-src 'self' {http_api} {ws_api} {cognito}",
+            f"connect-src 'self' {http_api} {ws_api} {cognito} {files}".rstrip(),
             "manifest-src 'self'",
             "object-src 'none'",
             "base-uri 'self'",
@@ -50,6 +52,7 @@ class Web(Construct):
         http_api_origin: str,
         ws_api_origin: str,
         cognito_origin: str,
+        files_origin: str = "",
     ) -> None:
         super().__init__(scope, construct_id)
         self.bucket = s3.Bucket(
@@ -76,7 +79,10 @@ class Web(Construct):
             security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
                 content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
                     content_security_policy=content_security_policy(
-                        http_api=http_api_origin, ws_api=ws_api_origin, cognito=cognito_origin
+                        http_api=http_api_origin,
+                        ws_api=ws_api_origin,
+                        cognito=cognito_origin,
+                        files=files_origin,
                     ),
                     override=True,
                 ),
