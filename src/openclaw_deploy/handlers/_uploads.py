@@ -66,7 +66,7 @@ def create_upload(request: Request) -> Response:
     assert isinstance(content_type, str)
     assert isinstance(size, int)
     key = f"{uploads_prefix(request.user, session)}{secrets.token_hex(8)}/{name}"
-    post = aws.s3().generate_presigned_post(
+    form = aws.s3().generate_presigned_post(
         Bucket=bucket(),
         Key=key,
         Fields={"Content-Type": content_type},
@@ -80,7 +80,7 @@ def create_upload(request: Request) -> Response:
     return _common.respond(
         201,
         {
-            "upload": {"url": post["url"], "fields": post["fields"]},
+            "upload": {"url": form["url"], "fields": form["fields"]},
             "attachment": {"key": key, "name": name, "contentType": content_type, "size": size},
             "expiresAt": int(time.time()) + UPLOAD_TTL_SECONDS,
         },
