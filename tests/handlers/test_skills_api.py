@@ -13,7 +13,7 @@ import pytest
 
 from openclaw_deploy.handlers import api
 from openclaw_deploy.runtime import resources
-from openclaw_deploy.runtime.skills import MAX_ARCHIVE_BYTES, archive_key
+from openclaw_deploy.runtime.skills import MAX_ARCHIVE_BYTES, AgentReport, SkillStore, archive_key
 from tests.conftest import ACCOUNT, REGION
 from tests.handlers.conftest import DEPLOYMENT, Stack
 from tests.handlers.events import body, http_event
@@ -130,3 +130,22 @@ def test_an_archive_that_reads_as_text_comes_through_unencoded(stack: Stack, buc
     event.update(body=out.getvalue().decode("utf-8"), isBase64Encoded=False)
     answer = api.handler(event)
     assert answer["statusCode"] == 201, answer
+
+
+def test_ensure_creates_the_empty_index_and_report_and_never_replaces_them(
+    stack: Stack, bucket: str
+) -> None:
+    # S3 answers a missing key with AccessDenied to the API's role (it may not list the
+    # bucket); the API then creates both keys empty, with puts that only ever create.
+    store = SkillStore(stack.client("s3"), bucket)
+    store.ensure()
+    assert stored(stack, bucket) == ["skills/agent-report.json", "skills/index.json"]
+    assert store.report() is None, "an empty report is no report"
+    assert store.index().skills == {}
+
+    assert upload(zipped(("SKILL.md", SKILL_MD)))["statusCode"] == 201
+    store.put_report(AgentReport(reported_at=1.0, skills=[]))
+    store.ensure()
+    assert "trip-planner" in store.index().skills
+    report = store.report()
+    assert report is not None and report.reported_at == 1.0

@@ -17,12 +17,16 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
+from botocore.exceptions import ClientError
+
 from openclaw_deploy.handlers import _common
 from openclaw_deploy.handlers._common import BadRequestError, Response
 from openclaw_deploy.runtime import aws, resources
 from openclaw_deploy.runtime.skills import (
     MAX_ARCHIVE_BYTES,
+    AgentReport,
     SkillError,
+    SkillIndex,
     SkillStore,
     human_size,
     limits,
@@ -41,6 +45,18 @@ def _store() -> SkillStore:
     return SkillStore(aws.s3(), _common.env(resources.STATE_BUCKET.env_var))
 
 
+def _read(store: SkillStore) -> tuple[SkillIndex, AgentReport | None]:
+    """The index and the agent's report. This role may not list the bucket, so S3 answers a
+    key that does not exist yet with AccessDenied: then both are created empty and read again."""
+    try:
+        return store.index(), store.report()
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "AccessDenied":
+            raise
+    store.ensure()
+    return store.index(), store.report()
+
+
 def _refuse(message: str) -> Response:
     return _common.respond(
         400, {"error": {"code": "bad_skill", "message": message, "field": "archive"}}
@@ -48,8 +64,7 @@ def _refuse(message: str) -> Response:
 
 
 def list_skills(request: Request) -> Response:
-    store = _store()
-    index, report = store.index(), store.report()
+    index, report = _read(_store())
     return _common.respond(
         200,
         {
@@ -94,7 +109,7 @@ def add_skill(request: Request) -> Response:
     except SkillError as problem:
         return _refuse(str(problem))
     store = _store()
-    replaced = skill.name in store.index().skills
+    replaced = skill.name in _read(store)[0].skills
     stored = store.add(skill, now=time.time())
     return _common.respond(
         201, {"skill": stored.public(), "replaced": replaced, "applies": APPLIES}
@@ -107,7 +122,9 @@ def set_skill(request: Request) -> Response:
     if not isinstance(enabled, bool):
         raise BadRequestError('the body must be {"enabled": true|false}')
     name = request.params["name"]
-    source = _store().set_enabled(name, enabled)
+    store = _store()
+    _read(store)
+    source = store.set_enabled(name, enabled)
     if source is None:
         return _common.error(404, "not_found", f"there is no skill named {name}")
     applies = APPLIES if source == "owner" else BUILT_IN_APPLIES
@@ -118,7 +135,9 @@ def set_skill(request: Request) -> Response:
 
 def remove_skill(request: Request) -> Response:
     name = request.params["name"]
-    if _store().remove(name) is None:
+    store = _store()
+    _read(store)
+    if store.remove(name) is None:
         return _common.error(
             404, "not_found", f"there is no skill of yours named {name} (built-in ones: disable)"
         )

@@ -509,6 +509,28 @@ class SkillStore:
             raise
         return SkillIndex.from_json(answer["Body"].read()), str(answer.get("ETag", ""))
 
+    def ensure(self) -> None:
+        """Create the empty index and report where they are missing (puts that only create).
+
+        S3 answers a missing key with 403, not 404, to a role that may not list the bucket (the
+        API's role may not: it has no business with the other keys' names), so the API makes
+        sure both exist before it reads them."""
+        from botocore.exceptions import ClientError
+
+        empty = json.dumps({"reportedAt": None, "skills": []}).encode()
+        for key, body in ((INDEX_KEY, SkillIndex().to_json()), (REPORT_KEY, empty)):
+            try:
+                self._s3.put_object(
+                    Bucket=self.bucket,
+                    Key=key,
+                    Body=body,
+                    ContentType="application/json",
+                    IfNoneMatch="*",
+                )
+            except ClientError as error:
+                if _code(error) not in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+                    raise
+
     def _save(self, index: SkillIndex) -> None:
         self._s3.put_object(
             Bucket=self.bucket,
@@ -578,6 +600,8 @@ class SkillStore:
                 return None
             raise
         data = json.loads(answer["Body"].read())
+        if data.get("reportedAt") is None:
+            return None  # made by `ensure`: the agent has not reported yet
         return AgentReport(
             reported_at=float(data.get("reportedAt", 0)), skills=list(data.get("skills") or [])
         )
