@@ -318,6 +318,35 @@ class Middleware:
         self._app = app
         self._authorizer = authorizer
 
+    def _upload_refused(
+        self, environ: dict[str, Any], headers: Mapping[str, str]
+    ) -> tuple[int, dict[str, str], bytes] | None:
+        """S3's answer to a browser upload form it would refuse (`post_policy`); None to pass."""
+        from openclaw_deploy.local.iam import post_policy
+
+        body = _read_body(environ)
+        form = post_policy.parse_form(
+            str(environ.get("PATH_INFO", "/")), headers.get("content-type", ""), body
+        )
+        if form is None:
+            return None
+        problem = post_policy.refusal(form)
+        if problem is not None:
+            status, code, message = problem
+            log.warning("refused an upload form for %s: %s", form.key, message)
+            answer = (
+                '<?xml version="1.0" encoding="UTF-8"?>\n'
+                f"<Error><Code>{code}</Code><Message>{_xml(message)}</Message></Error>"
+            ).encode()
+            return status, {"Content-Type": "application/xml"}, answer
+        identity = self._authorizer.identity(form.access_key_id or "")
+        if identity is None:
+            return None
+        target = f"arn:aws:s3:::{form.bucket}/{form.key}"
+        check = requests.Check(action="s3:PutObject", resource=target)
+        refusal = self._authorizer.evaluate(identity, [check])
+        return None if refusal is None else denial("s3", refusal, method="POST")
+
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         headers = {
             key[5:].replace("_", "-").lower(): str(value)
@@ -327,6 +356,17 @@ class Middleware:
         if "CONTENT_TYPE" in environ:
             headers["content-type"] = str(environ["CONTENT_TYPE"])
         query = str(environ.get("QUERY_STRING", ""))
+        if environ.get("REQUEST_METHOD") == "POST" and headers.get("content-type", "").startswith(
+            "multipart/form-data"
+        ):
+            refused = self._upload_refused(environ, headers)
+            if refused is not None:
+                status, answer_headers, answer = refused
+                start_response(
+                    f"{status} {'Bad Request' if status == 400 else 'Forbidden'}",
+                    [*answer_headers.items(), ("Content-Length", str(len(answer)))],
+                )
+                return [answer]
         signed = requests.signer(headers, query)
         if signed is None or (
             self._authorizer.identity(signed[0]) is None and signed[0] != UNASSIGNED_KEY
