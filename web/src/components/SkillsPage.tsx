@@ -13,8 +13,8 @@ function mebibytes(bytes: number): string {
   return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 }
 
-function loadedText(skill: Skill): string {
-  if (!skill.enabled) return "off";
+function loadedText(skill: Skill, enabled: boolean): string {
+  if (!enabled) return "off";
   if (skill.loaded === null) return "not reported yet";
   return skill.loaded ? "loaded by the agent" : "not loaded";
 }
@@ -74,8 +74,11 @@ function SkillRow({ skill, onChanged }: { skill: Skill; onChanged: (note: string
   const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // The box follows the owner's click at once; the server's answer (next refresh) confirms it.
+  const [enabled, setEnabled] = useState(skill.enabled);
+  useEffect(() => setEnabled(skill.enabled), [skill.enabled]);
 
-  const act = (action: () => Promise<{ applies?: string } | unknown>) => {
+  const act = (action: () => Promise<{ applies?: string } | unknown>, undo?: () => void) => {
     setBusy(true);
     setError(null);
     action()
@@ -84,7 +87,10 @@ function SkillRow({ skill, onChanged }: { skill: Skill; onChanged: (note: string
           const applies = (answer as { applies?: string } | null)?.applies;
           onChanged(applies ?? null);
         },
-        (e: unknown) => setError(errorMessage(e)),
+        (e: unknown) => {
+          undo?.();
+          setError(errorMessage(e));
+        },
       )
       .finally(() => {
         setBusy(false);
@@ -96,16 +102,23 @@ function SkillRow({ skill, onChanged }: { skill: Skill; onChanged: (note: string
     <li className="skill" aria-label={skill.name}>
       <div className="skill-head">
         <strong>{skill.name}</strong> <span className="badge">{skill.source === "owner" ? "yours" : "built in"}</span>{" "}
-        <span className="muted">{loadedText(skill)}</span>
+        <span className="muted">{loadedText(skill, enabled)}</span>
       </div>
       <div className="muted">{skill.description}</div>
       <div className="skill-actions">
         <label>
           <input
             type="checkbox"
-            checked={skill.enabled}
+            checked={enabled}
             disabled={busy}
-            onChange={(e) => act(() => api.setSkill(skill.name, e.target.checked))}
+            onChange={(e) => {
+              const wanted = e.target.checked;
+              setEnabled(wanted);
+              act(
+                () => api.setSkill(skill.name, wanted),
+                () => setEnabled(!wanted),
+              );
+            }}
           />{" "}
           On
         </label>
