@@ -112,7 +112,9 @@ def test_the_agent_opens_a_page_in_chromium_and_takes_a_screenshot(
         try:
             bridge.wait_running(timeout=150)
             opened = {
-                "tool": _browser({"action": "open", "url": url}),
+                # The first call launches Chromium: on a busy machine that takes longer than
+                # the tool's default request budget, so the call names its own (as a model may).
+                "tool": _browser({"action": "open", "url": url, "timeoutMs": 90000}),
                 "echo_tool_result": True,
             }
             frame = _turn(
