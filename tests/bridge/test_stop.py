@@ -111,10 +111,12 @@ def test_stop_ends_a_streaming_reply_where_it_is_and_the_next_message_is_answere
         TURN_TIMEOUT,
         what="the reply to start streaming",
     )
+    asked = time.monotonic()
     stop(served.deployment, msg)
 
     final = final_of(connections, msg)
     assert final["stopped"] is True
+    print(f"stop to final: {(time.monotonic() - asked) * 1000:.0f} ms")  # shown with -s
     text = str(final["text"])
     assert text and len(text.split()) < len(words)
     assert " ".join(words).startswith(text.strip())
@@ -142,8 +144,10 @@ def test_stop_during_a_tool_aborts_the_run_so_the_model_is_not_called_again(
         session="web-tool",
     )
     wait_for(lambda: calls_for(model, marker) >= 1, TURN_TIMEOUT, what="the tool call")
+    asked = time.monotonic()
     stop(served.deployment, msg)
     final = final_of(connections, msg)
+    print(f"stop during a tool to final: {(time.monotonic() - asked) * 1000:.0f} ms")
     assert final["stopped"] is True
 
     time.sleep(8)  # past the command's end: a run still going would send its result back now

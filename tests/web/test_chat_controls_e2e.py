@@ -43,7 +43,7 @@ def test_stop_rename_and_delete_in_chromium(local: Local, chromium: str) -> None
     run = run_spec(
         "controls.spec.ts",
         {
-            "OPENCLAW_WEB_URL": access["web_url"],
+            "OPENCLAW_WEB_URL": local.state()["web_url"],
             "OPENCLAW_E2E_USERNAME": access["owner_email"],
             "OPENCLAW_E2E_PASSWORD": access["owner_password"],
         },
