@@ -172,3 +172,16 @@ def test_a_replys_files_are_found_as_openclaw_writes_them() -> None:
         ]
     }
     assert turn_media(history) == ["new.pdf", "/shot.png"]
+
+
+def test_a_file_that_cannot_be_saved_is_said_and_the_turn_goes_on(
+    tmp_path: Path, telegram: FakeTelegram
+) -> None:
+    (tmp_path / "workspace").write_text("not a folder")  # the workspace cannot take files
+    file_id, _ = telegram.add_file(b"%PDF-1.4")
+    document = Attachment(file_id=file_id, name="a.pdf", content_type="application/pdf", size=8)
+    prepared = files(tmp_path, telegram).prepare(
+        message(document, text="read it"), model=("anthropic", "claude-sonnet-4-5")
+    )
+    assert prepared.text == "read it"
+    assert prepared.notices == ["(I could not take a.pdf: it could not be saved.)"]

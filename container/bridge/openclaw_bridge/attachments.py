@@ -269,7 +269,12 @@ class Attachments:
                     lines.append(TOLD_TRANSCRIPT.format(text=words))
                     notices.append(SHOWN_TRANSCRIPT.format(text=words))
                     continue
-            path = self._save(msg.message_id, attachment.name, data)
+            try:
+                path = self._save(msg.message_id, attachment.name, data)
+            except (AttachmentError, OSError) as problem:
+                log.error("could not save %s for the agent: %s", attachment.name, problem)
+                notices.append(REFUSED.format(name=attachment.name, reason="it could not be saved"))
+                continue
             saved.append(path)
             if attachment.kind == "voice":
                 lines.append(TOLD_VOICE.format(type=content_type, size=size, path=path))
