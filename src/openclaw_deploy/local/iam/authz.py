@@ -362,6 +362,8 @@ class Middleware:
             refused = self._upload_refused(environ, headers)
             if refused is not None:
                 status, answer_headers, answer = refused
+                if "origin" in headers:  # the bucket's CORS rule answers the page, as S3 does
+                    answer_headers["Access-Control-Allow-Origin"] = headers["origin"]
                 start_response(
                     f"{status} {'Bad Request' if status == 400 else 'Forbidden'}",
                     [*answer_headers.items(), ("Content-Length", str(len(answer)))],
