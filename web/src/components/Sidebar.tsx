@@ -175,10 +175,21 @@ function ConversationItem({ conversation: c, current }: { conversation: Conversa
         </a>
         <span className="conv-actions">
           <button type="button" aria-label={`Rename ${c.title}`} title="Rename" onClick={() => setMode("rename")}>
-            ✎
+            <svg viewBox="0 0 24 24" width="15" height="15" aria-hidden="true">
+              <path d="M4 20h4l10-10-4-4L4 16v4zM13 7l4 4" fill="none" stroke="currentColor" strokeWidth="1.8" strokeLinejoin="round" />
+            </svg>
           </button>
           <button type="button" aria-label={`Delete ${c.title}`} title="Delete" onClick={() => setMode("delete")}>
-            🗑
+            <svg viewBox="0 0 24 24" width="15" height="15" aria-hidden="true">
+              <path
+                d="M5 7h14M10 7V5h4v2M7 7l1 13h8l1-13M10 11v6M14 11v6"
+                fill="none"
+                stroke="currentColor"
+                strokeWidth="1.8"
+                strokeLinecap="round"
+                strokeLinejoin="round"
+              />
+            </svg>
           </button>
         </span>
       </div>
