@@ -525,9 +525,9 @@ class StopRequest:
         )
 
 
-ACTIVITY_KINDS: Final[tuple[str, ...]] = ("thinking", "tool", "writing")
-"""What `agent.activity` says the agent is doing: thinking (the model works), running a tool
-(`tool` names it, `detail` says on what: a command, a page), writing the reply."""
+ACTIVITY_KINDS: Final[tuple[str, ...]] = ("thinking", "tool")
+"""What `agent.activity` says the agent is doing: running a tool (`tool` names it, `detail` says
+on what: a command, a page) or thinking again (the model works once the tool is done)."""
 ACTIVITY_DETAIL_CHARS: Final = 160
 
 

@@ -142,7 +142,7 @@ export function parseServerFrame(raw: unknown): ServerFrame | null {
       return { type, id, session, text, chunked: data.chunked === true, stopped: data.stopped === true, attachments };
     }
     case "agent.activity": {
-      // `activity`: what it does (thinking, tool, writing); `kind` in the client's own shape.
+      // `activity`: what it does (tool, thinking); `kind` in the client's own shape.
       const { session, activity: kind } = data;
       if (!isString(id) || !isString(session) || !isString(kind)) return null;
       const tool = isString(data.tool) ? data.tool : null;

@@ -44,7 +44,6 @@ export function describeActivity(activity: Activity): string {
     if (tool === "web_search") return `Searching the web${detail}`;
     return `Running ${tool}${detail}`;
   }
-  if (activity.kind === "writing") return "Writing…";
   return "Thinking…";
 }
 
