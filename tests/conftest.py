@@ -6,10 +6,11 @@ Every AWS call in the tests goes over HTTP to this server through boto3's standa
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import httpx
 import pytest
@@ -20,13 +21,15 @@ import pytest
 # - the web build: `web/dist`, rebuilt by the browser suites and read by the wheel build.
 SHARED_IMAGE: Final = "agent-image"
 SHARED_WEB_BUILD: Final = "web-build"
-_SHARED_BY_FIXTURE: Final = {"agent_image": SHARED_IMAGE, "web_dist": SHARED_WEB_BUILD}
 _SHARED_BY_FILE: Final = {
     "tests/local/test_firewall.py": SHARED_IMAGE,
     "tests/e2e/test_agent_isolation.py": SHARED_IMAGE,
     "tests/local/test_image_e2e.py": SHARED_IMAGE,
     "tests/cli/test_app.py": SHARED_WEB_BUILD,
 }
+# A file naming one of these fixtures shares what it builds.
+_SHARED_BY_FIXTURE: Final = {"agent_image": SHARED_IMAGE, "web_dist": SHARED_WEB_BUILD}
+_TESTS: Final = Path(__file__).resolve().parent
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account
@@ -65,20 +68,32 @@ def aws_env(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     return moto_endpoint
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keep each file on one worker (its module fixtures, e.g. a local target, start once) and
-    the files that share state on the same one (`--dist loadgroup` reads these groups)."""
-    groups: dict[str, str] = {}
-    for item in items:
-        path = item.nodeid.split("::", 1)[0]
-        fixtures = getattr(item, "fixturenames", ())
-        shared = _SHARED_BY_FILE.get(path) or next(
-            (group for name, group in _SHARED_BY_FIXTURE.items() if name in fixtures), None
-        )
-        if shared is not None or path not in groups:
-            groups[path] = shared or groups.get(path) or path
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(groups[item.nodeid.split("::", 1)[0]]))
+@functools.cache
+def shared_group(path: str) -> str | None:
+    """The group of a test file (`tests/...py`) that shares state with others, if it does."""
+    if path in _SHARED_BY_FILE:
+        return _SHARED_BY_FILE[path]
+    if path.startswith("tests/web/"):
+        return SHARED_WEB_BUILD  # every browser suite builds or serves web/dist
+    try:
+        text = (_TESTS.parent / path).read_text(encoding="utf-8")
+    except OSError:
+        return None
+    return next((group for name, group in _SHARED_BY_FIXTURE.items() if name in text), None)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Each test file runs on one worker, so its module fixtures (a local target, a real OpenClaw)
+    start once; the files of a shared group run on the same worker, one after the other."""
+    from xdist.scheduler import LoadFileScheduling  # type: ignore[import-untyped]
+
+    class SharedStateScheduling(LoadFileScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return shared_group(path) or path
+
+    return SharedStateScheduling(config, log)
 
 
 @pytest.hookimpl(hookwrapper=True)
