@@ -19,6 +19,9 @@ bridge, OpenClaw) because it is plain text:
 * `pieces`: how many pieces to stream the reply in (default: one per word);
 * `echo_tool_result`: once the tool's result is back, answer with that result itself (a test
   then sees what the tool did, e.g. the output of an `exec` command);
+* `media_from_result`: a regular expression with one group; once the tool's result is back,
+  answer `reply` and a `MEDIA:` line with the group's first match in that result (a file the
+  tool made, e.g. a browser screenshot, attached as a model would attach it);
 * `report_input`: answer with what the turn's message carried: how many image parts (and their
   media types and sizes) and the text, e.g. the lines naming attached files.
 
@@ -72,6 +75,7 @@ class Script:
     pieces: int | None = None
     echo_tool_result: bool = False
     report_input: bool = False
+    media_from_result: str | None = None
 
     @classmethod
     def parse(cls, text: str) -> Script:
@@ -95,6 +99,9 @@ class Script:
             pieces=pieces if isinstance(pieces, int) and pieces > 0 else None,
             echo_tool_result=data.get("echo_tool_result") is True,
             report_input=data.get("report_input") is True,
+            media_from_result=media
+            if isinstance(media := data.get("media_from_result"), str)
+            else None,
         )
 
 
@@ -155,8 +162,8 @@ def plan_turn(messages: list[dict[str, Any]]) -> tuple[Script, str | None, str]:
     tool_results = [m for m in messages[last_user_index + 1 :] if m.get("role") == "tool"]
     if script.tool is not None and not tool_results:
         return script, str(script.tool["name"]), ""
-    if script.tool is not None and script.echo_tool_result:
-        return script, None, message_text(tool_results[-1]) or "(the tool printed nothing)"
+    if script.tool is not None and (script.media_from_result or script.echo_tool_result):
+        return script, None, _from_tool_result(script, message_text(tool_results[-1]))
     if script.report_input:
         return script, None, report_input(messages[last_user_index] if last_user_index >= 0 else {})
     if script.reply is not None:
@@ -167,6 +174,16 @@ def plan_turn(messages: list[dict[str, Any]]) -> tuple[Script, str | None, str]:
     if len(quote) > QUOTE_CHARS:
         quote = quote[: QUOTE_CHARS - 1] + "…"
     return script, None, DEMO_REPLY.format(quote=quote or "(nothing)")
+
+
+def _from_tool_result(script: Script, result: str) -> str:
+    """The answer made from the tool's result: the result itself, or a reply attaching the
+    file it names."""
+    if script.media_from_result:
+        found = re.search(script.media_from_result, result)
+        media = f"\n\nMEDIA:{found.group(1)}" if found else "\n\n(the tool made no file)"
+        return (script.reply or "Here it is.") + media
+    return result or "(the tool printed nothing)"
 
 
 def report_input(message: dict[str, Any]) -> str:

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from threading import Thread
 
+import httpx
 import pytest
 
 from openclaw_deploy.offline_model import OfflineModel
@@ -24,6 +25,7 @@ from openclaw_deploy.runtime import resources
 from openclaw_deploy.runtime.settings import Settings
 from tests.bridge.harness import BridgeProcess as Bridge
 from tests.bridge.harness import ConnectionsEndpoint, bridge_env, provision, wait_for
+from tests.fakes.telegram_api import FakeTelegram
 
 pytestmark = [
     pytest.mark.slow,
@@ -31,6 +33,15 @@ pytestmark = [
 ]
 
 TITLE = "Harbour lights 7c1e"
+CHAT = 4242
+PNG = b"\x89PNG"
+# The screenshot's path in the tool's result, attached as a model attaches a file (`MEDIA:`).
+SHOT = {
+    "tool": {"name": "tool_call", "arguments": {"id": "browser", "args": {"action": "screenshot"}}},
+    "reply": "Here is the page.",
+    # Tool Search's `tool_call` hands the browser's result back as JSON: its quotes escaped.
+    "media_from_result": r'Screenshot saved to \\?"([^"\\]+)',
+}
 HEADLINE = "Ferries run late tonight"
 PAGE = f"""<!doctype html><html><head><title>{TITLE}</title></head>
 <body><h1>{HEADLINE}</h1><p>Served to the agent's browser by the test.</p></body></html>"""
@@ -88,6 +99,7 @@ def test_the_agent_opens_a_page_in_chromium_and_takes_a_screenshot(
     openclaw_command: list[str],
     model: OfflineModel,
     connections: ConnectionsEndpoint,
+    telegram: FakeTelegram,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     deployment = provision(bridge_moto)
@@ -106,6 +118,8 @@ def test_the_agent_opens_a_page_in_chromium_and_takes_a_screenshot(
             task_arn=arn,
             model_url=model.base_url,
             connections_url=connections.url,
+            telegram_url=telegram.url,
+            telegram_token=telegram.token,
             browser_allowed_hosts="127.0.0.1",
         )
         bridge = Bridge(env, home.parent / f"{home.name}.log").start()
@@ -137,24 +151,45 @@ def test_the_agent_opens_a_page_in_chromium_and_takes_a_screenshot(
                 f"And its title? <<offline:{json.dumps(tabs)}>>",
                 "browse",
             )
-            shot = {
-                "tool": _browser({"action": "screenshot"}),
-                "echo_tool_result": True,
-            }
             shot_frame = _turn(
                 deployment,
                 connections,
-                f"Take a screenshot of it <<offline:{json.dumps(shot)}>>",
+                f"Take a screenshot of it <<offline:{json.dumps(SHOT)}>>",
                 "browse",
             )
+            # From Telegram: a conversation of its own opens the page, then shows it.
+            for step in ({"tool": _browser({"action": "open", "url": url}), "reply": "open"}, SHOT):
+                deployment.send(
+                    f"Show me the page <<offline:{json.dumps(step)}>>",
+                    session="tg-browse",
+                    channel="telegram",
+                    chat_id=CHAT,
+                )
+                wait_for(lambda: telegram.sent_texts(CHAT), 120, what="an answer in Telegram")
+            try:
+                photos = wait_for(
+                    lambda: [f for f in telegram.sent_files if f["chat_id"] == CHAT],
+                    120,
+                    what="the screenshot in Telegram",
+                )
+            except AssertionError:
+                calls = [(c.method, c.ok, str(c.params)[:300]) for c in telegram.calls]
+                raise AssertionError(f"no photo; Telegram was called: {calls}") from None
         finally:
             bridge.stop()
     assert "/news" in asked, f"the browser did not fetch the page: {frame}"
     assert url in str(frame.get("text")), frame
     assert TITLE in str(listed.get("text")), listed
     assert HEADLINE in str(page.get("text")), page
-    pngs = [p for p in home.rglob("*.png") if p.read_bytes().startswith(b"\x89PNG")]
+    pngs = [p for p in home.rglob("*.png") if p.read_bytes().startswith(PNG)]
     assert pngs, f"no screenshot in the agent's folder; the answer was {shot_frame}"
+    # The screenshot reaches the web chat as an image and Telegram as a photo.
+    assert shot_frame["text"] == "Here is the page.", shot_frame
+    [image] = shot_frame["attachments"]  # type: ignore[misc]
+    assert image["contentType"] == "image/png", image
+    assert httpx.get(image["url"], timeout=10).content.startswith(PNG)
+    assert photos[-1]["method"] == "photo", photos[-1]
+    assert photos[-1]["data"].startswith(PNG)
     # Chromium's profile is the agent's own, inside OpenClaw's state folder.
     profiles = list(home.rglob("browser/openclaw/user-data"))
     assert profiles, "Chromium's profile is not in the agent's state"

@@ -168,3 +168,17 @@ def test_a_refused_post_on_a_kept_alive_connection_leaves_the_next_request_intac
     assert refused.status_code == 404
     assert answer.status_code == 200, answer.text
     assert "You said: hi" in answer.json()["choices"][0]["message"]["content"]
+
+
+def test_a_file_the_tool_names_is_attached_with_a_media_line() -> None:
+    script = {
+        "tool": {"name": "browser", "arguments": {"action": "screenshot"}},
+        "reply": "The page:",
+        "media_from_result": r'saved to "([^"]+)"',
+    }
+    asked = {"role": "user", "content": f"shoot <<offline:{json.dumps(script)}>>"}
+    assert plan_turn([asked])[1] == "browser"
+    result = {"role": "tool", "content": '[Screenshot saved to "/state/media/a b.png". Ready.]'}
+    assert plan_turn([asked, result])[2] == "The page:\n\nMEDIA:/state/media/a b.png"
+    nothing = {"role": "tool", "content": "no screenshot"}
+    assert "MEDIA:" not in plan_turn([asked, nothing])[2]
