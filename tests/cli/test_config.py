@@ -49,6 +49,8 @@ def shown() -> dict[str, str]:
 
 def test_browser_on_raises_the_task_size_after_showing_the_cost(config_path: Path) -> None:
     assert shown()["browser"] == "off"
+    table = run("config", "show").output
+    assert "browser" in table and "idle-timeout" in table and "config set KEY VALUE" in table
     before = load_config(config_path).deployments[NAME].agent
     assert before.memory < BROWSER_MEMORY_MIB
 
