@@ -7,8 +7,8 @@ raises the task's memory to fit the browser) and `deploy` (restarts at that size
 * cold start: one web message to the sleeping agent -> its first streamed token (the browser is
   not used by that turn: Chromium starts on the first browser call, so this is what the plugin
   adds to every start);
-* memory, from the task's own cgroup (`memory.usage_in_bytes`, the figure Fargate's limit
-  applies to): after that first turn (idle); then at its peak while the agent opens a page
+* memory, from the task's own cgroup (resident: `total_rss` + `total_shmem`, what the limit
+  cannot reclaim): after that first turn (idle); then at its peak while the agent opens a page
   served on 127.0.0.1 (the offline model calls the browser tool) and after it (Chromium stays
   open with the tab); in "off" the same message gets a refusal instead.
 
@@ -92,10 +92,14 @@ def task_group(home: Path) -> Path | None:
 
 
 def usage_mib(group: Path | None) -> float | None:
+    """The task's resident memory: its group's `total_rss` (anonymous memory, what cannot be
+    given back). `memory.usage_in_bytes` also counts the page cache, which in image mode holds
+    the task's whole root as it was laid out, and which the kernel reclaims under the limit."""
     if group is None:
         return None
     with contextlib.suppress(OSError, ValueError):
-        return int((group / "memory.usage_in_bytes").read_text()) / MIB
+        stat = dict(line.split() for line in (group / "memory.stat").read_text().splitlines())
+        return (int(stat["total_rss"]) + int(stat.get("total_shmem", 0))) / MIB
     return None
 
 
