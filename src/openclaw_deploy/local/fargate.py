@@ -314,7 +314,7 @@ class LocalFargate:
             stdout=stream,
             stderr=subprocess.STDOUT,
             stdin=subprocess.PIPE if launch else subprocess.DEVNULL,
-            start_new_session=True,  # its own process group: signals reach OpenClaw as well
+            start_new_session=True,  # its own process group: SIGKILL reaches OpenClaw as well
         )
         if launch is not None:
             assert process.stdin is not None
@@ -369,9 +369,12 @@ class LocalFargate:
 
     def _signal(self, running: _Running, sig: int) -> None:
         with contextlib.suppress(ProcessLookupError):
-            if running.container is None:
-                os.killpg(running.process.pid, sig)
-            else:  # as `docker stop`: the launcher hands it to the container's PID 1
+            if running.container is None and sig == signal.SIGKILL:
+                os.killpg(running.process.pid, sig)  # the whole task, as ECS kills a container
+            else:
+                # As ECS stops a task: SIGTERM reaches the task's main process only (the image's
+                # tini hands it to the bridge and nobody else), and the bridge stops OpenClaw
+                # after its last look at it and before its final backup.
                 os.kill(running.process.pid, sig)
         if sig == signal.SIGKILL and running.cgroup is not None:
             running.cgroup.kill_all()
