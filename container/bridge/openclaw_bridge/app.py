@@ -1097,9 +1097,7 @@ class Bridge:
         except (ClientError, BotoCoreError) as error:
             unrecorded = error
         try:
-            shown = [
-                {**f.record(), "url": self.files.download_url(f.key)} for f in files or []
-            ]
+            shown = [{**f.record(), "url": self.files.download_url(f.key)} for f in files or []]
             shown = [{k: v for k, v in f.items() if k != "key"} for f in shown]
             web.finish(text, stopped=stopped, attachments=shown or None)
             if telegram is not None:

@@ -200,7 +200,7 @@ def file_name_problem(name: object) -> str | None:
     if ".." in name or name.startswith((".", " ")) or name.endswith((" ", ".")):
         return "the file name may not contain '..' or start or end with a dot or space"
     if _UNSAFE_NAME.search(name):
-        return "the file name may not contain a folder, control characters or <>:\"|?*"
+        return 'the file name may not contain a folder, control characters or <>:"|?*'
     return None
 
 
