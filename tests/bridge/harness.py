@@ -406,3 +406,35 @@ def bridge_env(
         env["OPENCLAW_LLM_API_KEY"] = llm_key
     env.update({f"OPENCLAW_BRIDGE_{key.upper()}": value for key, value in tuning.items()})
     return env
+
+
+@contextmanager
+def running_bridge(
+    deployment: Deployment,
+    home: Path,
+    *,
+    openclaw: list[str],
+    model_url: str,
+    connections_url: str,
+    **options: str,
+) -> Iterator[tuple[BridgeProcess, str]]:
+    """A bridge serving `deployment` as a freshly started task (web connection `conn-live` of
+    the owner), until the block ends; yields it and its task ARN. `options` go to `bridge_env`."""
+    deployment.connections.add("conn-live", user="owner")
+    arn = f"arn:aws:ecs:us-east-1:123456789012:task/agent/{uuid.uuid4().hex}"
+    deployment.begin_start(arn)
+    env = bridge_env(
+        deployment,
+        home=home,
+        openclaw=openclaw,
+        task_arn=arn,
+        model_url=model_url,
+        connections_url=connections_url,
+        **options,
+    )
+    bridge = BridgeProcess(env, home.parent / f"{home.name}.log").start()
+    try:
+        bridge.wait_running(timeout=150)
+        yield bridge, arn
+    finally:
+        bridge.stop()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +23,8 @@ from tests.bridge.harness import (
     BridgeProcess,
     ConnectionsEndpoint,
     Deployment,
-    bridge_env,
     provision,
+    running_bridge,
     wait_for,
 )
 from tests.fakes.telegram_api import FakeTelegram, html_to_text
@@ -53,29 +52,19 @@ def served(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Served]:
     deployment = provision(bridge_moto)
-    deployment.connections.add("conn-live", user="owner")
     deployment.connections.add("conn-gone", user="owner")
     connections.gone.add("conn-gone")
-    arn = f"arn:aws:ecs:us-east-1:123456789012:task/agent/{uuid.uuid4().hex}"
-    deployment.begin_start(arn)
-    home = tmp_path_factory.mktemp("agent-home")
-    env = bridge_env(
+    with running_bridge(
         deployment,
-        home=home,
+        tmp_path_factory.mktemp("agent-home"),
         openclaw=openclaw_command,
-        task_arn=arn,
         model_url=model.base_url,
         connections_url=connections.url,
         telegram_url=telegram.url,
         telegram_token=telegram.token,
         backup_interval_seconds="3",
-    )
-    bridge = BridgeProcess(env, home.parent / f"{home.name}.log").start()
-    try:
-        bridge.wait_running(timeout=150)
+    ) as (bridge, arn):
         yield Served(deployment=deployment, bridge=bridge, arn=arn)
-    finally:
-        bridge.stop()
 
 
 def script(reply: str, **extra: object) -> str:

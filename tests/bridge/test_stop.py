@@ -24,8 +24,8 @@ from tests.bridge.harness import (
     BridgeProcess,
     ConnectionsEndpoint,
     Deployment,
-    bridge_env,
     provision,
+    running_bridge,
     wait_for,
 )
 
@@ -49,24 +49,14 @@ def served(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Served]:
     deployment = provision(bridge_moto)
-    deployment.connections.add("conn-live", user="owner")
-    arn = f"arn:aws:ecs:us-east-1:123456789012:task/agent/{uuid.uuid4().hex}"
-    deployment.begin_start(arn)
-    home = tmp_path_factory.mktemp("agent-home")
-    env = bridge_env(
+    with running_bridge(
         deployment,
-        home=home,
+        tmp_path_factory.mktemp("agent-home"),
         openclaw=openclaw_command,
-        task_arn=arn,
         model_url=model.base_url,
         connections_url=connections.url,
-    )
-    bridge = BridgeProcess(env, home.parent / f"{home.name}.log").start()
-    try:
-        bridge.wait_running(timeout=150)
+    ) as (bridge, _):
         yield Served(deployment=deployment, bridge=bridge)
-    finally:
-        bridge.stop()
 
 
 def script(**directive: object) -> str:
