@@ -7,6 +7,7 @@ the cdk-nag AwsSolutions pack enabled, so a fixture that builds at all has passe
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,16 @@ class Synthesized:
 
     def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return {k: r for k, r in self.resources.items() if r["Type"] == resource_type}
+
+    def policy_statements(self) -> Iterator[tuple[str, list[str], str]]:
+        """(policy logical id, its actions sorted, one resource as JSON) for each resource of
+        each statement of every IAM policy in the template."""
+        for logical_id, policy in self.of_type("AWS::IAM::Policy").items():
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                actions, targets = statement["Action"], statement["Resource"]
+                listed = sorted(actions if isinstance(actions, list) else [actions])
+                for target in targets if isinstance(targets, list) else [targets]:
+                    yield logical_id, listed, json.dumps(target)
 
     def metadata(self) -> dict[str, Any]:
         path = self.assembly.directory / f"{self.assembly.stack_name}.metadata.json"

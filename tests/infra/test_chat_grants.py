@@ -41,12 +41,9 @@ def test_the_api_role_may_delete_history_rows(
         for logical_id, table in synthesized.of_type("AWS::DynamoDB::Table").items()
         if "conversations" in json.dumps(table["Properties"].get("TableName"))
     ]
-    writers: set[str] = set()
-    for logical_id, policy in synthesized.of_type("AWS::IAM::Policy").items():
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
-            actions: Any = statement["Action"]
-            listed = actions if isinstance(actions, list) else [actions]
-            on_table = table_id in json.dumps(statement["Resource"])
-            if on_table and "dynamodb:BatchWriteItem" in listed:
-                writers.add(logical_id)
+    writers = {
+        logical_id
+        for logical_id, actions, target in synthesized.policy_statements()
+        if table_id in target and "dynamodb:BatchWriteItem" in actions
+    }
     assert any(writer.startswith("FunctionsApi") for writer in writers), writers

@@ -3,9 +3,6 @@ the HTTP API's role lists, sets and removes them for the settings page, no other
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from openclaw_deploy.runtime import resources
 from tests.infra.conftest import NAME, Synthesized
 
@@ -14,15 +11,9 @@ def _keys_statements(synth: Synthesized) -> dict[str, list[tuple[list[str], str]
     """Policy logical id -> (actions, resource) of each statement that names the keys path."""
     path = resources.keys_path(NAME).lstrip("/")
     found: dict[str, list[tuple[list[str], str]]] = {}
-    for logical_id, policy in synth.of_type("AWS::IAM::Policy").items():
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
-            actions: Any = statement["Action"]
-            targets: Any = statement["Resource"]
-            for target in targets if isinstance(targets, list) else [targets]:
-                text = json.dumps(target)
-                if path in text:
-                    listed = actions if isinstance(actions, list) else [actions]
-                    found.setdefault(logical_id, []).append((sorted(listed), text))
+    for logical_id, actions, target in synth.policy_statements():
+        if path in target:
+            found.setdefault(logical_id, []).append((actions, target))
     return found
 
 

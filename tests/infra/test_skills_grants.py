@@ -3,23 +3,14 @@ the state bucket (read, write, delete, nothing else there), and the task role re
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from tests.infra.conftest import Synthesized
 
 
 def _statements_on(synth: Synthesized, suffix: str) -> dict[str, list[list[str]]]:
     found: dict[str, list[list[str]]] = {}
-    for logical_id, policy in synth.of_type("AWS::IAM::Policy").items():
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
-            actions: Any = statement["Action"]
-            targets: Any = statement["Resource"]
-            for target in targets if isinstance(targets, list) else [targets]:
-                if json.dumps(target).endswith(f'"{suffix}"]]}}'):
-                    found.setdefault(logical_id, []).append(
-                        sorted(actions if isinstance(actions, list) else [actions])
-                    )
+    for logical_id, actions, target in synth.policy_statements():
+        if target.endswith(f'"{suffix}"]]}}'):
+            found.setdefault(logical_id, []).append(actions)
     return found
 
 

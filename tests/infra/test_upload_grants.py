@@ -5,7 +5,6 @@ other function's role reaches the state bucket. The bucket answers the web page'
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from tests.infra.conftest import Synthesized
 
@@ -18,15 +17,9 @@ def _state_bucket_statements(synth: Synthesized) -> dict[str, list[tuple[list[st
         if "-state-" in json.dumps(bucket["Properties"].get("BucketName"))
     ]
     found: dict[str, list[tuple[list[str], str]]] = {}
-    for logical_id, policy in synth.of_type("AWS::IAM::Policy").items():
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
-            actions: Any = statement["Action"]
-            targets: Any = statement["Resource"]
-            for target in targets if isinstance(targets, list) else [targets]:
-                text = json.dumps(target)
-                if bucket_id in text:
-                    listed = actions if isinstance(actions, list) else [actions]
-                    found.setdefault(logical_id, []).append((sorted(listed), text))
+    for logical_id, actions, target in synth.policy_statements():
+        if bucket_id in target:
+            found.setdefault(logical_id, []).append((actions, target))
     return found
 
 
