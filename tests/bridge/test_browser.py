@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import stat
 import subprocess
 from pathlib import Path
@@ -161,3 +162,17 @@ def test_the_pinned_openclaw_accepts_the_browser_config(
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_gateways_port_comes_with_free_derived_ports() -> None:
+    """OpenClaw's browser control service listens on the gateway's port + 2 and its CDP ports
+    start at + 11: on a shared host (the local target, tests) those must be free too."""
+    from openclaw_bridge.app import DERIVED_PORT_OFFSETS, _all_free, free_port
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        busy = taken.getsockname()[1]
+        assert not _all_free([busy])
+    for _ in range(20):
+        port = free_port()
+        assert _all_free([port, *(port + offset for offset in DERIVED_PORT_OFFSETS)])

@@ -14,9 +14,9 @@ import json
 import pytest
 
 from openclaw_deploy.local.image import AgentImage
-from tests.local.image import agent_image, run_in_image
+from tests.local.image import browser_image, run_in_image
 
-__all__ = ["agent_image"]
+__all__ = ["browser_image"]
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
 
 AGENT = "10001:10001"
@@ -39,8 +39,7 @@ PY
 SERVER=$!
 for i in $(seq 100); do [ -s page.port ] && break; sleep 0.1; done
 URL="http://127.0.0.1:$(cat page.port)/"
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0))
-print(s.getsockname()[1])')
+PORT=$(python3 -c 'from openclaw_bridge.app import free_port; print(free_port())')
 python3 - "$WORK/openclaw.json" "$PORT" <<'PY'
 import sys
 from pathlib import Path
@@ -87,8 +86,8 @@ def _line(output: str, tag: str) -> str:
     return next(line for line in output.splitlines() if line.startswith(f"{tag} "))[len(tag) + 1 :]
 
 
-def test_openclaw_drives_the_images_chromium_as_the_agents_user(agent_image: AgentImage) -> None:
-    result = run_in_image(agent_image, f"TITLE='{TITLE}'\n{SCRIPT}", user=AGENT, timeout=900)
+def test_openclaw_drives_the_images_chromium_as_the_agents_user(browser_image: AgentImage) -> None:
+    result = run_in_image(browser_image, f"TITLE='{TITLE}'\n{SCRIPT}", user=AGENT, timeout=900)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]
     assert _line(output, "BROWSER").startswith("on (/usr/bin/chromium)")

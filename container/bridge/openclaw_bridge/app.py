@@ -28,7 +28,7 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
@@ -227,10 +227,35 @@ class Turn:
         self.cancel()
 
 
+# OpenClaw derives ports from its gateway's (its docs, gateway/multiple-gateways.md): the
+# browser control service listens on +2, the browser's CDP ports start at +11.
+DERIVED_PORT_OFFSETS: Final = (2, 11)
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A free loopback port for OpenClaw's gateway whose derived ports are free too. In a task
+    the network is the task's own; on a shared host (the local target's process mode, tests) a
+    random port's neighbours may be taken, and OpenClaw's browser then fails to start."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+            if _all_free(port + offset for offset in DERIVED_PORT_OFFSETS):
+                return port
+    raise OSError("no free loopback port with free neighbours for OpenClaw's gateway")
+
+
+def _all_free(ports: Iterable[int]) -> bool:
+    with contextlib.ExitStack() as held:
+        for port in ports:
+            if port > 65535:
+                return False
+            neighbour = held.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+            try:
+                neighbour.bind(("127.0.0.1", port))
+            except OSError:
+                return False
+    return True
 
 
 class Bridge:
