@@ -28,7 +28,11 @@ _SHARED_BY_FILE: Final = {
     "tests/cli/test_app.py": SHARED_WEB_BUILD,
 }
 # A file naming one of these fixtures shares what it builds.
-_SHARED_BY_FIXTURE: Final = {"agent_image": SHARED_IMAGE, "web_dist": SHARED_WEB_BUILD}
+_SHARED_BY_FIXTURE: Final = {
+    "agent_image": SHARED_IMAGE,
+    "browser_image": SHARED_IMAGE,
+    "web_dist": SHARED_WEB_BUILD,
+}
 _TESTS: Final = Path(__file__).resolve().parent
 
 REGION = "us-east-1"

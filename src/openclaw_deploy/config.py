@@ -43,6 +43,8 @@ class AgentSpec:
     memory: int = 2048
     spot: bool = True
     idle_timeout_minutes: int = 15
+    browser: bool = False
+    """Chromium in the agent's image, for OpenClaw's browser tool (`config set browser on`)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -219,6 +221,9 @@ def _parse_deployment(reader: _Reader, name: object, raw: object) -> Deployment:
     spot = agent_raw.get("spot", True)
     if not isinstance(spot, bool):
         raise reader.fail(f"{aw}.spot", "true or false", spot)
+    browser = agent_raw.get("browser", False)
+    if not isinstance(browser, bool):
+        raise reader.fail(f"{aw}.browser", "true or false", browser)
     return Deployment(
         name=name,
         target=target or "aws",
@@ -238,6 +243,7 @@ def _parse_deployment(reader: _Reader, name: object, raw: object) -> Deployment:
             cpu=cpu,
             memory=memory,
             spot=spot,
+            browser=browser,
             idle_timeout_minutes=reader.integer(agent_raw, "idle_timeout_minutes", aw, 15, 1, 720),
         ),
         monthly_budget_usd=(

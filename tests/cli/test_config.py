@@ -66,18 +66,22 @@ def test_browser_on_raises_the_task_size_after_showing_the_cost(config_path: Pat
     result = json.loads(done.stdout)
     after = load_config(config_path).deployments[NAME].agent
     assert (after.cpu, after.memory) == (before.cpu, BROWSER_MEMORY_MIB)
+    assert after.browser and not before.browser  # `deploy` builds the image with Chromium
     assert result["monthly_usd"] == [estimate(before).total_usd, estimate(after).total_usd]
     assert result["monthly_usd"][1] > result["monthly_usd"][0]
     assert result["next_step"] == "openclaw-deploy deploy"
     assert stored().browser is True
     assert shown() | {"browser": "on", "memory": str(BROWSER_MEMORY_MIB)} == shown()
 
-    # Off keeps the size (it says how to lower it) and costs nothing more.
+    # Off keeps the size (it says how to lower it) and costs nothing more; `deploy` builds the
+    # image without Chromium again.
     off = json.loads(run("config", "set", "browser", "off", "--json").stdout)
     assert off["monthly_usd"] is None and off["changed"] is True
+    assert off["next_step"] == "openclaw-deploy deploy"
     assert any("config set memory 2048" in note for note in off["notes"])
     assert stored().browser is False
-    assert load_config(config_path).deployments[NAME].agent.memory == BROWSER_MEMORY_MIB
+    kept = load_config(config_path).deployments[NAME].agent
+    assert kept.memory == BROWSER_MEMORY_MIB and not kept.browser
 
 
 def test_at_a_terminal_the_cost_difference_is_shown_before_the_question(

@@ -71,6 +71,14 @@ def test_openclaw_in_the_image_is_the_pinned_version(agent_image: AgentImage) ->
     assert f"OpenClaw {OPENCLAW_VERSION}" in version
 
 
+def test_the_default_image_has_no_browser(agent_image: AgentImage) -> None:
+    """Chromium (about 680 MB that every start pulls) is only in a browser deployment's image
+    (tests/container/test_browser_image.py)."""
+    result = run_in_image(agent_image, "command -v chromium || echo none", user=AGENT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "none"
+
+
 def test_the_agents_user_writes_only_its_own_folders(agent_image: AgentImage) -> None:
     tries = " ".join(READ_ONLY)
     script = (

@@ -23,9 +23,18 @@ _names = itertools.count()
 
 @pytest.fixture(scope="session")
 def agent_image() -> AgentImage:
+    """The default image (no Chromium)."""
     if os.geteuid() != 0:
         pytest.skip("building and running the image needs root (buildah)")
     return build_agent_image(RecordingReporter())
+
+
+@pytest.fixture(scope="session")
+def browser_image() -> AgentImage:
+    """The image of a deployment with the browser on: the default's layers and Chromium's."""
+    if os.geteuid() != 0:
+        pytest.skip("building and running the image needs root (buildah)")
+    return build_agent_image(RecordingReporter(), browser=True)
 
 
 def run_in_image(

@@ -2,9 +2,10 @@
 
 The owner turns the browser on in the settings (`openclaw-deploy config set browser on` or the
 web settings page); it applies from the agent's next start. The bridge gives it to OpenClaw only
-when a Chromium is installed (the image carries Debian's) and the task has the memory for it: a
-task smaller than `BROWSER_MEMORY_MIB` keeps the browser off and says why, rather than letting a
-page load kill the agent. `openclaw-deploy config set browser on` raises the task size with it.
+when a Chromium is installed and the task has the memory for it: a task smaller than
+`BROWSER_MEMORY_MIB` keeps the browser off and says why, rather than letting a page load kill the
+agent. `openclaw-deploy config set browser on` and `deploy` give the task both: Debian's Chromium
+in its image (only then: it adds about 680 MB) and the memory.
 """
 
 from __future__ import annotations
@@ -96,7 +97,11 @@ def choose_browser(
     executable = find_chromium(env)
     if executable is None:
         return BrowserDecision(
-            choice=BrowserChoice(), reason="on in the settings, but no Chromium is installed"
+            choice=BrowserChoice(),
+            reason=(
+                "on in the settings, but no Chromium is installed (the image carries it after "
+                "`openclaw-deploy config set browser on` and `openclaw-deploy deploy`)"
+            ),
         )
     limit = memory_limit_mib() if memory_mib is None else memory_mib
     if limit is not None and limit < BROWSER_MEMORY_MIB * MEMORY_SLACK:

@@ -99,7 +99,9 @@ def synthesize(spec: InfraSpec, outdir: Path, *, nag: bool = False) -> Assembly:
     _prepare_outdir(outdir)
     staging = Path(tempfile.mkdtemp(prefix="openclaw-deploy-src-"))
     try:
-        sources = stage_sources(staging, openclaw_version=spec.openclaw_version)
+        sources = stage_sources(
+            staging, openclaw_version=spec.openclaw_version, browser=spec.agent.browser
+        )
         app = cdk.App(
             outdir=str(outdir),
             context={

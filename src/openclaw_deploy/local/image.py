@@ -42,6 +42,8 @@ from openclaw_deploy.errors import ToolchainError
 from openclaw_deploy.output import Reporter
 
 AGENT_IMAGE: Final = "localhost/openclaw-deploy/agent:latest"
+AGENT_IMAGE_BROWSER: Final = "localhost/openclaw-deploy/agent:browser"
+"""The image with Chromium, for a deployment with the browser on (`agent.browser`)."""
 DEBIAN_SUITE: Final = "bookworm"
 DEBIAN_MIRROR: Final = "http://deb.debian.org/debian"
 BUILD_TIMEOUT_SECONDS: Final = 3600.0
@@ -401,8 +403,11 @@ def _check_node_major(reference: str) -> None:
         )
 
 
-def build_agent_image(reporter: Reporter, *, home: Path | None = None) -> AgentImage:
-    """Build `container/Dockerfile` here; reuse the stand-in base and every unchanged layer."""
+def build_agent_image(
+    reporter: Reporter, *, browser: bool = False, home: Path | None = None
+) -> AgentImage:
+    """Build `container/Dockerfile` here; reuse the stand-in base and every unchanged layer.
+    `browser`: the image with Chromium, which shares every layer but the last with the other."""
     from openclaw_deploy.infra.staging import DOCKERFILE, stage_sources
 
     require_root_tools()
@@ -411,7 +416,9 @@ def build_agent_image(reporter: Reporter, *, home: Path | None = None) -> AgentI
     log = home / "build.log"
     start = time.monotonic()
     with _build_lock(home), tempfile.TemporaryDirectory(prefix="context-", dir=home) as work:
-        staged = stage_sources(Path(work), openclaw_version=toolchain.OPENCLAW_VERSION)
+        staged = stage_sources(
+            Path(work), openclaw_version=toolchain.OPENCLAW_VERSION, browser=browser
+        )
         if staged.missing:
             raise ToolchainError(
                 "The image sources are incomplete: " + ", ".join(staged.missing),
@@ -425,7 +432,8 @@ def build_agent_image(reporter: Reporter, *, home: Path | None = None) -> AgentI
             with reporter.task(f"Making a stand-in for {reference} (debootstrap + Node)"):
                 build_standin_base(buildah, reference, log=log)
             base_built = True
-        before = buildah.image_id(AGENT_IMAGE)
+        tag = AGENT_IMAGE_BROWSER if browser else AGENT_IMAGE
+        before = buildah.image_id(tag)
         with reporter.task(f"Building the agent image from {DOCKERFILE} (buildah)"):
             buildah.run_logged(
                 buildah.argv(
@@ -439,18 +447,18 @@ def build_agent_image(reporter: Reporter, *, home: Path | None = None) -> AgentI
                     "-f",
                     str(context / DOCKERFILE),
                     "-t",
-                    AGENT_IMAGE,
+                    tag,
                     str(context),
                 ),
                 log,
                 timeout=BUILD_TIMEOUT_SECONDS,
             )
-        image_id = buildah.image_id(AGENT_IMAGE)
+        image_id = buildah.image_id(tag)
     if image_id is None:
-        raise ToolchainError(f"The build left no {AGENT_IMAGE}.", hint=f"see {log}")
+        raise ToolchainError(f"The build left no {tag}.", hint=f"see {log}")
     return AgentImage(
         image_id=image_id,
-        tag=AGENT_IMAGE,
+        tag=tag,
         seconds=time.monotonic() - start,
         cached=image_id == before,
         base=reference,

@@ -123,6 +123,7 @@ def _resized(now: _Current, key: str, old: str, new: str, agent: AgentSpec) -> C
     current = now.deployment.agent
     if agent == current:
         return ConfigPlan(deployment=now.deployment.name, key=key, old=old, new=new)
+    before, after = _monthly(current), _monthly(agent)
     return ConfigPlan(
         deployment=now.deployment.name,
         key=key,
@@ -130,7 +131,7 @@ def _resized(now: _Current, key: str, old: str, new: str, agent: AgentSpec) -> C
         new=new,
         agent=agent,
         old_agent=current,
-        monthly_usd=(_monthly(current), _monthly(agent)),
+        monthly_usd=(before, after) if before != after else None,
     )
 
 
@@ -150,18 +151,23 @@ def _plan_browser(now: _Current, value: str) -> ConfigPlan:
     old = "on" if now.settings.browser else "off"
     new = "on" if on else "off"
     agent = now.deployment.agent
+    # Chromium is in the image only for a deployment with the browser on (`agent.browser`):
+    # `deploy` builds that image, and the smaller one again once the browser is off.
     if on:
-        sized = replace(agent, memory=browser_memory(agent.cpu, agent.memory))
+        sized = replace(agent, memory=browser_memory(agent.cpu, agent.memory), browser=True)
         plan = _resized(now, "browser", old, new, sized)
     else:
-        plan = ConfigPlan(deployment=now.deployment.name, key="browser", old=old, new=new)
+        plan = _resized(now, "browser", old, new, replace(agent, browser=False))
         if agent.memory >= BROWSER_MEMORY_MIB:
             plan.notes.append(
                 f"The task keeps its size ({_size(agent)}): `openclaw-deploy config set memory "
                 "2048` makes it smaller."
             )
     plan.settings["browser"] = on
-    plan.notes.append("The browser is on or off from the agent's next start.")
+    plan.notes.append(
+        "The browser is on or off from the agent's next start after `openclaw-deploy deploy`, "
+        "which builds the agent's image with Chromium (about 680 MB more) or without it."
+    )
     return plan
 
 

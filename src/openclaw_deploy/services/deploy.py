@@ -786,6 +786,7 @@ def _finish(
             reporter=reporter,
             sleep=context.sleep,
             openclaw_version=deployment.openclaw_version,
+            browser=deployment.agent.browser,
         ),
     )
     deploys = 1

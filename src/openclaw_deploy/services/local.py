@@ -57,7 +57,7 @@ def start_local_cloud(
     if runtime == "image":
         from openclaw_deploy.local.image import build_agent_image
 
-        built = build_agent_image(reporter)
+        built = build_agent_image(reporter, browser=agent.browser)
         if built.cached:
             reporter.done(f"The agent image is up to date ({built.image_id[:12]}, all cached)")
         agent_image = built.image_id

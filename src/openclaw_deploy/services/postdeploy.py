@@ -170,6 +170,7 @@ def build_with_local_docker(
     *,
     reporter: Reporter,
     openclaw_version: str | None = None,
+    browser: bool = False,
 ) -> None:
     """Build the same context with the local Docker and push it under the same tag."""
     import base64
@@ -187,7 +188,9 @@ def build_with_local_docker(
     user, password = base64.b64decode(auth["authorizationToken"]).decode().split(":", 1)
     staging = Path(tempfile.mkdtemp(prefix="openclaw-deploy-image-"))
     try:
-        context = stage_sources(staging, openclaw_version=openclaw_version).image_context
+        context = stage_sources(
+            staging, openclaw_version=openclaw_version, browser=browser
+        ).image_context
         steps: list[tuple[str, list[str], str | None]] = [
             (
                 "Logging in to ECR",
@@ -237,6 +240,7 @@ def ensure_image(
     reporter: Reporter,
     sleep: Callable[[float], None],
     openclaw_version: str | None = None,
+    browser: bool = False,
 ) -> ImageOutcome:
     repository_uri = output(outputs, names.OUTPUT_REPOSITORY_URI)
     if image_exists(ecr, repository_uri, tag):
@@ -244,7 +248,12 @@ def ensure_image(
         return ImageOutcome(tag=tag, built=False, how="existing")
     if local_docker:
         build_with_local_docker(
-            ecr, repository_uri, tag, reporter=reporter, openclaw_version=openclaw_version
+            ecr,
+            repository_uri,
+            tag,
+            reporter=reporter,
+            openclaw_version=openclaw_version,
+            browser=browser,
         )
         return ImageOutcome(tag=tag, built=True, how="local-docker")
     build_in_codebuild(

@@ -255,7 +255,7 @@ function ModelSection() {
               Let the agent browse the web (headless Chromium)
             </label>
             <p id="browser-help" className="muted small">
-              From the agent's next start. It needs a 3 GB task: <code>openclaw-deploy config set browser on</code> raises the size and shows what it costs; a smaller task starts without the browser.
+              It needs Chromium in the agent's image and a 3 GB task: <code>openclaw-deploy config set browser on</code> then <code>openclaw-deploy deploy</code> provide both and show what it costs. Without them the agent starts without the browser.
             </p>
             {error?.field === "browser" && <FieldError id="browser-error" message={error.message} />}
             {error && error.field === null && <FieldError id="settings-error" message={error.message} />}
