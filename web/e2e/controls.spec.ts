@@ -49,6 +49,7 @@ describe("chat controls through the local target", { skip }, () => {
     await page.getByRole("article", { name: "Agent" }).filter({ hasText: "word3" }).waitFor({ timeout: 30_000 });
     await page.getByRole("button", { name: "Stop" }).click();
 
+    // "Stopping…" at once, "Stopped" once the agent's chat.final says where the reply ended.
     await reply.getByText("Stopped").waitFor();
     await page.getByRole("button", { name: "Stop" }).waitFor({ state: "detached" });
     // The agent really stopped: the reply does not grow any more.

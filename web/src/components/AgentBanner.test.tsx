@@ -38,7 +38,11 @@ beforeEach(() => FakeSocket.reset());
 describe("the wake-up banner's expectation", () => {
   it("comes from the owner's own recent wake-ups: their median", async () => {
     await wakeUp({ body: { state: "Starting", phase: "starting", since: null, recentWakes: [40, 22, 95, 26, 24] } });
-    expect(await screen.findByText(/usually about 26 seconds, going by its last 5 wake-ups/)).toBeInTheDocument();
+    // The banner reads GET /api/agent after the socket says Starting; on a busy machine that can
+    // take longer than findBy's default second, which says nothing about the banner.
+    expect(
+      await screen.findByText(/usually about 26 seconds, going by its last 5 wake-ups/, {}, { timeout: 10_000 }),
+    ).toBeInTheDocument();
   });
 
   it("stays general before the first wake-up or when the status cannot be read", async () => {

@@ -70,7 +70,9 @@ describe("stopping a reply", () => {
     expect(socket.sentOfType("chat.stop")).toEqual([{ type: "chat.stop", id, session: "web-s1" }]);
     const reply = screen.getByRole("article", { name: "Agent" });
     expect(reply).toHaveTextContent("1, 2, 3");
-    expect(within(reply).getByText("Stopped")).toBeInTheDocument();
+    // Stopped once the agent says where the reply ended (its chat.final), stopping until then.
+    expect(within(reply).getByText("Stopping…")).toBeInTheDocument();
+    expect(within(reply).queryByText("Stopped")).not.toBeInTheDocument();
     expect(screen.queryByRole("button", { name: "Stop" })).not.toBeInTheDocument();
 
     act(() => socket.receive({ type: "chat.delta", id, session: "web-s1", seq: 1, text: ", 4, 5" }));
@@ -78,6 +80,7 @@ describe("stopping a reply", () => {
     act(() => socket.receive({ type: "chat.final", id, session: "web-s1", text: "1, 2, 3, 4", stopped: true }));
     expect(screen.getByRole("article", { name: "Agent" })).toHaveTextContent("1, 2, 3, 4");
     expect(within(screen.getByRole("article", { name: "Agent" })).getByText("Stopped")).toBeInTheDocument();
+    expect(within(screen.getByRole("article", { name: "Agent" })).queryByText("Stopping…")).not.toBeInTheDocument();
   });
 
   it("can stop a message the agent has not started on yet", async () => {
@@ -85,6 +88,8 @@ describe("stopping a reply", () => {
     const { user, socket, id } = await sendOne("hello?");
     await user.click(screen.getByRole("button", { name: "Stop" }));
     expect(socket.sentOfType("chat.stop")).toEqual([{ type: "chat.stop", id, session: "web-s1" }]);
+    expect(within(screen.getByRole("article", { name: "Agent" })).getByText("Stopping…")).toBeInTheDocument();
+    act(() => socket.receive({ type: "chat.final", id, session: "web-s1", text: "", stopped: true }));
     expect(within(screen.getByRole("article", { name: "Agent" })).getByText("Stopped")).toBeInTheDocument();
   });
 });

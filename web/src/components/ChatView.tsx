@@ -147,6 +147,7 @@ const MessageItem = memo(function MessageItem({ message: m, onRetry }: { message
       <div className="meta">
         {m.channel === "telegram" && <span className="chip">via Telegram</span>}
         {m.stopped && <span className="chip stopped">Stopped</span>}
+        {m.stopping && !m.stopped && <span className="chip stopped">Stopping…</span>}
         {!mine && m.status === "done" && m.text && <CopyButton text={m.text} />}
         {m.status === "sending" && <span>Sending…</span>}
         {m.status !== "sending" && m.at !== null && <time title={fullTime(m.at)}>{timeOf(m.at)}</time>}

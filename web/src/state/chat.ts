@@ -24,6 +24,9 @@ export interface ChatMessage {
   replyTo: string | null;
   /** A reply the owner stopped (its text is what was written until then). */
   stopped?: boolean;
+  /** Stop was asked and the agent has not confirmed it yet (its `chat.final` holds where the
+   * reply really ended, which may be a little further than what was shown). */
+  stopping?: boolean;
   /** Files sent with the message, or produced by the agent for the reply. */
   attachments?: FileRef[];
 }
@@ -213,7 +216,7 @@ export class ChatController {
     this.stopped.add(userId);
     this.client.stopReply(userId, found.session);
     const streamed = (this.pieces.get(replyId(userId)) ?? []).join("");
-    this.upsertReply(found.session, userId, { text: streamed, status: "done" }, { stopped: true });
+    this.upsertReply(found.session, userId, { text: streamed, status: "done" }, { stopping: true });
     this.clearActivity(userId);
   }
 
@@ -358,7 +361,7 @@ export class ChatController {
         const streamed = (this.pieces.get(id) ?? []).join("");
         this.pieces.delete(id);
         const stopped = frame.stopped || this.stopped.has(frame.id);
-        const marks = { ...(stopped ? { stopped: true } : {}), ...(frame.attachments.length ? { attachments: frame.attachments } : {}) };
+        const marks = { stopping: false, ...(stopped ? { stopped: true } : {}), ...(frame.attachments.length ? { attachments: frame.attachments } : {}) };
         this.upsertReply(frame.session, frame.id, { text: frame.chunked ? streamed : frame.text, status: "done" }, marks);
         this.clearActivity(frame.id);
         this.touchConversation(frame.session);
@@ -433,7 +436,7 @@ export class ChatController {
     session: string,
     userId: string,
     patch: Pick<ChatMessage, "text" | "status">,
-    marks: Pick<ChatMessage, "stopped" | "attachments"> = {},
+    marks: Pick<ChatMessage, "stopped" | "stopping" | "attachments"> = {},
   ): void {
     const id = replyId(userId);
     this.updateThread(session, (t) => {
