@@ -168,3 +168,20 @@ def test_the_pinned_openclaw_accepts_every_providers_config(
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert KEY not in result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_the_pinned_openclaw_starts_without_its_control_ui(
+    openclaw_command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nobody but the bridge reaches the gateway, so OpenClaw's own Control UI is off: a start
+    then neither serves it nor copies and hashes its assets into the state's cache (which a
+    start with the UI on does, every time, since backups leave the cache out)."""
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "container"))
+    from prewarm import TEMPLATE, prewarm
+
+    home = tmp_path / "agent"
+    prewarm(openclaw_command, TEMPLATE, home=home)
+    state = home / "state"
+    assert (state / "state").is_dir(), "OpenClaw did not write its state"
+    assert not (state / "cache" / "control-ui-assets").exists()
