@@ -79,6 +79,20 @@ def test_the_default_image_has_no_browser(agent_image: AgentImage) -> None:
     assert result.stdout.strip() == "none"
 
 
+def test_the_image_leaves_out_what_openclaw_never_loads(agent_image: AgentImage) -> None:
+    """Every start pulls the image: the Control UI's assets (the rendered config turns the UI
+    off) and the computer-use driver's native binary (its plugin is denied) are not in it."""
+    assert "cua-computer" in DENIED_PLUGINS
+    script = (
+        "cd /usr/local/lib/node_modules/openclaw; "
+        "ls -d dist/control-ui node_modules/@trycua/cua-driver-* 2>/dev/null; "
+        "ls -d dist node_modules/@trycua/cua-driver"
+    )
+    result = run_in_image(agent_image, script, user=AGENT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["dist", "node_modules/@trycua/cua-driver"]
+
+
 def test_the_agents_user_writes_only_its_own_folders(agent_image: AgentImage) -> None:
     tries = " ".join(READ_ONLY)
     script = (
