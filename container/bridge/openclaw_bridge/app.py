@@ -30,6 +30,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Final
@@ -92,6 +93,7 @@ from openclaw_deploy.runtime.telegram import (
     TelegramError,
     escape_html,
 )
+from openclaw_deploy.runtime.warm import WarmWindow, parse_stored
 
 if TYPE_CHECKING:
     from openclaw_deploy.offline_model import OfflineModel
@@ -104,6 +106,9 @@ STOP_RESERVE_SECONDS: Final = 45.0
 """Of the stop budget, kept for stopping OpenClaw, the last backup and the lifecycle write."""
 REMINDER_HOLD_SECONDS: Final = 180.0
 """A reminder due sooner than this keeps the task up past its idle timeout."""
+WARM_REREAD_SECONDS: Final = 60.0
+"""While idleness is held off by the warm window, the settings row is read again this often
+(a window changed or turned off with `config set warm` applies within a minute)."""
 RETRY_SOON_SECONDS: Final = 15
 SLACK_TOKEN_SECONDS: Final = 300
 """Visibility given to a message whose turn hit a passing problem (it comes back then)."""
@@ -313,6 +318,10 @@ class Bridge:
         self._turn_choice: tuple[float, ModelChoice] | None = None
         self._key_provider: str | None = None
         self.idle_timeout = 15 * 60.0
+        self.warm: WarmWindow | None = None
+        """The owner's warm window: no sleeping for idleness inside it (`_warm_holds`)."""
+        self._warm_read_at = float("-inf")
+        self._warm_holding = False
         self.scheduler: SessionScheduler[Turn] = SessionScheduler(
             self._run_turn, workers=config.turn_workers
         )
@@ -442,6 +451,7 @@ class Bridge:
 
         with boot_step("read its settings", "dynamodb"):
             stored = self.settings.get()
+            self._keep_warm(stored.warm)
             decision = choose_browser(stored.browser)
             self.browser = decision.choice
             log.info("browser: %s", decision.reason)
@@ -630,6 +640,7 @@ class Bridge:
         except (ClientError, BotoCoreError) as error:
             log.warning("could not read the settings; keeping the model: %s", error)
             return cached[1] if cached is not None else boot
+        self._keep_warm(stored.warm)
         config = self.config
         try:
             choice = choose_model(
@@ -1210,7 +1221,11 @@ class Bridge:
                 break
             with self._inflight_lock:
                 idle_for = now - self._last_activity if not self._inflight else 0.0
-            if idle_for >= self.idle_timeout and not self._reminder_due():
+            if (
+                idle_for >= self.idle_timeout
+                and not self._reminder_due()
+                and not self._warm_holds()
+            ):
                 self.request_stop(REASON_IDLE)
                 break
             if now >= next_backup:
@@ -1220,6 +1235,32 @@ class Bridge:
 
     def _active(self, _delivered: int = 0) -> None:
         self._last_activity = time.monotonic()
+
+    def _keep_warm(self, stored: str | None) -> None:
+        self._warm_read_at = time.monotonic()
+        window = parse_stored(stored)
+        if window != self.warm:
+            log.info("warm window: %s", window or "none")
+        self.warm = window
+
+    def _warm_holds(self) -> bool:
+        """Inside the owner's warm window (in its zone, by the injected clock): stay up however
+        long idle. The window is read again from the settings while it holds off a stop."""
+        if time.monotonic() - self._warm_read_at >= WARM_REREAD_SECONDS:
+            try:
+                self._keep_warm(self.settings.get().warm)
+            except (ClientError, BotoCoreError) as error:
+                self._warm_read_at = time.monotonic()
+                log.warning("could not read the warm window; keeping it: %s", error)
+        window = self.warm
+        holds = window is not None and window.holds(datetime.fromtimestamp(self.clock(), UTC))
+        if holds != self._warm_holding:
+            self._warm_holding = holds
+            if holds:
+                log.info("idle, but awake for the warm window %s", window)
+            else:
+                log.info("the warm window is over; the idle timeout applies")
+        return holds
 
     def _reminder_due(self) -> bool:
         """A reminder runs before the task could sleep and wake again: stay up for it."""

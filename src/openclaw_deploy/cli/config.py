@@ -20,14 +20,15 @@ from openclaw_deploy.errors import UsageError
 from openclaw_deploy.output import emit, recommend
 
 if TYPE_CHECKING:
-    from openclaw_deploy.services.config import ConfigPlan, ConfigResult, ConfigView
+    from openclaw_deploy.services.config import ConfigPlan, ConfigResult, ConfigView, WarmCost
 
 HELP: Final = """Show or change the deployment's settings.
 
 Keys: browser (on/off: OpenClaw's browser tool; on raises the task's memory to fit Chromium),
-idle-timeout (minutes), cpu and memory (the task's size). A change that alters the task's size
-shows the monthly cost before and after and asks first (--yes confirms); the new size applies
-with `openclaw-deploy deploy`. The web settings page changes the same browser and idle-timeout.
+idle-timeout (minutes), warm (HH:MM-HH:MM in --tz, or off: a daily window when the agent is
+kept awake, so it answers at once), cpu and memory (the task's size). A change that alters the
+monthly cost shows it before and after and asks first (--yes confirms); a new size applies with
+`openclaw-deploy deploy`. The web settings page changes the same browser and idle-timeout.
 
 Examples:
 
@@ -37,6 +38,8 @@ Examples:
   openclaw-deploy config set browser on
   openclaw-deploy config set browser off --yes
   openclaw-deploy config set idle-timeout 30
+  openclaw-deploy config set warm 08:00-09:00 --tz Europe/Berlin
+  openclaw-deploy config set warm off
 """
 CONFIRM: Final = "Change {key} to {value} for {deployment}?"
 CANCELLED: Final = "Nothing changed."
@@ -72,9 +75,27 @@ def _render_plan(console: Console, plan: ConfigPlan) -> None:
         console.print(
             f"  cost: {_money(before)} → {_money(after)} a month "
             f"({'+' if after >= before else '-'}{_money(abs(after - before))}; "
-            "`openclaw-deploy cost` itemizes it)",
+            + (
+                "the warm window is on top of `openclaw-deploy cost`)"
+                if plan.warm is not None
+                else "`openclaw-deploy cost` itemizes it)"
+            ),
             highlight=False,
         )
+    if plan.warm is not None and plan.warm.cost is not None:
+        console.print(f"  {_warm_cost(plan.warm.cost)}", highlight=False)
+
+
+def _again(key: str, value: str, timezone: str | None) -> str:
+    return f"openclaw-deploy config set {key} {value}" + (f" --tz {timezone}" if timezone else "")
+
+
+def _warm_cost(cost: WarmCost) -> str:
+    return (
+        f"the window: {cost.hours_per_day:g} h a day × {cost.days_per_month:g} days × "
+        f"${cost.hour_usd:.4f} an hour of the task = {_money(cost.monthly_usd)} a month at most "
+        "(less when the agent is awake then anyway)"
+    )
 
 
 def _render_result(console: Console, result: ConfigResult) -> None:
@@ -82,6 +103,10 @@ def _render_result(console: Console, result: ConfigResult) -> None:
         console.print(f"{result.key} is already {result.value}.", highlight=False)
     else:
         console.print(f"[green]✓[/] {result.key} is {result.value}", highlight=False)
+    if result.warm_cost is not None:
+        console.print(f"  {_warm_cost(result.warm_cost)}", highlight=False)
+    if result.schedule is not None:
+        console.print(f"  daily wake-up: schedule warm, {result.schedule}", highlight=False)
     for note in result.notes:
         console.print(f"  {escape(note)}", highlight=False)
     if result.next_step:
@@ -107,8 +132,18 @@ def show(
 @config_app.command("set", help="Change one setting (asks first when the cost changes).")
 def set_(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(help="browser, idle-timeout, cpu or memory.")],
-    value: Annotated[str, typer.Argument(help="on/off, or a number.")],
+    key: Annotated[str, typer.Argument(help="browser, idle-timeout, warm, cpu or memory.")],
+    value: Annotated[str, typer.Argument(help="on/off, a number, or HH:MM-HH:MM (warm).")],
+    tz: Annotated[
+        str | None,
+        typer.Option(
+            "--tz",
+            envvar="OPENCLAW_DEPLOY_TZ",
+            help="IANA time zone of the warm window (default: the window's, else this "
+            "machine's, as for schedules).",
+            show_default=False,
+        ),
+    ] = None,
     yes: YesOption = False,
     name: NameOption = None,
     target: TargetOption = None,
@@ -118,12 +153,17 @@ def set_(
 
     app = app_context(ctx, assume_yes=yes)
     deployment = resolve_deployment(app, name, target)
-    plan = config.plan(app, deployment, key, value)
+    # From the environment, the schedules' time zone serves the warm window and nothing else;
+    # given on the command line to another key, it is refused.
+    source = ctx.get_parameter_source("tz")
+    typed = source is not None and source.name == "COMMANDLINE"
+    timezone = tz if typed or key.strip().lower() == config.WARM_KEY else None
+    plan = config.plan(app, deployment, key, value, timezone=timezone)
     if plan.changes_cost and not yes:
         _render_plan(app.err_console if as_json else app.console, plan)
         question = CONFIRM.format(key=plan.key, value=plan.new, deployment=deployment.name)
         if not app.prompter.confirm(question, default=True):
-            raise UsageError(CANCELLED, hint=f"openclaw-deploy config set {plan.key} {plan.new}")
+            raise UsageError(CANCELLED, hint=_again(plan.key, value, timezone))
     result = config.apply(app, deployment, plan)
     emit(app.console, result, as_json=as_json, render=_render_result)
     if not as_json and result.next_step:

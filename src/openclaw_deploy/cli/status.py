@@ -191,6 +191,13 @@ def _render(console: Console, report: StatusReport) -> None:  # noqa: PLR0912 - 
     row("openclaw", report.openclaw_version)
     if report.local_task:
         row("agent task", escape(report.local_task))
+    if report.warm:
+        warm = report.warm
+        row(
+            "warm window",
+            f"{warm.window} {warm.timezone} every day (now: {'inside' if warm.now else 'outside'}"
+            f"; up to ${warm.monthly_usd:.2f} a month)",
+        )
     if report.memory:
         memory = report.memory
         row(

@@ -6,7 +6,9 @@ its own session `sched-<name>`, the agent woken), and the bridge delivers the an
 chosen channel — the owner's Telegram chat, or a web conversation named after the schedule.
 
 The agent's own wake-up (left by the bridge before the task slept, ahead of OpenClaw's earliest
-pending cron job) only wakes the agent: OpenClaw runs the job itself once it is up.
+pending cron job) only wakes the agent: OpenClaw runs the job itself once it is up. So does the
+owner's warm window (`config set warm`): its daily firing wakes the agent at the window's start,
+and the bridge stays awake until the window ends.
 
 Each firing is taken once (the dedupe table, keyed by schedule and scheduled time), so
 Scheduler's retries never ask twice. The last run and its outcome go to the schedules table
@@ -79,7 +81,7 @@ def _stamp(firing: Firing) -> str:
 
 def _fire(firing: Firing) -> dict[str, Any]:
     record = runs()
-    if firing.owner == "agent":
+    if firing.owner in ("agent", "warm"):
         wake = _inbound.wake()
         outcome = "failed" if wake.error else "woken"
         record.record(firing.schedule, outcome, wake.error or "")

@@ -7,7 +7,9 @@ only; undeliverable firings go to the schedules' dead-letter queue. Two kinds sh
 
 * the owner's (`openclaw-deploy schedule add`, the web app): names start with `s-`;
 * the agent's own wake-ups (the bridge leaves a one-time one before the task sleeps, ahead of
-  OpenClaw's earliest pending cron job): names start with `agent-`.
+  OpenClaw's earliest pending cron job): names start with `agent-`;
+* the owner's warm window (`config set warm`): one daily schedule named `warm` that only wakes
+  the agent (neither the web app's role nor the agent's may touch it).
 
 The last run of each schedule and its outcome are kept in the schedules table (pk = the name).
 Stdlib only (the handlers and the bridge import it); the Scheduler client is injected.
@@ -37,7 +39,10 @@ TARGET_KEY: Final = "schedule"
 """The function key of the target handler (`openclaw_deploy.handlers.schedule`)."""
 OWNER_PREFIX: Final = "s-"
 AGENT_PREFIX: Final = "agent-"
+WARM_NAME: Final = "warm"
 NAME_PATTERN: Final = re.compile(r"^(?:s|agent)-[a-z0-9-]{4,40}$")
+"""The names of the owner's schedules and the agent's wake-ups (the web app's API checks ids with
+it); a firing may also come from `WARM_NAME`."""
 MAX_SCHEDULES: Final = 50
 """More owner schedules than anyone keeps by hand; a script gone wrong meets this limit."""
 FLEXIBLE_WINDOW_MINUTES: Final = 0
@@ -53,7 +58,7 @@ ENV_DLQ_ARN: Final = "OPENCLAW_SCHEDULE_DLQ_ARN"
 
 Channel = Literal["telegram", "web"]
 CHANNELS: Final[tuple[str, ...]] = ("telegram", "web")
-Owner = Literal["owner", "agent"]
+Owner = Literal["owner", "agent", "warm"]
 
 
 def group_name(deployment: str) -> str:
@@ -146,7 +151,7 @@ class Firing:
         if not isinstance(data, dict) or data.get("v") != VERSION:
             raise ContractError("bad_request", f"a firing is an object with v={VERSION}")
         name = data.get("schedule")
-        if not isinstance(name, str) or not NAME_PATTERN.match(name):
+        if not isinstance(name, str) or not (NAME_PATTERN.match(name) or name == WARM_NAME):
             raise ContractError("bad_request", "schedule must be a schedule name")
         text = data.get("text")
         if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT_CHARS:
@@ -163,11 +168,19 @@ class Firing:
             title=title[:80] if isinstance(title, str) and title.strip() else name,
             text=text,
             to=to,
-            owner="agent" if data.get("owner") == "agent" else "owner",
+            owner=_owner(name, data.get("owner")),
             chat_id=chat_id if isinstance(chat_id, int) and not isinstance(chat_id, bool) else None,
             session=session if isinstance(session, str) and session else None,
             scheduled_time=when if isinstance(when, str) else SCHEDULED_TIME,
         )
+
+
+def _owner(name: str, given: object) -> str:
+    """Whose firing: the warm window's schedule is only ever the warm window (it never queues a
+    prompt, whatever its input says), and no other schedule is."""
+    if name == WARM_NAME:
+        return "warm"
+    return "agent" if given == "agent" else "owner"
 
 
 def target(names: Names, firing: Firing) -> dict[str, Any]:
@@ -282,7 +295,8 @@ class View:
 
     id: str
     kind: str
-    """`owner` (made with `schedule add` or the web app) or `agent` (the agent's own wake-up)."""
+    """`owner` (made with `schedule add` or the web app), `agent` (the agent's own wake-up) or
+    `warm` (the warm window's daily wake-up, `config set warm`)."""
     title: str
     prompt: str
     to: str
@@ -340,7 +354,7 @@ def view(detail: dict[str, Any], run: Run | None, *, now: datetime) -> View:
         last_run = datetime.fromtimestamp(run.at, schedule_expr.zone(zone)).isoformat()
     return View(
         id=name,
-        kind="agent" if name.startswith(AGENT_PREFIX) else "owner",
+        kind=_kind(name),
         title=firing.title,
         prompt=firing.text,
         to=firing.to,
@@ -353,6 +367,12 @@ def view(detail: dict[str, Any], run: Run | None, *, now: datetime) -> View:
         detail=(run.detail or None) if run else None,
         runs=run.runs if run else 0,
     )
+
+
+def _kind(name: str) -> str:
+    if name == WARM_NAME:
+        return "warm"
+    return "agent" if name.startswith(AGENT_PREFIX) else "owner"
 
 
 def list_details(scheduler: Any, group: str, *, skip: str | None = None) -> list[dict[str, Any]]:

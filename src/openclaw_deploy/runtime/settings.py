@@ -61,6 +61,9 @@ class AgentSettings:
     idle_timeout_minutes: int = DEFAULT_IDLE_TIMEOUT_MINUTES
     browser: bool = False
     """OpenClaw's browser tool (Chromium); applies from the agent's next start."""
+    warm: str | None = None
+    """The warm window (`runtime.warm`, `08:00-09:00@Europe/Berlin`), set only by `config set
+    warm` (it also keeps the window's schedule): not one of the public fields the web changes."""
     updated_at: float | None = None
 
     def public(self) -> dict[str, Any]:
@@ -121,6 +124,7 @@ def validate(changes: Mapping[str, Any], current: AgentSettings) -> AgentSetting
         base_url=base_url,
         idle_timeout_minutes=idle,
         browser=_browser(changes, current.browser),
+        warm=current.warm,
         updated_at=current.updated_at,
     )
 
@@ -175,6 +179,7 @@ class Settings:
             base_url=ddb.get_s(item, "base_url"),
             idle_timeout_minutes=ddb.get_int(item, "idle_timeout", DEFAULT_IDLE_TIMEOUT_MINUTES),
             browser=item.get("browser", {}).get("BOOL") is True,
+            warm=ddb.get_s(item, "warm"),
             updated_at=ddb.get_n(item, "updated_at"),
         )
 
@@ -194,6 +199,8 @@ class Settings:
             item["model"] = ddb.s(merged.model)
         if merged.base_url is not None:
             item["base_url"] = ddb.s(merged.base_url)
+        if merged.warm is not None:
+            item["warm"] = ddb.s(merged.warm)
         self._db.put_item(TableName=self._table, Item=item)
         return AgentSettings(
             provider=merged.provider,
@@ -201,5 +208,26 @@ class Settings:
             base_url=merged.base_url,
             idle_timeout_minutes=merged.idle_timeout_minutes,
             browser=merged.browser,
+            warm=merged.warm,
             updated_at=now,
+        )
+
+    def set_warm(self, stored: str | None) -> None:
+        """Keep the warm window (`WarmWindow.stored`), or none; every other setting stays."""
+        key = {"pk": ddb.s(ROW_KEY)}
+        if stored is None:
+            self._db.update_item(
+                TableName=self._table,
+                Key=key,
+                UpdateExpression="REMOVE #warm SET updated_at = :now",
+                ExpressionAttributeNames={"#warm": "warm"},
+                ExpressionAttributeValues={":now": ddb.n(self._clock())},
+            )
+            return
+        self._db.update_item(
+            TableName=self._table,
+            Key=key,
+            UpdateExpression="SET #warm = :warm, updated_at = :now",
+            ExpressionAttributeNames={"#warm": "warm"},
+            ExpressionAttributeValues={":warm": ddb.s(stored), ":now": ddb.n(self._clock())},
         )

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from openclaw_deploy.config import FARGATE_SIZES, AgentSpec, Deployment, with_changes
 from openclaw_deploy.errors import NotFoundError, UsageError
-from openclaw_deploy.runtime import resources
+from openclaw_deploy.runtime import resources, warm
 from openclaw_deploy.runtime.settings import (
     BROWSER_MEMORY_MIB,
     MAX_IDLE_TIMEOUT_MINUTES,
@@ -24,6 +24,7 @@ from openclaw_deploy.runtime.settings import (
     Settings,
     SettingsError,
 )
+from openclaw_deploy.runtime.warm import MAX_HOURS, WarmError, WarmWindow, parse_stored
 
 if TYPE_CHECKING:
     from openclaw_deploy.context import AppContext
@@ -31,6 +32,12 @@ if TYPE_CHECKING:
 ON_WORDS: Final = ("on", "true", "yes", "1")
 OFF_WORDS: Final = ("off", "false", "no", "0")
 DEPLOY_TO_APPLY: Final = "openclaw-deploy deploy"
+WARM_KEY: Final = "warm"
+WARM_EXAMPLE: Final = "openclaw-deploy config set warm 08:00-09:00 --tz Europe/Berlin"
+WARM_NOTE: Final = (
+    "The agent is woken at {start} ({zone}) every day, is up about a minute later, and stays "
+    "awake until {end}, answering at once; after that its idle timeout applies."
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,7 +58,7 @@ class ConfigView:
 @dataclass(frozen=True, kw_only=True)
 class ConfigPlan:
     """What `config set KEY VALUE` will change; `monthly_usd` is (before, after) when the task's
-    size changes, so the owner sees the difference before confirming."""
+    size changes or a warm window adds to it, so the owner sees the difference before confirming."""
 
     deployment: str
     key: str
@@ -64,6 +71,8 @@ class ConfigPlan:
     old_agent: AgentSpec | None = None
     monthly_usd: tuple[float, float] | None = None
     notes: list[str] = field(default_factory=list)
+    warm: WarmChange | None = None
+    """The warm window to keep (its schedule and the settings row), when the key is `warm`."""
 
     @property
     def changes_cost(self) -> bool:
@@ -75,6 +84,26 @@ class ConfigPlan:
 
 
 @dataclass(frozen=True, kw_only=True)
+class WarmCost:
+    """What a warm window adds to a month: its hours × `warm.DAYS_PER_MONTH` × the task's hour."""
+
+    window: str
+    hours_per_day: float
+    days_per_month: float
+    hour_usd: float
+    """One hour of the task at its size (Fargate, Spot when on, and its public IPv4 address)."""
+    monthly_usd: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class WarmChange:
+    window: WarmWindow | None
+    """None: no warm window (its schedule is removed)."""
+    cost: WarmCost | None
+    """What the new window adds to a month (None when it is off)."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class ConfigResult:
     deployment: str
     key: str
@@ -83,6 +112,9 @@ class ConfigResult:
     monthly_usd: tuple[float, float] | None = None
     next_step: str | None = None
     notes: list[str] = field(default_factory=list)
+    warm_cost: WarmCost | None = None
+    schedule: str | None = None
+    """The warm window's daily wake-up as Scheduler keeps it (expression and time zone)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -222,6 +254,69 @@ def _plan_task(field_name: str) -> Callable[[_Current, str], ConfigPlan]:
     return plan
 
 
+def _warm_cost(deployment: Deployment, window: WarmWindow) -> WarmCost:
+    from openclaw_deploy.services.cost import task_hour_usd
+
+    hour_usd = task_hour_usd(deployment.agent)
+    return WarmCost(
+        window=str(window),
+        hours_per_day=round(window.hours, 4),
+        days_per_month=warm.DAYS_PER_MONTH,
+        hour_usd=round(hour_usd, 6),
+        monthly_usd=window.monthly_usd(hour_usd),
+    )
+
+
+def _default_zone(now: _Current) -> str:
+    """The zone of the window kept now, else this machine's (as `schedule add` takes it)."""
+    kept = parse_stored(now.settings.warm)
+    if kept is not None:
+        return kept.zone
+    from openclaw_deploy.services.schedules import default_timezone
+
+    return default_timezone()
+
+
+def _plan_warm(now: _Current, value: str, timezone: str | None) -> ConfigPlan:
+    deployment = now.deployment
+    old_window = parse_stored(now.settings.warm)
+    old = str(old_window) if old_window else "off"
+    window: WarmWindow | None = None
+    if value.strip().lower() not in OFF_WORDS:
+        try:
+            window = warm.parse(value, timezone or _default_zone(now))
+        except WarmError as problem:
+            raise UsageError(
+                f"warm: {problem}.", hint=_warm_hint(value, timezone, problem)
+            ) from None
+    elif timezone is not None:
+        raise UsageError("--tz goes with a window, not with off.", hint="config set warm off")
+    base = _monthly(deployment.agent)
+    before = base + (_warm_cost(deployment, old_window).monthly_usd if old_window else 0.0)
+    cost = _warm_cost(deployment, window) if window else None
+    after = base + (cost.monthly_usd if cost else 0.0)
+    plan = ConfigPlan(
+        deployment=deployment.name,
+        key=WARM_KEY,
+        old=old,
+        new=str(window) if window else "off",
+        monthly_usd=(round(before, 2), round(after, 2)) if before != after else None,
+        warm=WarmChange(window=window, cost=cost),
+    )
+    if window is not None:
+        start, end = window.span.split("-")
+        plan.notes.append(WARM_NOTE.format(start=start, end=end, zone=window.zone))
+    return plan
+
+
+def _warm_hint(value: str, timezone: str | None, problem: WarmError) -> str:
+    if timezone is not None and "time zone" in str(problem):
+        return f"openclaw-deploy config set warm {value.strip()} --tz Europe/Berlin"
+    if f"at most {MAX_HOURS} hours" in str(problem):
+        return "openclaw-deploy config set warm 08:00-09:00"
+    return WARM_EXAMPLE
+
+
 KEYS: Final[dict[str, Key]] = {
     key.name: key
     for key in (
@@ -238,6 +333,13 @@ KEYS: Final[dict[str, Key]] = {
             where="settings",
             show=lambda now: str(now.settings.idle_timeout_minutes),
             plan=_plan_idle,
+        ),
+        Key(
+            name=WARM_KEY,
+            help="a daily window (HH:MM-HH:MM, in a time zone) when the agent stays awake",
+            where="settings",
+            show=lambda now: str(parse_stored(now.settings.warm) or "off"),
+            plan=lambda now, value: _plan_warm(now, value, None),
         ),
         Key(
             name="cpu",
@@ -300,9 +402,26 @@ def _key(name: str) -> Key:
     return key
 
 
-def plan(app: AppContext, deployment: Deployment, name: str, value: str) -> ConfigPlan:
-    """What setting `name` to `value` changes (nothing is written)."""
-    return _key(name).plan(_current(app, deployment), value)
+def plan(
+    app: AppContext,
+    deployment: Deployment,
+    name: str,
+    value: str,
+    *,
+    timezone: str | None = None,
+) -> ConfigPlan:
+    """What setting `name` to `value` changes (nothing is written); `timezone` is the warm
+    window's (None: the window's own, else this machine's)."""
+    key = _key(name)
+    if timezone is not None and key.name != WARM_KEY:
+        raise UsageError(
+            f"--tz is the warm window's time zone; {key.name} has none.",
+            hint=f"openclaw-deploy config set {key.name} {value}",
+        )
+    now = _current(app, deployment)
+    if key.name == WARM_KEY:
+        return _plan_warm(now, value, timezone)
+    return key.plan(now, value)
 
 
 def apply(app: AppContext, deployment: Deployment, change: ConfigPlan) -> ConfigResult:
@@ -310,6 +429,8 @@ def apply(app: AppContext, deployment: Deployment, change: ConfigPlan) -> Config
     the config file is touched), then the task's size in the config file."""
     from openclaw_deploy.aws.errors import translate_boto_errors
 
+    if change.warm is not None:
+        return _apply_warm(app, deployment, change, change.warm)
     if change.settings:
         store = _settings_store(app, deployment)
         client = app.client("dynamodb", deployment.region)
@@ -337,4 +458,101 @@ def apply(app: AppContext, deployment: Deployment, change: ConfigPlan) -> Config
         monthly_usd=change.monthly_usd,
         next_step=next_step,
         notes=list(change.notes),
+    )
+
+
+def _apply_warm(
+    app: AppContext, deployment: Deployment, change: ConfigPlan, wanted: WarmChange
+) -> ConfigResult:
+    """The settings row first (the bridge reads the window there; it fails on a deployment not
+    deployed yet), then the daily schedule; if Scheduler refuses, the row goes back."""
+    from openclaw_deploy.aws.errors import translate_boto_errors
+
+    store = _settings_store(app, deployment)
+    dynamodb = app.client("dynamodb", deployment.region)
+    window = wanted.window
+    try:
+        with translate_boto_errors("save the warm window"):
+            before = store.get().warm
+            store.set_warm(window.stored if window else None)
+    except dynamodb.exceptions.ResourceNotFoundException:
+        raise NotFoundError(
+            f"{deployment.name} has no settings table yet: it is not deployed.",
+            hint=DEPLOY_TO_APPLY,
+        ) from None
+    try:
+        schedule = _keep_warm_schedule(app, deployment, window)
+    except BaseException:
+        with translate_boto_errors("put the warm window back"):
+            store.set_warm(before)
+        raise
+    return ConfigResult(
+        deployment=deployment.name,
+        key=change.key,
+        value=change.new,
+        changed=change.changes_anything,
+        monthly_usd=change.monthly_usd,
+        notes=list(change.notes),
+        warm_cost=wanted.cost,
+        schedule=schedule,
+    )
+
+
+def _keep_warm_schedule(
+    app: AppContext, deployment: Deployment, window: WarmWindow | None
+) -> str | None:
+    """Create, replace or remove the `warm` schedule; what it now is (None: removed)."""
+    from openclaw_deploy.aws.errors import translate_boto_errors
+    from openclaw_deploy.runtime import schedules
+    from openclaw_deploy.services.target import connect
+
+    connect(app, deployment)
+    with translate_boto_errors("find the AWS account"):
+        account = app.client("sts", deployment.region).get_caller_identity()["Account"]
+    names = schedules.Names.of(deployment.name, account=account, region=deployment.region)
+    scheduler = app.client("scheduler", deployment.region)
+    name = schedules.WARM_NAME
+    with translate_boto_errors("keep the warm window's schedule"):
+        try:
+            scheduler.get_schedule(Name=name, GroupName=names.group)
+            exists = True
+        except scheduler.exceptions.ResourceNotFoundException as error:
+            if "group" in str(error).lower() and "schedule group" in str(error).lower():
+                raise _no_group(deployment, error) from None
+            exists = False
+        if window is None:
+            if exists:
+                scheduler.delete_schedule(Name=name, GroupName=names.group)
+            return None
+        firing = schedules.Firing(
+            schedule=name,
+            title=f"Warm window {window.span}",
+            text=f"Wake the agent for its warm window, {window}.",
+            to="web",
+            owner="warm",
+        )
+        fields: dict[str, Any] = {
+            "Name": name,
+            "GroupName": names.group,
+            "ScheduleExpression": window.cron,
+            "ScheduleExpressionTimezone": window.zone,
+            "FlexibleTimeWindow": {"Mode": "OFF"},
+            "Target": schedules.target(names, firing),
+            "Description": f"openclaw-deploy config set warm: awake {window}",
+            "State": "ENABLED",
+        }
+        try:
+            if exists:
+                scheduler.update_schedule(**fields)
+            else:
+                scheduler.create_schedule(**fields)
+        except scheduler.exceptions.ResourceNotFoundException as error:
+            raise _no_group(deployment, error) from None
+    return f"{window.cron} {window.zone}"
+
+
+def _no_group(deployment: Deployment, error: Exception) -> NotFoundError:
+    return NotFoundError(
+        f"The deployment {deployment.name!r} has no schedule group ({error}).",
+        hint=f"{DEPLOY_TO_APPLY} (the warm window needs this version's stack)",
     )

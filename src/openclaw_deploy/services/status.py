@@ -88,6 +88,20 @@ class TelegramInfo:
 
 
 @dataclass(frozen=True, kw_only=True)
+class WarmInfo:
+    """The owner's warm window (`config set warm`): when the agent is kept awake every day."""
+
+    window: str
+    """`08:00-09:00`, in `timezone`."""
+    timezone: str
+    hours_per_day: float
+    monthly_usd: float
+    """What it adds to a month at most (its hours × 30.4 days × the task's hour)."""
+    now: bool
+    """The time in its zone is inside it now."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class FailureInfo:
     resource: str
     resource_type: str
@@ -120,6 +134,8 @@ class StatusReport:
     """The alarms' states, the dashboard's URL and the alert email's confirmation."""
     channels: list[ChannelInfo] = field(default_factory=list)
     """Slack and Discord: connected or not, and whether their API accepts the bot."""
+    warm: WarmInfo | None = None
+    """The warm window, when the owner set one."""
 
 
 def lifecycle_for(app: AppContext, deployment: Deployment) -> Lifecycle:
@@ -453,8 +469,38 @@ def deployment_status(app: AppContext, deployment: Deployment) -> StatusReport:
     from openclaw_deploy.services.channels import list_channels
 
     try:
+        report = replace(report, warm=warm_info(app, deployment))
+    except DeployError as error:
+        report = replace(report, notes=[*report.notes, f"Warm window not read: {error.message}"])
+    try:
         listed = list_channels(app, deployment, urls=False)  # the stack was just described
         channels = [c for c in listed if c.channel != "telegram"]
     except DeployError as error:
         return replace(report, notes=[*report.notes, f"Channels not checked: {error.message}"])
     return replace(report, channels=channels)
+
+
+def warm_info(app: AppContext, deployment: Deployment) -> WarmInfo | None:
+    """The warm window kept in the owner's settings row (None: none)."""
+    from datetime import UTC, datetime
+
+    from openclaw_deploy.runtime.settings import Settings
+    from openclaw_deploy.runtime.warm import parse_stored
+    from openclaw_deploy.services.cost import task_hour_usd
+
+    dynamodb = app.client("dynamodb", deployment.region)
+    store = Settings(dynamodb, resources.SETTINGS.physical_name(deployment.name))
+    with translate_boto_errors("read the warm window"):
+        try:
+            window = parse_stored(store.get().warm)
+        except dynamodb.exceptions.ResourceNotFoundException:
+            return None
+    if window is None:
+        return None
+    return WarmInfo(
+        window=window.span,
+        timezone=window.zone,
+        hours_per_day=round(window.hours, 4),
+        monthly_usd=window.monthly_usd(task_hour_usd(deployment.agent)),
+        now=window.holds(datetime.fromtimestamp(app.clock(), UTC)),
+    )
