@@ -1,5 +1,6 @@
-"""The web chat in Chromium through the local target: sign in, send, the waking status, the
-streamed reply, history after a reload, settings, and a Telegram pairing approved in the web UI.
+"""The web chat in Chromium through the local target: sign in, typing that wakes the sleeping
+agent, send, the waking status, the streamed reply, history after a reload, settings, and a
+Telegram pairing approved in the web UI.
 
 The local target is started as a user would (`init --target local`), with the stand-in Bot API
 playing Telegram, and the node:test spec web/e2e/chat.spec.ts drives Debian's Chromium against
@@ -50,4 +51,6 @@ def test_chat_flows_in_chromium(local_web: dict[str, Any], chromium: str) -> Non
     assert run.count("pass") >= 8, run.output
     for name in ("chat-waking", "chat-reply", "chat-history", "settings", "telegram-paired"):
         assert (SCREENSHOTS / f"{name}.png").stat().st_size > 5_000, name
+    # Typing woke the agent before the message went: part of the wake-up overlapped the typing.
+    assert run.metrics.get("typing_wake_overlap_ms", 0) > 0, run.output
     print("web metrics:", run.metrics)  # shown with -s; also in test-artifacts/

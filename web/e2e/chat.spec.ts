@@ -1,7 +1,7 @@
 /**
  * Chat flows through the local target (`openclaw-deploy … --target local` serves the build,
- * the API Gateway emulator, moto's Cognito and the offline demo model): sign in, send, see the
- * waking status, see the streamed reply, reload and see history, settings, schedules, approve a
+ * the API Gateway emulator, moto's Cognito and the offline demo model): sign in, start typing and
+ * see the sleeping agent wake, send, see the streamed reply, reload and see history, settings, schedules, approve a
  * pairing.
  *
  * Needs OPENCLAW_WEB_URL, OPENCLAW_E2E_USERNAME and OPENCLAW_E2E_PASSWORD (plus
@@ -12,7 +12,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { DESKTOP, env, launch, metric, missing, screenshot, signIn, timeToReady } from "./lib.ts";
+import { agentState, DESKTOP, env, launch, metric, missing, screenshot, signIn, timeToReady } from "./lib.ts";
 
 const skip = missing(
   ["OPENCLAW_WEB_URL", "OPENCLAW_E2E_USERNAME", "OPENCLAW_E2E_PASSWORD"],
@@ -53,46 +53,64 @@ describe("chat through the local target", { skip }, () => {
     }
   });
 
-  it("sends a message, shows the agent waking with its phase and clock, then streams the reply", async () => {
+  it("wakes the sleeping agent as the owner starts typing, shows it waking, then streams the reply to what was sent", async () => {
     await page.getByRole("button", { name: "New conversation" }).click();
     const box = page.getByRole("textbox", { name: "Message" });
-    await box.fill(sent);
-    // Record what the page shows as it happens (the waking phases, the first streamed piece, the
-    // end): a MutationObserver sees every commit, where polling could miss a short state.
+    await box.focus();
+    // Record what the page shows as it happens (the waking phases, the agent up, the first
+    // streamed piece, the end): a MutationObserver sees every commit, where polling could miss a
+    // short state. Times count from the first keystroke.
     await page.evaluate(() => {
-      const seen = { phases: [] as string[], streaming: 0, done: 0 };
+      const seen = { phases: [] as string[], ready: 0, sent: 0, streaming: 0, done: 0 };
       (window as unknown as { e2e: typeof seen }).e2e = seen;
       const t0 = performance.now();
+      (window as unknown as { e2eSent: () => void }).e2eSent = () => (seen.sent = performance.now() - t0);
       new MutationObserver(() => {
         const phase = document.querySelector(".agent-banner .agent-text")?.textContent;
         if (phase && !seen.phases.includes(phase)) seen.phases.push(phase);
+        // The banner goes once the agent reports itself Running (sent or not).
+        if (!seen.ready && seen.phases.length && !phase) seen.ready = performance.now() - t0;
         if (!seen.streaming && document.querySelector(".msg-assistant.status-streaming")) seen.streaming = performance.now() - t0;
         if (!seen.done && document.querySelector(".msg-assistant.status-done")) seen.done = performance.now() - t0;
       }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
     });
+    // Focus alone wakes nothing.
+    await page.waitForTimeout(1_000);
+    assert.equal(await agentState(page), "Idle", "focusing the message box woke the agent");
+
+    // The first character wakes it: the status API says so, and the banner shows it at once.
+    await box.pressSequentially(sent.slice(0, 1));
+    const banner = page.locator(".agent-banner");
+    await banner.getByText("Waking your agent while you type…").waitFor({ timeout: 10_000 });
+    assert.match((await banner.textContent()) ?? "", /Waking your agent — .+\d+:\d\d/);
+    assert.match(await agentState(page), /^(Starting|Running)$/, "typing did not wake the agent");
+    await screenshot(page, "chat-waking");
+
+    // The rest at a person's pace (about 4 characters a second), then send.
+    await box.pressSequentially(sent.slice(1), { delay: 250 });
+    await page.evaluate(() => (window as unknown as { e2eSent: () => void }).e2eSent());
     await box.press("Enter");
     conversationUrl = page.url();
     await page.getByRole("article", { name: "You" }).filter({ hasText: sent }).waitFor();
-
-    // A cold agent: the banner names the phase and counts the time.
-    const banner = page.locator(".agent-banner");
-    await banner.waitFor({ timeout: 30_000 });
-    assert.match((await banner.textContent()) ?? "", /Waking your agent — .+\d+:\d\d/);
-    await screenshot(page, "chat-waking");
 
     await page.waitForFunction(() => (window as unknown as { e2e: { done: number } }).e2e.done > 0, undefined, {
       timeout: COLD_START_MS,
       polling: 500,
     });
-    const seen = await page.evaluate(() => (window as unknown as { e2e: { phases: string[]; streaming: number; done: number } }).e2e);
-    metric("first_reply_cold_ms", seen.done, "ms");
-    if (seen.streaming) metric("first_token_cold_ms", seen.streaming, "ms");
+    const seen = await page.evaluate(
+      () => (window as unknown as { e2e: { phases: string[]; ready: number; sent: number; streaming: number; done: number } }).e2e,
+    );
+    metric("typing_wake_overlap_ms", Math.min(seen.sent, seen.ready || seen.sent), "ms");
+    if (seen.ready) metric("typing_wake_ready_ms", seen.ready, "ms");
+    metric("first_reply_after_typing_wake_ms", seen.done - seen.sent, "ms");
+    if (seen.streaming) metric("first_token_after_typing_wake_ms", seen.streaming - seen.sent, "ms");
     assert.ok(seen.phases.length >= 1, "the waking banner named a phase");
-    assert.ok(seen.streaming > 0 && seen.streaming < seen.done, `the reply streamed in before it completed (${JSON.stringify(seen)})`);
+    assert.ok(seen.ready > 0, `the agent came up (${JSON.stringify(seen)})`);
+    assert.ok(seen.streaming > seen.sent && seen.streaming < seen.done, `the reply streamed in before it completed (${JSON.stringify(seen)})`);
     const reply = page.getByRole("article", { name: "Agent" }).last();
     assert.ok(((await reply.textContent()) ?? "").trim().length > 0);
     assert.equal(await banner.count(), 0, "the waking banner is gone once the agent answers");
-    console.log(`phases shown while waking: ${seen.phases.join(" | ")}`);
+    console.log(`phases shown while waking: ${seen.phases.join(" | ")}; ${JSON.stringify(seen)}`);
     await screenshot(page, "chat-reply");
   });
 

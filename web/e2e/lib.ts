@@ -100,3 +100,24 @@ export async function signIn(page: Page, username: string, password: string, new
     await chat.waitFor();
   }
 }
+
+/**
+ * The agent's state as `GET /api/agent` reports it, asked from inside the signed-in page (its
+ * config.json names the API, its stored session holds the token), not from what the page shows.
+ */
+export async function agentState(page: Page): Promise<string> {
+  return page.evaluate(async () => {
+    const config = (await (await fetch(new URL("config.json", document.baseURI), { cache: "no-store" })).json()) as {
+      apiUrl: string;
+      deployment: string;
+    };
+    const deployment = config.deployment?.trim() || "default";
+    const saved = JSON.parse(localStorage.getItem(`openclaw:${deployment}:auth`) ?? "{}") as { tokens?: { accessToken?: string } };
+    const response = await fetch(`${config.apiUrl.replace(/\/+$/, "")}/api/agent`, {
+      headers: { Authorization: `Bearer ${saved.tokens?.accessToken ?? ""}` },
+      cache: "no-store",
+    });
+    if (!response.ok) throw new Error(`GET /api/agent answered HTTP ${response.status}`);
+    return ((await response.json()) as { state: string }).state;
+  });
+}

@@ -3,7 +3,7 @@
  * A 401 refreshes the token once and retries; a second 401 ends the session.
  */
 import { SessionExpiredError } from "../lib/errors";
-import { toEpochMs } from "../protocol/contract";
+import { toEpochMs, type AgentStatus } from "../protocol/contract";
 
 export interface Conversation {
   session: string;
@@ -340,8 +340,12 @@ export class Api {
     };
   }
 
-  startAgent(): Promise<unknown> {
-    return this.request("POST", "/api/agent/start");
+  /** Wake the agent (harmless when it is already starting or running); its status after the call. */
+  async startAgent(): Promise<AgentStatus | null> {
+    const d = await this.request<Record<string, unknown>>("POST", "/api/agent/start");
+    const state = d.state;
+    if (state !== "Idle" && state !== "Starting" && state !== "Running" && state !== "Stopping") return null;
+    return { state, phase: typeof d.phase === "string" ? d.phase : null, since: toEpochMs(d.since) };
   }
 
   stopAgent(): Promise<unknown> {

@@ -41,7 +41,9 @@ function expectation(usual: { seconds: number; count: number } | null): string {
 const WAKE_STEPS = CONTRACT.phases.filter((p) => p !== "ready" && p !== "stopping");
 
 export function AgentBanner({ awaiting }: { awaiting: boolean }) {
-  const agent = useStore(useChat().store, (s) => s.agent);
+  const chat = useChat();
+  const agent = useStore(chat.store, (s) => s.agent);
+  const typingWake = useStore(chat.store, (s) => s.typingWake);
   const waking = agent?.state === "Starting" || (awaiting && agent !== null && agent.state !== "Running");
   const stopping = agent?.state === "Stopping" && !awaiting;
   const visible = waking || stopping;
@@ -80,7 +82,10 @@ export function AgentBanner({ awaiting }: { awaiting: boolean }) {
   // The server's start time, unless it is missing or implausible (a skewed clock): then our own.
   const plausible = agent.since !== null && agent.since <= now + 5_000 && now - agent.since < MAX_PLAUSIBLE_MS;
   const since = plausible ? agent.since! : (shownAt.current ?? now);
-  const current = WAKE_STEPS.indexOf(phase);
+  // Woken by typing, nothing is queued yet: that step is left out until a message is sent.
+  const early = !awaiting && typingWake !== null;
+  const steps = early ? WAKE_STEPS.filter((step) => step !== "queued") : WAKE_STEPS;
+  const current = steps.indexOf(phase);
 
   return (
     <div className={`agent-banner${stopping ? " stopping" : ""}`}>
@@ -95,14 +100,18 @@ export function AgentBanner({ awaiting }: { awaiting: boolean }) {
       </div>
       {!stopping && (
         <ol className="steps" aria-label="Wake-up steps">
-          {WAKE_STEPS.map((step, i) => (
+          {steps.map((step, i) => (
             <li key={step} className={i < current ? "done" : i === current ? "current" : undefined} aria-current={i === current ? "step" : undefined}>
               {PHASE_LABELS[step] ?? step}
             </li>
           ))}
         </ol>
       )}
-      {!stopping && <p className="muted small">Your message is safe in the queue and will be answered as soon as the agent is up ({expectation(usual)}).</p>}
+      {!stopping && early ? (
+        <p className="muted small agent-typing">Waking your agent while you type… it answers sooner when you send ({expectation(usual)}).</p>
+      ) : (
+        !stopping && <p className="muted small">Your message is safe in the queue and will be answered as soon as the agent is up ({expectation(usual)}).</p>
+      )}
     </div>
   );
 }

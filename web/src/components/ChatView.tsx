@@ -1,10 +1,10 @@
 import { memo, useCallback, useLayoutEffect, useRef, useState } from "react";
 import { useStore } from "../lib/store";
 import { fullTime, timeOf } from "../lib/format";
-import { useChat } from "../services";
+import { useChat, useServices } from "../services";
 import type { FileRef } from "../api/http";
 import { sizeText } from "../protocol/contract";
-import { describeActivity, type ChatMessage, type Thread } from "../state/chat";
+import { describeActivity, wakesOnTyping, type ChatMessage, type Thread } from "../state/chat";
 import { AgentBanner } from "./AgentBanner";
 import { Composer } from "./Composer";
 import { Markdown } from "./Markdown";
@@ -77,6 +77,8 @@ function MessageLog({
 }) {
   const scroller = useRef<HTMLDivElement>(null);
   const pinned = useRef(true);
+  const { kv, prefix } = useServices();
+  const wakeOnTyping = wakesOnTyping(kv, prefix);
 
   // Stay at the bottom while a reply streams in, unless the reader scrolled up to read.
   const onScroll = () => {
@@ -113,8 +115,8 @@ function MessageLog({
           <div className="empty">
             <h2>What can your agent do for you?</h2>
             <p className="muted">
-              Your agent sleeps when idle and wakes on your first message; waking takes about a minute, and you will see
-              each step while it happens.
+              Your agent sleeps when idle and wakes {wakeOnTyping ? "as you start writing" : "on your first message"}; waking takes
+              about a minute, and you will see each step while it happens.
             </p>
           </div>
         )}

@@ -1,7 +1,8 @@
 /**
  * The message box. Enter sends (Shift+Enter breaks the line; on touch screens Enter always
  * breaks it and the button sends). The text is kept as a draft per conversation, and text over
- * the limit is kept too, with a message saying what to do, never silently cut.
+ * the limit is kept too, with a message saying what to do, never silently cut. Typing wakes a
+ * sleeping agent (unless the owner turned that off), so its cold start overlaps the writing.
  */
 import {
   useEffect,
@@ -193,7 +194,11 @@ export function Composer({ session }: { session: string }) {
           value={text}
           rows={1}
           placeholder="Message your agent"
-          onChange={(e) => change(e.target.value)}
+          onChange={(e) => {
+            change(e.target.value);
+            // The first character (not focus, not a restored draft) wakes a sleeping agent.
+            if (e.target.value) chat.wakeForTyping();
+          }}
           onKeyDown={onKeyDown}
           onPaste={onPaste}
           aria-invalid={limit ? true : undefined}

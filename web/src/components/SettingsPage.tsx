@@ -4,6 +4,7 @@ import { fullTime } from "../lib/format";
 import { loadTheme, saveTheme, type ThemeChoice } from "../lib/theme";
 import { useStore } from "../lib/store";
 import { useChat, useServices } from "../services";
+import { setWakeOnTyping, wakesOnTyping } from "../state/chat";
 import { PHASE_LABELS } from "./AgentBanner";
 
 type Field = keyof Settings;
@@ -490,7 +491,33 @@ function AgentSection() {
           Put to sleep
         </button>
       </div>
+      <WakeOnTyping />
     </section>
+  );
+}
+
+/** Kept in this browser only: another browser or device has its own choice. */
+function WakeOnTyping() {
+  const { kv, prefix } = useServices();
+  const [on, setOn] = useState(() => wakesOnTyping(kv, prefix));
+  return (
+    <div className="stack">
+      <label>
+        <input
+          type="checkbox"
+          checked={on}
+          onChange={(e) => {
+            setOn(e.target.checked);
+            setWakeOnTyping(kv, prefix, e.target.checked);
+          }}
+          aria-describedby="wake-typing-help"
+        />
+        Wake the agent when I start typing
+      </label>
+      <p id="wake-typing-help" className="muted small">
+        The wake-up (about a minute) then happens while you write, not after you send. Kept in this browser only.
+      </p>
+    </div>
   );
 }
 

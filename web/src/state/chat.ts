@@ -71,6 +71,8 @@ export interface ChatState {
   notice: string | null;
   /** What the agent is doing now, by the id of the message it answers. */
   activity: Record<string, Activity>;
+  /** When typing in the composer woke the agent (epoch ms), until it is up or asleep again. */
+  typingWake: number | null;
 }
 
 const EMPTY_THREAD: Thread = { messages: [], next: null, load: "idle", error: null, loadingEarlier: false };
@@ -79,6 +81,18 @@ export const replyId = (userMessageId: string) => `reply:${userMessageId}`;
 
 /** Where messages written but not yet acknowledged are kept across reloads. */
 export const outboxKey = (prefix: string) => `${prefix}outbox`;
+
+/** The owner's choice, kept in this browser: wake a sleeping agent as soon as they start typing. */
+export const wakeOnTypingKey = (prefix: string) => `${prefix}wake-on-typing`;
+export const wakesOnTyping = (kv: KeyValue, prefix: string) => kv.get(wakeOnTypingKey(prefix)) !== "off";
+export function setWakeOnTyping(kv: KeyValue, prefix: string, on: boolean): void {
+  if (on) kv.remove(wakeOnTypingKey(prefix));
+  else kv.set(wakeOnTypingKey(prefix), "off");
+}
+
+/** After a wake-up asked by typing, none again for this long (a start takes about a minute;
+ * a failed one is not retried on every key). */
+export const TYPING_WAKE_COOLDOWN_MS = 60_000;
 
 export function titleFrom(text: string): string {
   const line = text.trim().split("\n", 1)[0] ?? "";
@@ -130,15 +144,19 @@ export class ChatController {
   private readonly stopped = new Set<string>();
   private unsubscribe: (() => void) | null = null;
   private readonly outboxKey: string;
+  private readonly prefix: string;
+  /** When typing last asked for a wake-up (epoch ms). */
+  private lastTypingWake: number | null = null;
 
   constructor(
     private readonly api: Api,
     private readonly client: ChatClient,
     private readonly kv: KeyValue,
     prefix: string,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = () => Date.now(),
   ) {
     this.outboxKey = outboxKey(prefix);
+    this.prefix = prefix;
     this.store = createStore<ChatState>({
       current: null,
       threads: {},
@@ -149,6 +167,7 @@ export class ChatController {
       connection: client.connectionState,
       notice: null,
       activity: {},
+      typingWake: null,
     });
   }
 
@@ -204,6 +223,33 @@ export class ChatController {
     this.saveOutbox([...this.loadOutbox(), message]);
     this.client.send(message);
     return null;
+  }
+
+  /**
+   * The owner is writing: wake a sleeping agent now, so its cold start overlaps the writing
+   * instead of starting at send. Only when the agent is known to be asleep, at most once per
+   * cool-down, and never when the owner turned it off. A failed call is silent (the status
+   * shows the truth) and changes nothing about sending.
+   */
+  wakeForTyping(): void {
+    const before = this.store.get().agent;
+    if (before?.state !== "Idle" || !wakesOnTyping(this.kv, this.prefix)) return;
+    const now = this.now();
+    if (this.lastTypingWake !== null && now - this.lastTypingWake < TYPING_WAKE_COOLDOWN_MS) return;
+    this.lastTypingWake = now;
+    this.store.set({ typingWake: now });
+    this.api.startAgent().then(
+      (status) => {
+        // The socket carries later news (the bridge's phases): the answer only fills the gap
+        // until the first of them, so the banner shows the wake-up at once.
+        if (this.store.get().agent !== before) return;
+        if (status && status.state !== "Idle") this.store.set({ agent: status, typingWake: status.state === "Starting" ? now : null });
+        else this.store.set({ typingWake: null });
+      },
+      () => {
+        if (this.store.get().agent === before) this.store.set({ typingWake: null });
+      },
+    );
   }
 
   /**
@@ -336,7 +382,11 @@ export class ChatController {
         this.updateMessage(frame.id, (m) => (m.status === "sending" ? { ...m, status: "sent" } : m));
         return;
       case "agent.status":
-        this.store.set({ agent: { state: frame.state, phase: frame.phase, since: frame.since } });
+        this.store.set((s) => ({
+          agent: { state: frame.state, phase: frame.phase, since: frame.since },
+          // Up or asleep again: the next wake-up is not the one typing asked for.
+          typingWake: frame.state === "Starting" ? s.typingWake : null,
+        }));
         return;
       case "agent.activity": {
         if (this.stopped.has(frame.id)) return;
