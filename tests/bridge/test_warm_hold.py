@@ -1,23 +1,34 @@
 """The warm window in the bridge's supervision loop: an idle agent does not sleep while the time
 in the window's zone is inside the window (the bridge's clock is injected, so the window's end
 comes without waiting for it); after it ends, the idle timeout applies. The window is the one in
-the owner's settings row on a moto server, read again while it holds the agent awake."""
+the owner's settings row on a moto server, read again while it holds the agent awake. One slow
+test runs the real bridge with the pinned OpenClaw: it reads the window at boot and stays up."""
 
 from __future__ import annotations
 
 import threading
 import time
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from openclaw_bridge import logs
 from openclaw_bridge.app import REASON_IDLE, Bridge, Clients
 from openclaw_bridge.config import BridgeConfig
+from openclaw_deploy.offline_model import OfflineModel
 from openclaw_deploy.runtime import resources
 from openclaw_deploy.runtime.settings import Settings
-from tests.bridge.harness import Deployment, bridge_env, provision, wait_for
+from tests.bridge.harness import (
+    ConnectionsEndpoint,
+    Deployment,
+    bridge_env,
+    provision,
+    running_bridge,
+    wait_for,
+)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -121,3 +132,31 @@ def test_a_window_turned_off_while_it_holds_lets_the_agent_sleep(
     finally:
         bridge.request_stop("test over")
         thread.join(timeout=5)
+
+
+@pytest.mark.slow
+def test_the_real_bridge_reads_the_window_at_boot_and_stays_up_in_it(
+    bridge_moto: str,
+    openclaw_command: list[str],
+    model: OfflineModel,
+    connections: ConnectionsEndpoint,
+    tmp_path: Path,
+) -> None:
+    deployment = provision(bridge_moto)
+    now = datetime.now(UTC)
+    # From an hour ago to an hour from now (UTC): the real clock is inside it.
+    start, end = now - timedelta(hours=1), now + timedelta(hours=1)
+    _settings(deployment).set_warm(f"{start:%H}:00-{end:%H}:00@UTC")
+    with running_bridge(
+        deployment,
+        tmp_path / "agent",
+        openclaw=openclaw_command,
+        model_url=model.base_url,
+        connections_url=connections.url,
+        idle_timeout_seconds="2",
+    ) as (bridge, _arn):
+        bridge.wait_logged(f"warm window: {start:%H}:00-{end:%H}:00 UTC", 10)
+        bridge.wait_logged("idle, but awake for the warm window", 15)
+        time.sleep(8)  # four idle timeouts more
+        assert bridge.proc.poll() is None, "still running: the window holds it awake"
+        assert "stopping: idle timeout" not in bridge.output
