@@ -39,7 +39,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from openclaw_bridge import health, logs
+from openclaw_bridge import health, logs, warmup
 from openclaw_bridge.activity import Activity, ToolEvents
 from openclaw_bridge.agent import HELPERS_DIR, AgentRunner
 from openclaw_bridge.attachments import Attachments, OpenAITranscriber, OutboundFile
@@ -58,7 +58,7 @@ from openclaw_bridge.gateway import (
 from openclaw_bridge.inbound import InboundQueue, Received
 from openclaw_bridge.keys import BridgeKeys, refused_notice
 from openclaw_bridge.proxy import KeyLookup, ModelProxy, upstream_for
-from openclaw_bridge.reminders import GatewaySocketError, Reminders, watch
+from openclaw_bridge.reminders import GatewaySocket, GatewaySocketError, Reminders, watch
 from openclaw_bridge.render import (
     BrowserChoice,
     ModelChoice,
@@ -83,7 +83,7 @@ from openclaw_deploy.runtime.corrections import Corrections
 from openclaw_deploy.runtime.discord import DiscordClient
 from openclaw_deploy.runtime.history import History
 from openclaw_deploy.runtime.lifecycle import IDLE, RUNNING, STARTING, STOPPING, Lifecycle
-from openclaw_deploy.runtime.providers import PROVIDERS, resolve_model
+from openclaw_deploy.runtime.providers import PROVIDERS, get_provider, resolve_model
 from openclaw_deploy.runtime.settings import Settings
 from openclaw_deploy.runtime.skills import SkillStore
 from openclaw_deploy.runtime.slack import SlackClient
@@ -303,6 +303,9 @@ class Bridge:
         self.gateway: GatewayClient | None = None
         self.store: StateStore | None = None
         self.offline_model: OfflineModel | None = None
+        self._warm_up_model: OfflineModel | None = None
+        self._warm_up_ref: str | None = None
+        self._gateway_token = ""
         self.proxy: ModelProxy | None = None
         self.agent = AgentRunner()
         self.reminders: Reminders | None = None
@@ -391,8 +394,16 @@ class Bridge:
             self.timings["openclaw"],
             self.idle_timeout,
         )
+        ready_at = time.monotonic()
         self._poller = threading.Thread(target=self._poll, name="poller", daemon=True)
         self._poller.start()
+        if self._warm_up_ref is not None and self.process is not None:
+            socket = GatewaySocket(
+                self.process.base_url.replace("http://", "ws://", 1), self._gateway_token
+            )
+            threading.Thread(
+                target=self._warm_up, args=(ready_at, socket), name="warm-up", daemon=True
+            ).start()
         threading.Thread(target=self._keep_alive, name="keep-alive", daemon=True).start()
         if self.reminders is not None:
             reminders = self.reminders
@@ -481,6 +492,8 @@ class Bridge:
             )
         with boot_step("start its model proxy"):
             self._start_proxy(choice)
+        if config.warm_up:
+            self._warm_up_ref = self._warm_up_model_ref(choice)
         env = openclaw_env(
             state_dir=str(config.state_dir),
             config_path=str(config.config_path),
@@ -582,6 +595,7 @@ class Bridge:
         except GatewayStartError as error:
             raise BootError(str(error)) from None
         self.gateway = GatewayClient(self.process.base_url, token)
+        self._gateway_token = token
         self.files.connect(self.process.base_url, token)
         self.control = AgentControl(self.process.base_url, token)
         tool_events = ToolEvents(self.process.base_url.replace("http://", "ws://", 1), token)
@@ -707,6 +721,42 @@ class Bridge:
         return web_search_config(
             plugin=plugin, proxy_url=f"http://127.0.0.1:{self.proxy.port}", has_key=has_key
         )
+
+    def _warm_up_model_ref(self, choice: ModelChoice) -> str:
+        """The model of the warm-up turn: the offline demo model, never the owner's (the one
+        chosen when it is the offline model; otherwise one started for the warm-up alone and
+        routed by the proxy, so the rendered config describes it)."""
+        from openclaw_deploy.offline_model import OfflineModel
+
+        if choice.provider.id == "offline":
+            return choice.model_ref
+        assert self.proxy is not None
+        offline = get_provider("offline")
+        self._warm_up_model = OfflineModel.start()
+        self.proxy.set_upstream(
+            upstream_for(offline, base_url=self._warm_up_model.base_url, region=_region())
+        )
+        return ModelChoice(provider=offline, model=offline.default_model or "demo").model_ref
+
+    def _warm_up(self, ready_at: float, socket: GatewaySocket) -> None:
+        """OpenClaw's first turn, taken now when no message was waiting at ready."""
+        try:
+            if self.stop_event.wait(warmup.SETTLE_SECONDS):
+                return
+            if self._last_activity > ready_at or self.scheduler.busy():
+                log.info("a message was waiting at ready: its turn warms OpenClaw, no warm-up")
+                return
+            assert self.gateway is not None
+            assert self._warm_up_ref is not None
+            seconds = warmup.warm_up(self.gateway, socket, self._warm_up_ref)
+            log.info("warmed OpenClaw's first turn in %.2f s on %s", seconds, self._warm_up_ref)
+        except Exception as error:  # noqa: BLE001 - a failed warm-up only leaves a slower turn
+            log.warning("the warm-up turn failed (the first turn will be slower): %s", error)
+        finally:
+            socket.close()
+            if self._warm_up_model is not None:
+                self._warm_up_model.stop()
+                self._warm_up_model = None
 
     def _start_offline_model(self, choice: ModelChoice) -> ModelChoice:
         from openclaw_deploy.offline_model import OfflineModel
@@ -1380,6 +1430,8 @@ class Bridge:
             self.proxy.stop()
         if self.offline_model is not None:
             self.offline_model.stop()
+        if self._warm_up_model is not None:
+            self._warm_up_model.stop()
 
 
 def _region() -> str:

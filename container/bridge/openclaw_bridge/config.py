@@ -45,6 +45,8 @@ ENV_LOG_LEVEL: Final = "OPENCLAW_BRIDGE_LOG_LEVEL"
 ENV_UPSTREAMS: Final = "OPENCLAW_BRIDGE_UPSTREAMS"
 ENV_SETTINGS_TTL: Final = "OPENCLAW_BRIDGE_SETTINGS_TTL_SECONDS"
 """How long the settings read before a turn are trusted (0: read before every turn)."""
+ENV_WARM_UP: Final = "OPENCLAW_BRIDGE_WARM_UP"
+"""`0`: no warm-up turn after a start without a waiting message (openclaw_bridge.warmup)."""
 
 ENV_TASK_ARN: Final = "OPENCLAW_TASK_ARN"
 ENV_ECS_METADATA: Final = "ECS_CONTAINER_METADATA_URI_V4"
@@ -154,6 +156,7 @@ class BridgeConfig:
     agent_user: str | None = None
     agent_home_dir: Path | None = None
     helpers_dir: Path | None = None
+    warm_up: bool = True
 
     @property
     def agent_home(self) -> Path:
@@ -240,4 +243,5 @@ class BridgeConfig:
             agent_user=optional(ENV_AGENT_USER),
             agent_home_dir=Path(env[ENV_AGENT_HOME]) if env.get(ENV_AGENT_HOME) else None,
             helpers_dir=Path(env[ENV_HELPERS]) if env.get(ENV_HELPERS) else None,
+            warm_up=env.get(ENV_WARM_UP, "1").strip() != "0",
         )

@@ -202,6 +202,8 @@ def providers_section(
     `http://127.0.0.1:<port>`) with a placeholder key: OpenClaw never sees the real one.
     `others` are described the same way with their default model, so a turn can switch to
     any of them by naming it (`x-openclaw-model`) while OpenClaw runs."""
+    if choice.provider.id == "offline" and not choice.base_url:
+        raise RenderError("the offline model's URL is unknown")
     section: dict[str, Any] = {}
     for other in others:
         if other.id != choice.provider.id:
@@ -215,8 +217,6 @@ def providers_section(
 
 def _provider_entry(choice: ModelChoice, *, proxy_url: str) -> dict[str, Any]:
     provider = choice.provider
-    if provider.id == "offline" and not choice.base_url:
-        raise RenderError("the offline model's URL is unknown")
     api = getattr(provider, "api", None) or API_BY_PROVIDER.get(provider.id, "openai-completions")
     entry = _custom_provider(
         choice,
