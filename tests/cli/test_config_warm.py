@@ -79,16 +79,17 @@ def test_a_window_is_stored_scheduled_and_priced_then_replaced_and_turned_off(
     result = json.loads(done.stdout)
 
     hour = task_hour_usd(AgentSpec())
-    assert result["warm_cost"]["hours_per_day"] == 1
-    assert result["warm_cost"]["monthly_usd"] == round(1 * 30.4 * hour, 2) == 0.40
+    # The hour and the 2 minutes of lead before it.
+    assert result["warm_cost"]["hours_per_day"] == round(62 / 60, 4)
+    assert result["warm_cost"]["monthly_usd"] == round(62 / 60 * 30.4 * hour, 2) == 0.41
     base = estimate(AgentSpec()).total_usd
-    assert result["monthly_usd"] == [round(base, 2), round(base + 0.40, 2)]
+    assert result["monthly_usd"] == [round(base, 2), round(base + 0.41, 2)]
     assert stored_window() == "08:00-09:00@Europe/Berlin"
     assert shown()["warm"] == "08:00-09:00 Europe/Berlin"
 
     detail = warm_schedule()
     assert detail is not None
-    assert detail["ScheduleExpression"] == "cron(0 8 * * ? *)"
+    assert detail["ScheduleExpression"] == "cron(58 7 * * ? *)"
     assert detail["ScheduleExpressionTimezone"] == "Europe/Berlin"
     assert detail["State"] == "ENABLED"
     names = schedules.Names.of(NAME, account=ACCOUNT, region=REGION)
@@ -101,19 +102,19 @@ def test_a_window_is_stored_scheduled_and_priced_then_replaced_and_turned_off(
     # Replaced, crossing midnight; the zone stays the window's when --tz is not given.
     late = run("config", "set", "warm", "23:30-01:00", "--yes", "--json")
     assert late.exit_code == 0, late.output
-    assert json.loads(late.stdout)["warm_cost"]["hours_per_day"] == 1.5
+    assert json.loads(late.stdout)["warm_cost"]["hours_per_day"] == round(92 / 60, 4)
     assert stored_window() == "23:30-01:00@Europe/Berlin"
     detail = warm_schedule()
     assert detail is not None
     assert (detail["ScheduleExpression"], detail["ScheduleExpressionTimezone"]) == (
-        "cron(30 23 * * ? *)",
+        "cron(28 23 * * ? *)",
         "Europe/Berlin",
     )
     assert [s["Name"] for s in scheduler().list_schedules(GroupName=GROUP)["Schedules"]] == ["warm"]
 
     off = run("config", "set", "warm", "off", "--yes", "--json")
     assert off.exit_code == 0, off.output
-    late_cost = round(1.5 * 30.4 * hour, 2)
+    late_cost = round(92 / 60 * 30.4 * hour, 2)
     assert json.loads(off.stdout)["monthly_usd"] == [round(base + late_cost, 2), round(base, 2)]
     assert stored_window() is None
     assert warm_schedule() is None
@@ -127,7 +128,7 @@ def test_the_cost_is_shown_and_nothing_changes_without_a_confirmation(
     refused = CliRunner().invoke(app, ["config", "set", "warm", "08:00-09:00"])
     assert refused.exit_code == 2, refused.output
     assert "--yes" in refused.output
-    assert "+$0.40" in refused.output and "1 h a day × 30.4 days" in refused.output
+    assert "+$0.41" in refused.output and "1.03 h a day × 30.4 days" in refused.output
     assert stored_window() is None and warm_schedule() is None
 
     # At a terminal: the cost before the question; "n" changes nothing, "y" applies.
@@ -135,7 +136,7 @@ def test_the_cost_is_shown_and_nothing_changes_without_a_confirmation(
     monkeypatch.setenv("OPENCLAW_DEPLOY_PROMPTS", "plain")
     answered = CliRunner().invoke(app, ["config", "set", "warm", "08:00-09:00"], input="n\n")
     assert answered.exit_code != 0
-    assert answered.output.index("= $0.40 a month") < answered.output.index("Change warm")
+    assert answered.output.index("= $0.41 a month") < answered.output.index("Change warm")
     assert stored_window() is None and warm_schedule() is None
     agreed = CliRunner().invoke(app, ["config", "set", "warm", "08:00-09:00"], input="y\n")
     assert agreed.exit_code == 0, agreed.output
@@ -212,12 +213,12 @@ def test_status_shows_the_window_with_its_cost(
     assert report["warm"] == {
         "window": span,
         "timezone": "UTC",
-        "hours_per_day": 2,
-        "monthly_usd": round(2 * 30.4 * hour, 2),
+        "hours_per_day": round(122 / 60, 4),
+        "monthly_usd": round(122 / 60 * 30.4 * hour, 2),
         "now": True,
     }
     text = " ".join(run("status").output.split())
-    assert f"warm window {span} UTC every day (now: inside; up to $0.80 a month)" in text
+    assert f"warm window {span} UTC every day (now: inside; up to $0.81 a month)" in text
 
     later = f"{(hour_now + 3) % 24:02d}:00-{(hour_now + 4) % 24:02d}:00"
     assert run("config", "set", "warm", later, "--yes").exit_code == 0

@@ -68,8 +68,8 @@ def test_the_local_scheduler_fires_the_warm_schedule_at_the_windows_start(stack:
     )
     created = scheduler.get_schedule(Name="warm", GroupName=group)["CreationDate"]
     berlin = ZoneInfo("Europe/Berlin")
-    # The next 08:00 in Berlin after the schedule was made.
-    start = created.astimezone(berlin).replace(hour=8, minute=0, second=0, microsecond=0)
+    # The next 07:58 in Berlin after the schedule was made: the wake-up's lead before 08:00.
+    start = created.astimezone(berlin).replace(hour=7, minute=58, second=0, microsecond=0)
     if start <= created:
         start += timedelta(days=1)
     clock = [(start - timedelta(minutes=1)).timestamp()]
@@ -81,13 +81,13 @@ def test_the_local_scheduler_fires_the_warm_schedule_at_the_windows_start(stack:
         return answers[-1]
 
     local = LocalScheduler(scheduler=scheduler, group=group, invoke=invoke, clock=lambda: clock[0])
-    assert local.tick() == [], "07:59 in Berlin: not yet"
+    assert local.tick() == [], "07:57 in Berlin: not yet"
     assert stack.run_task_calls == []
 
     clock[0] = start.timestamp() + 2
     ((name, when),) = local.tick()
     assert name == "warm"
-    assert when.astimezone(berlin).strftime("%H:%M") == "08:00"
+    assert when.astimezone(berlin).strftime("%H:%M") == "07:58"
     assert when.astimezone(UTC) == start.astimezone(UTC)
     assert answers == [{"status": "woken", "error": None}]
     assert len(stack.run_task_calls) == 1

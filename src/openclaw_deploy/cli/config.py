@@ -18,6 +18,7 @@ from openclaw_deploy.cli.common import (
 )
 from openclaw_deploy.errors import UsageError
 from openclaw_deploy.output import emit, recommend
+from openclaw_deploy.runtime.warm import WAKE_LEAD_MINUTES
 
 if TYPE_CHECKING:
     from openclaw_deploy.services.config import ConfigPlan, ConfigResult, ConfigView, WarmCost
@@ -92,7 +93,8 @@ def _again(key: str, value: str, timezone: str | None) -> str:
 
 def _warm_cost(cost: WarmCost) -> str:
     return (
-        f"the window: {cost.hours_per_day:g} h a day × {cost.days_per_month:g} days × "
+        f"the window and the wake-up {WAKE_LEAD_MINUTES} min before it: "
+        f"{cost.hours_per_day:.2f} h a day × {cost.days_per_month:g} days × "
         f"${cost.hour_usd:.4f} an hour of the task = {_money(cost.monthly_usd)} a month at most "
         "(less when the agent is awake then anyway)"
     )

@@ -1,10 +1,11 @@
 """The owner's warm window: a short daily span, in their time zone, when the agent stays awake.
 
 The agent sleeps when idle, and a wake-up takes about a minute. With a warm window (`config set
-warm 08:00-09:00`) a schedule named `WARM_NAME` wakes it at the window's start every day, and the
-bridge does not sleep for idleness while the time in the window's zone is inside it; after the
-window ends, the normal idle timeout applies. The window is kept in the owner's settings row as
-`08:00-09:00@Europe/Berlin` (`WarmWindow.stored`).
+warm 08:00-09:00`) a schedule named `WARM_NAME` wakes it `WAKE_LEAD_MINUTES` before the window's
+start every day, so it is up and has taken its warm-up turn (openclaw_bridge.warmup) when the
+window begins, and the bridge does not sleep for idleness from then until the window's end (time
+in the window's zone); after that, the normal idle timeout applies. The window is kept in the
+owner's settings row as `08:00-09:00@Europe/Berlin` (`WarmWindow.stored`).
 
 The window's math is wall-clock time in its zone (zoneinfo), so it follows daylight saving time:
 a window may cross midnight, and on a day whose clocks change it is as long as the clocks say.
@@ -23,6 +24,9 @@ from openclaw_deploy.runtime import schedule_expr
 MAX_HOURS: Final = 8
 """Longest window: the watchdog stops a task after 12 hours, so a window past that would be cut
 short, and a longer one is close to an always-on agent (a bigger decision than this setting)."""
+WAKE_LEAD_MINUTES: Final = 2
+"""How long before the window the agent is woken: a wake-up at the default size takes about a
+minute, and the bridge's warm-up turn some seconds more."""
 DAYS_PER_MONTH: Final = 30.4
 """What the monthly cost of a daily window is priced with (365 / 12)."""
 _SPAN: Final = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
@@ -50,6 +54,15 @@ class WarmWindow:
         return self.minutes / 60
 
     @property
+    def awake_hours(self) -> float:
+        """How long the agent is kept awake a day: the window and the lead before it."""
+        return (self.minutes + WAKE_LEAD_MINUTES) / 60
+
+    @property
+    def _wake(self) -> int:
+        return (self.start - WAKE_LEAD_MINUTES) % _MINUTES_PER_DAY
+
+    @property
     def span(self) -> str:
         return f"{_clock(self.start)}-{_clock(self.end)}"
 
@@ -63,21 +76,23 @@ class WarmWindow:
 
     @property
     def cron(self) -> str:
-        """Scheduler's expression for the daily wake-up at the window's start (in `zone`)."""
-        return f"cron({self.start % 60} {self.start // 60} * * ? *)"
+        """Scheduler's expression for the daily wake-up, `WAKE_LEAD_MINUTES` before the
+        window's start (in `zone`)."""
+        return f"cron({self._wake % 60} {self._wake // 60} * * ? *)"
 
     def holds(self, at: datetime) -> bool:
-        """Whether `at` (an aware time) is inside the window, in the window's zone."""
+        """Whether `at` (an aware time) is inside the window or its lead, in the window's
+        zone: the agent stays awake then."""
         local = at.astimezone(schedule_expr.zone(self.zone))
         minute = local.hour * 60 + local.minute
-        if self.start < self.end:
-            return self.start <= minute < self.end
-        return minute >= self.start or minute < self.end
+        if self._wake < self.end:
+            return self._wake <= minute < self.end
+        return minute >= self._wake or minute < self.end
 
     def monthly_usd(self, hour_usd: float) -> float:
-        """What keeping the task awake for the window every day adds to a month (at most: an
-        agent already awake then costs nothing more)."""
-        return round(self.hours * DAYS_PER_MONTH * hour_usd, 2)
+        """What keeping the task awake for the window (and its lead) every day adds to a month
+        (at most: an agent already awake then costs nothing more)."""
+        return round(self.awake_hours * DAYS_PER_MONTH * hour_usd, 2)
 
 
 def _clock(minutes: int) -> str:

@@ -260,7 +260,7 @@ def _warm_cost(deployment: Deployment, window: WarmWindow) -> WarmCost:
     hour_usd = task_hour_usd(deployment.agent)
     return WarmCost(
         window=str(window),
-        hours_per_day=round(window.hours, 4),
+        hours_per_day=round(window.awake_hours, 4),
         days_per_month=warm.DAYS_PER_MONTH,
         hour_usd=round(hour_usd, 6),
         monthly_usd=window.monthly_usd(hour_usd),

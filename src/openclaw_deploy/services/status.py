@@ -500,7 +500,7 @@ def warm_info(app: AppContext, deployment: Deployment) -> WarmInfo | None:
     return WarmInfo(
         window=window.span,
         timezone=window.zone,
-        hours_per_day=round(window.hours, 4),
+        hours_per_day=round(window.awake_hours, 4),
         monthly_usd=window.monthly_usd(task_hour_usd(deployment.agent)),
         now=window.holds(datetime.fromtimestamp(app.clock(), UTC)),
     )
