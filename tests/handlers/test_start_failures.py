@@ -5,6 +5,7 @@ on-demand on any Spot failure, and ListTasks called only with filters ECS accept
 from __future__ import annotations
 
 import ast
+import json
 from pathlib import Path
 from typing import Any
 
@@ -192,6 +193,22 @@ def test_the_owners_start_clears_the_block_and_starts(stack: Stack) -> None:
     assert len(stack.run_task_calls) == 1
     status = lifecycle().get()
     assert (status.state, status.failure_streak) == (STARTING, 0)
+
+
+def test_a_wake_on_typing_respects_the_block(stack: Stack) -> None:
+    """The web chat wakes the agent when the owner begins typing: that must not clear a block
+    as the owner's Start does, or every open tab would start a failing task again."""
+    fail_alike(BLOCK_AFTER_FAILURES)
+    answer = api.handler(http_event("POST", "/api/agent/start", query={"reason": "typing"}))
+    assert answer["statusCode"] == 409, answer
+    assert json.loads(answer["body"])["error"]["code"] == "start_blocked"
+    assert stack.run_task_calls == []
+    assert lifecycle().get().failure_streak == BLOCK_AFTER_FAILURES
+    # Not blocked: typing wakes it like any start.
+    lifecycle().clear_failures()
+    answer = api.handler(http_event("POST", "/api/agent/start", query={"reason": "typing"}))
+    assert answer["statusCode"] == 202, answer
+    assert len(stack.run_task_calls) == 1
 
 
 # -- Spot, then on-demand --------------------------------------------------------------------

@@ -343,12 +343,22 @@ def agent_status(request: Request) -> Response:
 
 
 def agent_start(request: Request) -> Response:
-    from openclaw_deploy.runtime.lifecycle import AgentStartError, ensure_agent_running
+    from openclaw_deploy.runtime.lifecycle import (
+        AgentStartBlockedError,
+        AgentStartError,
+        ensure_agent_running,
+    )
 
     lifecycle = _common.lifecycle()
+    # The owner's own start (Start, `openclaw-deploy start`) also starts after repeated failed
+    # starts, and clears them; the web chat's wake-up when the owner begins typing
+    # (`?reason=typing`) respects them, as a message does, so open tabs do not keep starting a
+    # task that fails.
+    force = request.query.get("reason") != "typing"
     try:
-        # The owner's own start: also after repeated failed starts (it clears them).
-        status = ensure_agent_running(lifecycle, aws.ecs(), force=True)
+        status = ensure_agent_running(lifecycle, aws.ecs(), force=force)
+    except AgentStartBlockedError as blocked:
+        return _common.error(409, "start_blocked", str(blocked))
     except AgentStartError as problem:
         return _common.error(502, "agent_failed", str(problem))
     return _common.respond(202 if status.state != "Running" else 200, status.public())

@@ -340,9 +340,14 @@ export class Api {
     };
   }
 
-  /** Wake the agent (harmless when it is already starting or running); its status after the call. */
-  async startAgent(): Promise<AgentStatus | null> {
-    const d = await this.request<Record<string, unknown>>("POST", "/api/agent/start");
+  /**
+   * Wake the agent (harmless when it is already starting or running); its status after the call.
+   * `typing`: the chat's wake-up as the owner begins writing, which (unlike the owner's Start)
+   * leaves a block after repeated failed starts in place (the server answers 409).
+   */
+  async startAgent(reason?: "typing"): Promise<AgentStatus | null> {
+    const path = reason ? `/api/agent/start?reason=${reason}` : "/api/agent/start";
+    const d = await this.request<Record<string, unknown>>("POST", path);
     const state = d.state;
     if (state !== "Idle" && state !== "Starting" && state !== "Running" && state !== "Stopping") return null;
     return { state, phase: typeof d.phase === "string" ? d.phase : null, since: toEpochMs(d.since) };

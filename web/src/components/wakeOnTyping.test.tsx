@@ -49,13 +49,16 @@ afterEach(() => vi.restoreAllMocks());
 describe("waking the agent when the owner starts typing", () => {
   it("wakes a sleeping agent once on the first character, not on focus nor on every key", async () => {
     const user = userEvent.setup();
-    const { box, starts } = await chatWith("Idle");
+    const { services, box, starts } = await chatWith("Idle");
     await user.click(box);
     expect(box).toHaveFocus();
     expect(starts()).toBe(0);
 
     await user.type(box, "W");
     await waitFor(() => expect(starts()).toBe(1));
+    // Marked as the typing wake-up: unlike the owner's Start, it leaves a start block in place.
+    const call = services.fetch.calls.find((c) => c.url.pathname === "/api/agent/start");
+    expect(call?.url.searchParams.get("reason")).toBe("typing");
     // The banner follows the call's answer at once, without waiting for the socket.
     expect(await screen.findByText(/Waking your agent — Starting your agent's machine/)).toBeInTheDocument();
     expect(screen.getByText(/Waking your agent while you type…/)).toBeInTheDocument();

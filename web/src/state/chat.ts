@@ -238,7 +238,7 @@ export class ChatController {
     if (this.lastTypingWake !== null && now - this.lastTypingWake < TYPING_WAKE_COOLDOWN_MS) return;
     this.lastTypingWake = now;
     this.store.set({ typingWake: now });
-    this.api.startAgent().then(
+    this.api.startAgent("typing").then(
       (status) => {
         // The socket carries later news (the bridge's phases): the answer only fills the gap
         // until the first of them, so the banner shows the wake-up at once.
