@@ -450,6 +450,17 @@ def apply(app: AppContext, deployment: Deployment, change: ConfigPlan) -> Config
         config.upsert(with_changes(deployment, agent=change.agent), make_default=False)
         config.save()
         next_step = DEPLOY_TO_APPLY
+    return _result(deployment, change, next_step=next_step)
+
+
+def _result(
+    deployment: Deployment,
+    change: ConfigPlan,
+    *,
+    next_step: str | None = None,
+    warm_cost: WarmCost | None = None,
+    schedule: str | None = None,
+) -> ConfigResult:
     return ConfigResult(
         deployment=deployment.name,
         key=change.key,
@@ -458,6 +469,8 @@ def apply(app: AppContext, deployment: Deployment, change: ConfigPlan) -> Config
         monthly_usd=change.monthly_usd,
         next_step=next_step,
         notes=list(change.notes),
+        warm_cost=warm_cost,
+        schedule=schedule,
     )
 
 
@@ -486,16 +499,7 @@ def _apply_warm(
         with translate_boto_errors("put the warm window back"):
             store.set_warm(before)
         raise
-    return ConfigResult(
-        deployment=deployment.name,
-        key=change.key,
-        value=change.new,
-        changed=change.changes_anything,
-        monthly_usd=change.monthly_usd,
-        notes=list(change.notes),
-        warm_cost=wanted.cost,
-        schedule=schedule,
-    )
+    return _result(deployment, change, warm_cost=wanted.cost, schedule=schedule)
 
 
 def _keep_warm_schedule(
