@@ -5,9 +5,10 @@ On Fargate every task start downloads the whole image and unpacks each layer bef
 container starts; AWS names the decompression as a cost zstd cuts ("Reducing AWS Fargate
 startup times with zstd compressed container images", 2022: up to 27 % faster task starts).
 This measures that part on our own image, built here from `container/Dockerfile`: each layer
-pushed with both compressions (`buildah push --compression-format ... --force-compression` into
-an OCI layout), the compressed bytes a start would download, and the single-core time to
-decompress every layer (`gzip -dc` / `zstd -dc` to nowhere, best of `--rounds`).
+pushed with both compressions (`buildah push --compression-format ...` from the local storage,
+which keeps layers uncompressed, into an OCI layout), the compressed bytes a start would
+download, and the single-core time to decompress every layer (`gzip -dc` / `zstd -dc` to
+nowhere, best of `--rounds`).
 
     OPENCLAW_DEPLOY_CACHE=.cache/openclaw-deploy .venv/bin/python bench/image_layers.py \
         [--image localhost/openclaw-deploy/agent:latest] [--rounds 3]
@@ -75,7 +76,6 @@ def main() -> int:
                 "push",
                 "--compression-format",
                 name,
-                "--force-compression",
                 "--quiet",
                 args.image,
                 f"oci:{layout}",
