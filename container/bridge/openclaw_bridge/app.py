@@ -395,9 +395,13 @@ class Bridge:
             self.idle_timeout,
         )
         ready_at = time.monotonic()
+        waiting = self._messages_waiting() if self._warm_up_ref is not None else 0
         self._poller = threading.Thread(target=self._poll, name="poller", daemon=True)
         self._poller.start()
-        if self._warm_up_ref is not None and self.process is not None:
+        if waiting:
+            log.info("a message was waiting at ready: its turn warms OpenClaw, no warm-up")
+            self._end_warm_up()
+        elif self._warm_up_ref is not None and self.process is not None:
             socket = GatewaySocket(
                 self.process.base_url.replace("http://", "ws://", 1), self._gateway_token
             )
@@ -738,13 +742,26 @@ class Bridge:
         )
         return ModelChoice(provider=offline, model=offline.default_model or "demo").model_ref
 
+    def _messages_waiting(self) -> int:
+        try:
+            return self.queue.waiting()
+        except (ClientError, BotoCoreError) as error:
+            log.warning("could not count the waiting messages: %s", error)
+            return 0
+
+    def _end_warm_up(self) -> None:
+        if self._warm_up_model is not None:
+            self._warm_up_model.stop()
+            self._warm_up_model = None
+
     def _warm_up(self, ready_at: float, socket: GatewaySocket) -> None:
-        """OpenClaw's first turn, taken now when no message was waiting at ready."""
+        """OpenClaw's first turn, taken now when no message was waiting at ready (and none
+        came in the seconds after: its own turn is the first then)."""
         try:
             if self.stop_event.wait(warmup.SETTLE_SECONDS):
                 return
             if self._last_activity > ready_at or self.scheduler.busy():
-                log.info("a message was waiting at ready: its turn warms OpenClaw, no warm-up")
+                log.info("a message came right after ready: its turn warms OpenClaw, no warm-up")
                 return
             assert self.gateway is not None
             assert self._warm_up_ref is not None
@@ -754,9 +771,7 @@ class Bridge:
             log.warning("the warm-up turn failed (the first turn will be slower): %s", error)
         finally:
             socket.close()
-            if self._warm_up_model is not None:
-                self._warm_up_model.stop()
-                self._warm_up_model = None
+            self._end_warm_up()
 
     def _start_offline_model(self, choice: ModelChoice) -> ModelChoice:
         from openclaw_deploy.offline_model import OfflineModel

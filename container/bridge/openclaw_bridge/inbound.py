@@ -64,6 +64,18 @@ class InboundQueue:
             if name:
                 self._dlq_url = self._sqs.get_queue_url(QueueName=name)["QueueUrl"]
 
+    def waiting(self) -> int:
+        """About how many messages wait in the queue or are in flight (SQS's approximate
+        counts; the same GetQueueAttributes `discover` uses)."""
+        answer = self._sqs.get_queue_attributes(
+            QueueUrl=self.url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )
+        attributes = answer.get("Attributes", {})
+        return int(attributes.get("ApproximateNumberOfMessages") or 0) + int(
+            attributes.get("ApproximateNumberOfMessagesNotVisible") or 0
+        )
+
     def receive(self, wait_seconds: int, max_messages: int = 10) -> list[Received]:
         answer = self._sqs.receive_message(
             QueueUrl=self.url,

@@ -12,9 +12,10 @@ the owner's first message meets a warm OpenClaw:
   it like any provider);
 * in a session of its own, which it then deletes with its transcript, so nothing of it stays in
   the agent's state or backups;
-* only when nothing arrived in the first seconds after ready: a message waiting at ready (the
-  one that woke the agent) is the first turn itself, and a warm-up beside it would only take
-  CPU from it.
+* only when no message waits at ready (SQS's count of the queue, read with the same
+  GetQueueAttributes grant the bridge's start uses) and none comes in the seconds after: the
+  message that woke the agent is the first turn itself, and a warm-up beside it would only
+  take CPU from it.
 
 A message that arrives while the warm-up runs is not held back: OpenClaw runs the two sessions
 side by side.
