@@ -63,7 +63,7 @@ def test_no_role_but_the_owner_may_change_the_warm_schedule(
         assert raised.value.response["Error"]["Code"] == "AccessDeniedException"
         assert action in raised.value.response["Error"]["Message"]
     kept = owner_scheduler.get_schedule(Name=schedules.WARM_NAME, GroupName=group)
-    assert kept["ScheduleExpression"] == "cron(0 8 * * ? *)"
+    assert kept["ScheduleExpression"] == "cron(58 7 * * ? *)"
 
 
 def test_the_api_reads_it_for_the_schedules_page(enforced: Enforced, owner_scheduler: Any) -> None:
