@@ -331,8 +331,11 @@ class GatewayClient:
 
                     def cancel() -> None:
                         cancelled.set()
-                        _shut_down(response)
-                        response.close()
+                        # The read wakes on the shut socket and this thread closes the response
+                        # itself: an httpx response is not safe to close from another thread
+                        # while it is being read.
+                        if not _shut_down(response):
+                            response.close()
 
                     on_open(cancel)
                 if response.status_code != 200:
@@ -356,15 +359,17 @@ class GatewayClient:
         raise TurnError("OpenClaw's stream ended without [DONE]")
 
 
-def _shut_down(response: httpx.Response) -> None:
-    """Shut the response's socket down: closing the response alone does not wake a read blocked
-    on it (OpenClaw sends nothing while a tool runs), and OpenClaw aborts the run only once it
-    sees the connection go."""
+def _shut_down(response: httpx.Response) -> bool:
+    """Shut the response's socket down (False: it has none): closing the response alone does
+    not wake a read blocked on it (OpenClaw sends nothing while a tool runs), and OpenClaw
+    aborts the run only once it sees the connection go."""
     stream = response.extensions.get("network_stream")
     sock = stream.get_extra_info("socket") if stream is not None else None
-    if isinstance(sock, socket.socket):
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
+    if not isinstance(sock, socket.socket):
+        return False
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    return True
 
 
 def _pieces(data: str) -> Iterator[str]:
