@@ -223,3 +223,19 @@ def test_status_shows_the_window_with_its_cost(
     later = f"{(hour_now + 3) % 24:02d}:00-{(hour_now + 4) % 24:02d}:00"
     assert run("config", "set", "warm", later, "--yes").exit_code == 0
     assert json.loads(run("status", "--json").stdout)["warm"]["now"] is False
+
+
+def test_the_warm_schedule_is_listed_as_the_windows_and_only_its_setting_changes_it(
+    deployed: Path,
+) -> None:
+    assert run("config", "set", "warm", "08:00-09:00", "--yes").exit_code == 0
+    listing = " ".join(run("schedule", "list").output.split())
+    assert "warm (config set warm) Warm window 08:00-09:00" in listing
+    for args in (("remove", "warm", "--yes"), ("pause", "warm"), ("resume", "warm")):
+        refused = run("schedule", *args)
+        assert refused.exit_code == 2, refused.output
+        assert "the warm window's daily wake-up" in refused.output
+        assert "openclaw-deploy config set warm off" in refused.output
+    detail = warm_schedule()
+    assert detail is not None and detail["State"] == "ENABLED"
+    assert stored_window() == "08:00-09:00@Asia/Tokyo"

@@ -66,7 +66,9 @@ def _render_list(console: Console, result: ScheduleList) -> None:
         console.print(f"No schedules in {result.deployment}.")
         return
     for item in result.schedules:
-        mark = " [cyan](the agent's)[/]" if item.kind == "agent" else ""
+        mark = {"agent": " [cyan](the agent's)[/]", "warm": " [cyan](config set warm)[/]"}.get(
+            item.kind, ""
+        )
         paused = " [yellow]paused[/]" if item.state != "ENABLED" else ""
         console.print(
             f"[bold]{item.id}[/]{mark}{paused}  {escape(item.title)}  → {item.to}",

@@ -198,10 +198,22 @@ def _find(
     return found
 
 
+def _not_the_warm_window(schedule_id: str, action: str) -> None:
+    """The warm window's wake-up belongs to its setting: removed or paused here, the setting
+    would still say it is on."""
+    if schedule_id == schedules.WARM_NAME:
+        raise UsageError(
+            f"{schedule_id!r} is the warm window's daily wake-up; it is not {action} here but "
+            "with the setting.",
+            hint="openclaw-deploy config set warm off",
+        )
+
+
 def set_state(
     app: AppContext, deployment: Deployment, schedule_id: str, *, enabled: bool
 ) -> ScheduleChange:
     """Pause or resume: UpdateSchedule replaces the whole schedule, so every field is sent."""
+    _not_the_warm_window(schedule_id, "resumed" if enabled else "paused")
     names = _names(app, deployment)
     detail = _find(app, deployment, names, schedule_id)
     with translate_boto_errors("change the schedule"):
@@ -223,6 +235,7 @@ def describe(app: AppContext, deployment: Deployment, schedule_id: str) -> Sched
 
 
 def remove(app: AppContext, deployment: Deployment, schedule_id: str) -> ScheduleChange:
+    _not_the_warm_window(schedule_id, "removed")
     names = _names(app, deployment)
     detail = _find(app, deployment, names, schedule_id)
     now = datetime.fromtimestamp(app.clock(), UTC)

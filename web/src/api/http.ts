@@ -166,7 +166,8 @@ export interface SkillList {
 /** One schedule (GET /api/schedules): times are ISO 8601 in the schedule's own time zone. */
 export interface Schedule {
   id: string;
-  kind: "owner" | "agent";
+  /** The owner's, the agent's own wake-up, or the warm window's (`config set warm`). */
+  kind: "owner" | "agent" | "warm";
   title: string;
   prompt: string;
   to: string;
@@ -403,7 +404,7 @@ export class Api {
     const str = (v: unknown) => (typeof v === "string" ? v : null);
     return (d.schedules ?? []).map((s) => ({
       id: str(s.id) ?? "",
-      kind: s.kind === "agent" ? "agent" : "owner",
+      kind: s.kind === "agent" || s.kind === "warm" ? s.kind : "owner",
       title: str(s.title) ?? "",
       prompt: str(s.prompt) ?? "",
       to: str(s.to) ?? "web",

@@ -74,10 +74,30 @@ describe("schedules page", () => {
             detail: null,
             runs: 0,
           },
+          {
+            id: "warm",
+            kind: "warm",
+            title: "Warm window 08:00-09:00",
+            prompt: "(wake-up)",
+            to: "web",
+            expression: "cron(58 7 * * ? *)",
+            timezone: "Europe/Berlin",
+            state: "ENABLED",
+            nextRun: "2026-12-01T07:58:00+01:00",
+            lastRun: null,
+            outcome: null,
+            detail: null,
+            runs: 0,
+          },
         ],
       },
     }));
     const owner = await screen.findByRole("listitem", { name: "Morning news" });
+    // The warm window's wake-up is marked and has no buttons: `config set warm` owns it.
+    const warm = screen.getByRole("listitem", { name: "Warm window 08:00-09:00" });
+    expect(within(warm).getByText("warm window")).toBeInTheDocument();
+    expect(within(warm).queryByRole("button")).not.toBeInTheDocument();
+    expect(within(owner).getAllByRole("button").length).toBeGreaterThan(0);
     expect(within(owner).getByText("cron(0 8 ? * MON-FRI *)")).toBeInTheDocument();
     expect(within(owner).getByText("Next: Tue 1 Dec, 08:00 (+01:00)")).toBeInTheDocument();
     expect(within(owner).getByText("Last: Mon 30 Nov, 08:00 (+01:00) — answered")).toBeInTheDocument();

@@ -223,6 +223,7 @@ export function SchedulesPage() {
                 <div className="schedule-head">
                   <strong>{s.title}</strong>
                   {s.kind === "agent" && <span className="badge">the agent's</span>}
+                  {s.kind === "warm" && <span className="badge">warm window</span>}
                   {s.state !== "ENABLED" && <span className="badge">paused</span>}
                   <span className="muted"> → {s.to === "telegram" ? "Telegram" : "web"}</span>
                 </div>
