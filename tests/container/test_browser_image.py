@@ -68,6 +68,14 @@ for i in $(seq 900); do
   sleep 0.2
 done
 B="openclaw browser --port $PORT --token $OPENCLAW_GATEWAY_TOKEN --json --timeout 90000"
+# The pinned OpenClaw gives a Chromium launch a fixed 15 s to open its DevTools port (no setting
+# changes it). A machine busy with other suites can take longer; the tool's error then tells
+# the agent to try again, and the agent does: so does this, once.
+for LAUNCH in 1 2; do
+  $B start > start.json 2> start.err && break
+  grep -q "Failed to start Chrome CDP" start.err || break
+done
+echo "LAUNCHES $LAUNCH $(tr -d '\n' < start.err | head -c 300)"
 $B open "$URL" > open.json
 $B tabs > tabs.json
 $B screenshot > shot.json
@@ -91,6 +99,9 @@ def test_openclaw_drives_the_images_chromium_as_the_agents_user(browser_image: A
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]
     assert _line(output, "BROWSER").startswith("on (/usr/bin/chromium)")
+    launches = _line(output, "LAUNCHES")
+    print(f"Chromium launches: {launches}")  # shown with -s
+    assert launches.split()[0] in ("1", "2"), launches
     [tab] = json.loads(_line(output, "TABS"))["tabs"]
     assert tab["title"] == TITLE, tab
     shot = json.loads(_line(output, "SHOT"))
