@@ -1,4 +1,4 @@
-import { act, render, screen } from "@testing-library/react";
+import { act, render, screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it } from "vitest";
 import { App } from "../App";
@@ -27,6 +27,8 @@ async function wakeUp(agent: FakeReply) {
   const services = testServices(backend(agent));
   render(<App boot={() => Promise.resolve(services)} />);
   const box = await screen.findByRole("textbox", { name: "Message" });
+  // The socket opens once its ticket is fetched, which may come after the message box.
+  await waitFor(() => expect(FakeSocket.all.length).toBeGreaterThan(0));
   act(() => FakeSocket.latest().open());
   await userEvent.setup().type(box, "hello{Enter}");
   act(() => FakeSocket.latest().receive({ type: "agent.status", state: "Starting", phase: "starting", since: Date.now() / 1000 }));
